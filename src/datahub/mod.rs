@@ -1,1 +1,2 @@
-//! placeholder, filled in by its own branch
+//! The DataHub GMS client: typed aspects, urns, Rest.li, GraphQL, errors,
+//! conditional writes. Knows nothing of SCIM.

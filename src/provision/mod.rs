@@ -1,1 +1,70 @@
-//! placeholder, filled in by its own branch
+//! SCIM ⇄ DataHub: naming rules, SCIM ids, the ID-mapping cache, users, groups and
+//! membership. The only module that speaks both vocabularies. Knows nothing of hyper.
+//!
+//! The [`Provisioner`] API below is the contract the HTTP handlers call. Every method
+//! takes the caller's context (its DataHub token is forwarded to GMS) and returns
+//! SCIM JSON or a [`scim::Error`].
+
+use serde_json::Value;
+
+use crate::scim;
+
+/// How DELETE of a user or group is carried out in DataHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletePolicy {
+    /// `status.removed = true` (+ `corpUserStatus SUSPENDED` for users): gone for
+    /// SCIM, kept in DataHub, revived by a later create of the same name.
+    #[default]
+    Soft,
+    /// Hard delete of the entity in DataHub.
+    Hard,
+}
+
+/// Which SCIM attribute the DataHub username is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UsernameSource {
+    /// `userName`.
+    #[default]
+    UserName,
+    /// The primary (else the first) `emails[].value`.
+    PrimaryEmail,
+}
+
+/// Everything the provisioning layer needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct ProvisionConfig {
+    /// Attribute the username is taken from.
+    pub username_source: UsernameSource,
+    /// Regex applied to that attribute; the whole match is the username (DataHub's
+    /// `AUTH_OIDC_USER_NAME_CLAIM_REGEX` semantics).
+    pub username_regex: regex::Regex,
+    /// Lower-case the username after the regex.
+    pub username_lowercase: bool,
+    /// Written to `origin.externalType` (e.g. `OKTA`, `AZURE_AD`).
+    pub idp_name: String,
+    /// DELETE policy for users.
+    pub user_delete: DeletePolicy,
+    /// DELETE policy for groups.
+    pub group_delete: DeletePolicy,
+    /// Page size used when a list request gives no `count`, and the maximum.
+    pub max_page_size: usize,
+    /// Capacity of the ID-mapping cache (entries).
+    pub cache_capacity: u64,
+    /// Time-to-live of ID-mapping cache entries.
+    pub cache_ttl: std::time::Duration,
+    /// Bounded retries of a conditional write that lost a race.
+    pub max_write_retries: u32,
+}
+
+/// The caller of one SCIM request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The caller's DataHub PAT, forwarded to GMS so DataHub's own authorization
+    /// and audit apply. Never logged.
+    pub token: String,
+    /// The caller's DataHub urn (from `me`), used for audit stamps.
+    pub actor: String,
+    /// Absolute base URL of the SCIM endpoint the request came in on, for
+    /// `meta.location`.
+    pub base_url: String,
+}
