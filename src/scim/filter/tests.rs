@@ -12,7 +12,11 @@ fn p(s: &str) -> Filter {
 }
 
 fn cmp(path: &str, op: CompareOp, v: CompValue) -> Filter {
-    Filter::Compare { path: AttrPath::parse(path).unwrap(), op, value: v }
+    Filter::Compare {
+        path: AttrPath::parse(path).unwrap(),
+        op,
+        value: v,
+    }
 }
 
 fn s(x: &str) -> CompValue {
@@ -82,7 +86,10 @@ fn rfc_examples_evaluate_on_bjensen() {
         (r#"name.familyName co "O'Malley""#, true),
         (r#"userName sw "J""#, false),
         (r#"userName sw "B""#, true),
-        (r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "bj""#, true),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "bj""#,
+            true,
+        ),
         ("title pr", true),
         ("nickName pr", false),
         (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),
@@ -92,15 +99,42 @@ fn rfc_examples_evaluate_on_bjensen() {
         (r#"meta.created lt "2011-01-01T00:00:00Z""#, true),
         (r#"title pr and userType eq "Employee""#, true),
         (r#"title pr or userType eq "Intern""#, true),
-        (r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#, true),
-        (r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#, false),
-        (r#"userType eq "Employee" and (emails.type eq "work")"#, true),
-        (r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#, true),
-        (r#"emails[type eq "home" and value co "@example.com"]"#, false),
-        (r#"emails[type eq "work"].value eq "bjensen@example.com""#, true),
-        (r#"emails[type eq "home"].value eq "bjensen@example.com""#, false),
-        (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#, true),
-        (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#, true),
+        (
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            true,
+        ),
+        (
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            false,
+        ),
+        (
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            true,
+        ),
+        (
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            true,
+        ),
+        (
+            r#"emails[type eq "home" and value co "@example.com"]"#,
+            false,
+        ),
+        (
+            r#"emails[type eq "work"].value eq "bjensen@example.com""#,
+            true,
+        ),
+        (
+            r#"emails[type eq "home"].value eq "bjensen@example.com""#,
+            false,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+            true,
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
+            true,
+        ),
         (r#"externalId eq "BJENSEN""#, false), // externalId is caseExact
         (r#"externalId eq "bjensen""#, true),
         (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, true),
@@ -146,10 +180,19 @@ fn precedence_and_binds_tighter_than_or() {
 
 #[test]
 fn literals_numbers_booleans_null_and_escapes() {
-    assert_eq!(p("x gt 10"), cmp("x", CompareOp::Gt, CompValue::Num(10.into())));
+    assert_eq!(
+        p("x gt 10"),
+        cmp("x", CompareOp::Gt, CompValue::Num(10.into()))
+    );
     assert_eq!(p("x le -1.5e3").to_string(), "x le -1500.0");
-    assert_eq!(p("x eq false"), cmp("x", CompareOp::Eq, CompValue::Bool(false)));
-    assert_eq!(p(r#"x eq "a\"b\\c\u00e9\n""#), cmp("x", CompareOp::Eq, s("a\"b\\c\u{e9}\n")));
+    assert_eq!(
+        p("x eq false"),
+        cmp("x", CompareOp::Eq, CompValue::Bool(false))
+    );
+    assert_eq!(
+        p(r#"x eq "a\"b\\c\u00e9\n""#),
+        cmp("x", CompareOp::Eq, s("a\"b\\c\u{e9}\n"))
+    );
     assert_eq!(p(r#"x eq "a\"b""#).to_string(), r#"x eq "a\"b""#);
     let r = json!({"schemas": [], "id": "1", "userName": "x", "n": 12});
     assert!(p("n gt 11.5").matches(&r, User));
@@ -159,11 +202,20 @@ fn literals_numbers_booleans_null_and_escapes() {
 #[test]
 fn value_path_forms() {
     let f = p(r#"emails[type eq "work"].value eq "x@y""#);
-    assert_eq!(f.to_string(), r#"emails[type eq "work" and value eq "x@y"]"#);
-    assert_eq!(p(r#"members[value eq "u1"]"#).to_string(), r#"members[value eq "u1"]"#);
+    assert_eq!(
+        f.to_string(),
+        r#"emails[type eq "work" and value eq "x@y"]"#
+    );
+    assert_eq!(
+        p(r#"members[value eq "u1"]"#).to_string(),
+        r#"members[value eq "u1"]"#
+    );
     let g = json!({"displayName": "G", "members": [{"value": "u1"}, {"value": "u2"}]});
     assert!(p(r#"members[value eq "u2"]"#).matches(&g, Group));
-    assert!(!p(r#"members[value eq "U2"]"#).matches(&g, Group), "members.value is caseExact");
+    assert!(
+        !p(r#"members[value eq "U2"]"#).matches(&g, Group),
+        "members.value is caseExact"
+    );
     assert!(p(r#"members.value eq "u1""#).matches(&g, Group));
     assert!(p(r#"displayName eq "g""#).matches(&g, Group));
 }
@@ -185,8 +237,16 @@ fn errors_point_at_the_position() {
     for (f, pos) in cases {
         let e = parse(f).expect_err(f);
         assert_eq!(e.status, 400);
-        assert_eq!(e.scim_type, Some(crate::scim::ScimType::InvalidFilter), "{f}");
-        assert!(e.detail.ends_with(&format!("at position {pos}")), "{f}: {}", e.detail);
+        assert_eq!(
+            e.scim_type,
+            Some(crate::scim::ScimType::InvalidFilter),
+            "{f}"
+        );
+        assert!(
+            e.detail.ends_with(&format!("at position {pos}")),
+            "{f}: {}",
+            e.detail
+        );
     }
 }
 
@@ -204,7 +264,10 @@ fn length_limit() {
 fn depth_limit() {
     let nest = |n: usize| format!("{}a pr{}", "(".repeat(n), ")".repeat(n));
     assert!(parse(&nest(MAX_FILTER_DEPTH)).is_ok());
-    assert!(parse(&nest(MAX_FILTER_DEPTH + 1)).unwrap_err().detail.contains("nesting"));
+    assert!(parse(&nest(MAX_FILTER_DEPTH + 1))
+        .unwrap_err()
+        .detail
+        .contains("nesting"));
     let nots = |n: usize| format!("{}a pr", "not ".repeat(n));
     assert!(parse(&nots(MAX_FILTER_DEPTH)).is_ok());
     assert!(parse(&nots(MAX_FILTER_DEPTH + 1)).is_err());
@@ -228,7 +291,9 @@ fn translation_helpers() {
     assert!(path.is(User, "userName"));
     assert_eq!(v, "Alice");
     assert!(p(r#"userName ne "x""#).as_simple_eq().is_none());
-    assert!(p(r#"userName eq "x" and active eq true"#).as_simple_eq().is_none());
+    assert!(p(r#"userName eq "x" and active eq true"#)
+        .as_simple_eq()
+        .is_none());
 
     let cf = p(r#"userName eq "a" and externalId eq "b""#);
     let c = cf.eq_conjunction().unwrap();
@@ -274,14 +339,24 @@ fn arb_value() -> impl Strategy<Value = CompValue> {
 
 fn arb_op() -> impl Strategy<Value = CompareOp> {
     prop::sample::select(vec![
-        CompareOp::Eq, CompareOp::Ne, CompareOp::Co, CompareOp::Sw, CompareOp::Ew,
-        CompareOp::Gt, CompareOp::Ge, CompareOp::Lt, CompareOp::Le,
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Co,
+        CompareOp::Sw,
+        CompareOp::Ew,
+        CompareOp::Gt,
+        CompareOp::Ge,
+        CompareOp::Lt,
+        CompareOp::Le,
     ])
 }
 
 fn arb_atom(in_brackets: bool) -> BoxedStrategy<Filter> {
-    let cmp = (arb_path(), arb_op(), arb_value())
-        .prop_map(|(path, op, value)| Filter::Compare { path, op, value });
+    let cmp = (arb_path(), arb_op(), arb_value()).prop_map(|(path, op, value)| Filter::Compare {
+        path,
+        op,
+        value,
+    });
     let pr = arb_path().prop_map(Filter::Present);
     if in_brackets {
         prop_oneof![cmp, pr].boxed()
@@ -329,23 +404,37 @@ fn arb_resource() -> impl Strategy<Value = Value> {
             if let Some(a) = active {
                 o.insert("active".into(), a.into());
             }
-            let em: Vec<Value> = emails.into_iter().map(|(t, v)| json!({"type": t, "value": v})).collect();
+            let em: Vec<Value> = emails
+                .into_iter()
+                .map(|(t, v)| json!({"type": t, "value": v}))
+                .collect();
             o.insert("emails".into(), em.into());
             Value::Object(o)
         })
 }
 
 fn arb_small_filter() -> BoxedStrategy<Filter> {
-    let path = prop::sample::select(vec!["userName", "title", "active", "emails", "emails.type", "emails.value"]);
+    let path = prop::sample::select(vec![
+        "userName",
+        "title",
+        "active",
+        "emails",
+        "emails.type",
+        "emails.value",
+    ]);
     let val = prop_oneof![
         "[a-cA-C]{0,2}".prop_map(CompValue::Str),
         any::<bool>().prop_map(CompValue::Bool),
         Just(CompValue::Null)
     ];
-    let cmp = (path.clone(), arb_op(), val)
-        .prop_map(|(p, op, value)| Filter::Compare { path: AttrPath::parse(p).unwrap(), op, value });
+    let cmp = (path.clone(), arb_op(), val).prop_map(|(p, op, value)| Filter::Compare {
+        path: AttrPath::parse(p).unwrap(),
+        op,
+        value,
+    });
     let pr = path.prop_map(|p| Filter::Present(AttrPath::parse(p).unwrap()));
-    let vp = ("[a-c]{0,2}", "[a-c]{0,2}").prop_map(|(t, v)| p(&format!(r#"emails[type eq "{t}" and value sw "{v}"]"#)));
+    let vp = ("[a-c]{0,2}", "[a-c]{0,2}")
+        .prop_map(|(t, v)| p(&format!(r#"emails[type eq "{t}" and value sw "{v}"]"#)));
     arb_tree(prop_oneof![cmp, pr, vp].boxed(), 4)
 }
 
