@@ -51,6 +51,7 @@ pub fn apply(
             return Err(Error::invalid_value(format!("'{}' is required", def.name)));
         }
     }
+    sync_schemas(root, kind);
     let changes = diff(resource, &work, kind);
     *resource = work;
     Ok(changes)
@@ -505,6 +506,20 @@ fn fix_primary(arr: &mut [Value]) {
     }
 }
 
+/// Keeps `schemas` (when present) listing exactly the extensions that hold data.
+fn sync_schemas(root: &mut Map<String, Value>, kind: ResourceKind) {
+    if !root.contains_key("schemas") {
+        return;
+    }
+    let mut schemas = vec![Value::from(kind.core().id)];
+    for ext in kind.extensions() {
+        if get_ci(root, ext.id).is_some_and(|v| !is_empty(v)) {
+            schemas.push(ext.id.into());
+        }
+    }
+    root.insert("schemas".into(), Value::Array(schemas));
+}
+
 fn diff(before: &Value, after: &Value, kind: ResourceKind) -> Changes {
     let empty = Map::new();
     let (b, a) = (
@@ -514,7 +529,7 @@ fn diff(before: &Value, after: &Value, kind: ResourceKind) -> Changes {
     let mut attrs: Vec<String> = Vec::new();
     let keys = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k)));
     for k in keys {
-        if k == "meta" {
+        if k == "meta" || k == "schemas" {
             continue;
         }
         let (x, y) = (b.get(k), a.get(k));
