@@ -218,9 +218,26 @@ fn set_attr(root: &mut Map<String, Value>, t: &Target, v: &Value, op: OpKind) ->
     let c = container(root, t, true).ok_or_else(Error::internal)?;
     match (get_mut_ci(c, &t.name), new) {
         (Some(Value::Array(existing)), Value::Array(items)) if multi && op == OpKind::Add => {
+            // An element whose `value` is already there is merged, not duplicated
+            // (re-adding a member with a `display` must not list it twice).
             for it in items {
-                if !existing.contains(&it) {
-                    existing.push(it);
+                let pos = it
+                    .get("value")
+                    .and_then(|v| existing.iter().position(|e| e.get("value") == Some(v)));
+                match (pos, it) {
+                    (Some(i), Value::Object(n)) => {
+                        if let Some(e) = existing[i].as_object_mut() {
+                            for (k, x) in n {
+                                put(e, &k, x);
+                            }
+                        }
+                    }
+                    (Some(_), _) => {}
+                    (None, it) => {
+                        if !existing.contains(&it) {
+                            existing.push(it);
+                        }
+                    }
                 }
             }
             fix_primary(existing);

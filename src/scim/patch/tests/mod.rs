@@ -181,6 +181,19 @@ fn last_op_failing_leaves_the_resource_untouched() {
 }
 
 #[test]
+fn adding_an_existing_member_merges_instead_of_duplicating() {
+    let mut g = json!({"id": "g", "displayName": "G", "members": [{"value": "u1"}]});
+    let r = req(
+        r#"{"Operations":[{"op":"add","path":"members","value":[{"value":"u1","display":"a@x"},{"value":"u2"}]}]}"#,
+    );
+    apply(&mut g, &r, ResourceKind::Group).unwrap();
+    assert_eq!(
+        g["members"],
+        json!([{"value": "u1", "display": "a@x"}, {"value": "u2"}])
+    );
+}
+
+#[test]
 fn primary_is_unique() {
     let mut u = bjensen();
     user_patch(
