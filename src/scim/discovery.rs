@@ -179,6 +179,7 @@ fn attr_doc(d: &AttrDef) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use super::*;
     use crate::scim::schema::{ENTERPRISE_URN, GROUP_URN, USER_URN};

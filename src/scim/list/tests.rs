@@ -1,6 +1,8 @@
 //! Lists: query strings as IdPs send them, search bodies, ListResponse, projection,
 //! sorting.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::cmp::Ordering;
 
 use serde_json::{json, Value};

@@ -1,5 +1,7 @@
 //! Resources: RFC 7643/7644 examples round-trip, and every IdP create shape parses.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use serde_json::{json, Value};
 
 use super::*;

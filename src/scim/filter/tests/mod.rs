@@ -1,6 +1,8 @@
 //! Filter grammar, printer and evaluator, case by case; RFC 7644 §3.4.2.2 examples
 //! verbatim; property tests for print/parse round trips and evaluator laws.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use serde_json::{json, Value};
 
 use super::*;

@@ -1,6 +1,8 @@
 //! Property tests: printed filters parse back to the same AST; the evaluator obeys
 //! the boolean laws (not inverts, and/or distribute, De Morgan).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

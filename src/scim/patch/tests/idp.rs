@@ -1,5 +1,7 @@
 //! IdP PATCH shapes of idp-scim-clients.md (§2.8, §2.9, §3.4, §3.5, §9), replayed from `fixtures/idp`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use serde_json::json;
 
 use super::*;

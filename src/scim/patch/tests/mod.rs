@@ -1,6 +1,8 @@
 //! PATCH: every RFC 7644 §3.5.2 example and every IdP shape of idp-scim-clients.md,
 //! replayed from fixtures; errors; limits; atomicity (unit and property tests).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

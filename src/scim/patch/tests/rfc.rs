@@ -1,5 +1,7 @@
 //! RFC 7644 §3.5.2 examples, replayed from `fixtures/rfc`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use serde_json::json;
 
 use super::*;
