@@ -274,6 +274,21 @@ fn depth_limit() {
     let nots = |n: usize| format!("{}a pr", "not ".repeat(n));
     assert!(parse(&nots(MAX_FILTER_DEPTH)).is_ok());
     assert!(parse(&nots(MAX_FILTER_DEPTH + 1)).is_err());
+    // Entra's `.sub` after a bracketed `or` gains a level when printed: refused at the limit.
+    let deep_or = |n: usize| {
+        format!(
+            r#"emails[a pr or {}b pr{}].value eq "x""#,
+            "not (".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    let ok = p(&deep_or(MAX_FILTER_DEPTH - 2));
+    assert_eq!(p(&ok.to_string()), ok);
+    assert!(parse(&deep_or(MAX_FILTER_DEPTH - 1))
+        .unwrap_err()
+        .detail
+        .contains("nesting"));
+    assert!(parse(&deep_or(MAX_FILTER_DEPTH - 1).replace(".value eq \"x\"", "")).is_ok());
     // `not (…)` counts once, so a printed filter never exceeds the original's depth.
     let f = p(&nots(MAX_FILTER_DEPTH));
     assert_eq!(p(&f.to_string()), f);
