@@ -215,7 +215,7 @@ fn set_attr(root: &mut Map<String, Value>, t: &Target, v: &Value, op: OpKind) ->
         return Ok(());
     };
     let multi = t.def.is_some_and(|d| d.multi);
-    let c = container(root, t, true).ok_or_else(Error::internal)?;
+    let c = container(root, t, true).ok_or_else(|| not_object(t))?;
     match (get_mut_ci(c, &t.name), new) {
         (Some(Value::Array(existing)), Value::Array(items)) if multi && op == OpKind::Add => {
             // An element whose `value` is already there is merged, not duplicated
@@ -365,4 +365,12 @@ fn same_value(el: &Value, item: &Value) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => el == item,
     }
+}
+
+/// The extension holding `t` exists but is not an object.
+pub(super) fn not_object(t: &Target) -> Error {
+    Error::invalid_value(format!(
+        "the extension holding '{}' is not an object",
+        t.name
+    ))
 }
