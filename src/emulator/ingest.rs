@@ -30,12 +30,6 @@ const CHANGE_TYPES: &[&str] = &[
     "CREATE_ENTITY",
 ];
 
-/// Outcome of checking one MCP.
-enum Item {
-    Write(Write),
-    Drop,
-}
-
 fn bad(msg: impl Into<String>) -> Reply {
     Reply::restli_error(400, msg)
 }
@@ -107,9 +101,15 @@ fn urn_from_key(mcp: &Value) -> Option<String> {
     Some(format!("urn:li:{ty}:{}", v.get(field)?.as_str()?))
 }
 
-fn check_item(st: &State, actor: &str, mcp: &Value, urn: &str, ct: &str) -> Result<Item, Reply> {
+fn check_item(
+    st: &State,
+    actor: &str,
+    mcp: &Value,
+    urn: &str,
+    ct: &str,
+) -> Result<Option<Write>, Reply> {
     if ct == "DELETE" || ct == "RESTATE" || !store::urn_valid(urn) {
-        return Ok(Item::Drop);
+        return Ok(None);
     }
     let ety = store::entity_type(urn).unwrap_or_default().to_string();
     let declared = mcp
@@ -170,7 +170,7 @@ fn check_item(st: &State, actor: &str, mcp: &Value, urn: &str, ct: &str) -> Resu
     };
     if conflict {
         if header(mcp, "If-None-Match") == Some("*") {
-            return Ok(Item::Drop);
+            return Ok(None);
         }
         return Err(invalid(format!(
             "Cannot perform {ct} since the {} already exists: {urn}",
@@ -180,7 +180,7 @@ fn check_item(st: &State, actor: &str, mcp: &Value, urn: &str, ct: &str) -> Resu
     let sm = mcp.get("systemMetadata").cloned().unwrap_or(Value::Null);
     let sync = header(mcp, "X-DataHub-Sync-Index-Update") == Some("true")
         || sm.pointer("/properties/appSource").and_then(Value::as_str) == Some("ui");
-    Ok(Item::Write(Write {
+    Ok(Some(Write {
         urn: urn.to_string(),
         aspect: aspect.to_string(),
         value,
@@ -235,8 +235,8 @@ pub(crate) fn ingest(inner: &Inner, actor: &str, body: &[u8], batch: bool) -> Re
             return bad("entityUrn or entityKeyAspect is required");
         };
         match check_item(&st, actor, mcp, urn, ct) {
-            Ok(Item::Write(w)) => writes.push(w),
-            Ok(Item::Drop) => {}
+            Ok(Some(w)) => writes.push(w),
+            Ok(None) => {}
             Err(_) if is_async => {}
             Err(r) => return r,
         }
