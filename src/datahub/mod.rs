@@ -1,2 +1,39 @@
 //! The DataHub GMS client: typed aspects, urns, Rest.li, GraphQL, errors,
 //! conditional writes. Knows nothing of SCIM.
+//!
+//! - [`Client`] (`transport.rs`): HTTP/1.1 keep-alive over hyper + rustls,
+//!   timeouts, one tracing span and one [`Observer`] report per call. Every
+//!   call takes the caller's bearer token and forwards it as is, so DataHub
+//!   authorization and audit apply to the IdP's PAT.
+//! - `restli.rs`: [`Proposal`] + `ingestProposalBatch`, `GET /aspects`,
+//!   existence, hard delete. `entities.rs`: `entitiesV2` batch reads with
+//!   versions. `rmw.rs`: conditional read-modify-write with bounded retry.
+//! - `graphql.rs` (+ `documents.rs`): `me`, search, list, relationships,
+//!   `/config`, `/health`.
+//! - [`aspects`]: the identity aspects, field for field. [`Urn`]: urns and
+//!   their encodings. [`Error`]: one enum for every upstream failure.
+
+pub mod aspects;
+mod documents;
+mod entities;
+mod error;
+mod graphql;
+mod restli;
+mod rmw;
+mod transport;
+mod urn;
+
+pub use documents::ALL as GRAPHQL_DOCUMENTS;
+pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
+pub use error::{Error, Result};
+pub use graphql::{
+    Condition, EntityKind, FacetFilter, Me, Page, Related, RelatedPage, SearchRequest,
+    ServerConfig, MEMBERSHIP_EDGES,
+};
+pub use restli::{
+    ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
+    SYNC_INDEX_HEADER,
+};
+pub use rmw::RmwReport;
+pub use transport::{Client, ClientConfig, Observer, Outcome};
+pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
