@@ -37,3 +37,21 @@ pub use restli::{
 pub use rmw::RmwReport;
 pub use transport::{Client, ClientConfig, Observer, Outcome};
 pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
+
+/// The shared reference folder `reference/<name>` (schemas used by tests),
+/// looked up next to the checkout; `None` (and the test passes, saying so)
+/// when it is not there.
+#[cfg(test)]
+pub(crate) fn reference_dir(name: &str) -> Option<std::path::PathBuf> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        manifest.join("../shared/reference").join(name),
+        manifest.join("../../shared/reference").join(name),
+        std::path::PathBuf::from("/work/shared/reference").join(name),
+    ];
+    let found = candidates.into_iter().find(|p| p.is_dir());
+    if found.is_none() {
+        eprintln!("reference/{name} not found next to the checkout; schema check skipped");
+    }
+    found
+}
