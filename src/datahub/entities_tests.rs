@@ -23,7 +23,10 @@ fn batch_path_encodes_every_urn_inside_list() {
 fn chunks_by_count_and_length() {
     let many: Vec<Urn> = (0..250).map(|i| Urn::corp_user(&format!("u{i}"))).collect();
     let c = chunks(&many);
-    assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![100, 100, 50]);
+    assert_eq!(
+        c.iter().map(|c| c.len()).collect::<Vec<_>>(),
+        vec![100, 100, 50]
+    );
     let long: Vec<Urn> = (0..40)
         .map(|i| Urn::corp_user(&format!("{i}-{}", "é".repeat(100))))
         .collect();
@@ -88,9 +91,15 @@ fn parses_versions_and_drops_the_synthesized_key() {
     let info = jdoe.get::<CorpUserInfo>().expect("typed").expect("present");
     assert_eq!(info.version.as_deref(), Some("3"));
     assert_eq!(info.value.display_name.as_deref(), Some("John Doe"));
-    let gm = jdoe.get::<GroupMembership>().expect("typed").expect("present");
+    let gm = jdoe
+        .get::<GroupMembership>()
+        .expect("typed")
+        .expect("present");
     assert_eq!(gm.value.groups, vec![Urn::corp_group("eng")]);
-    assert_eq!(jdoe.write_precondition("groupMembership").as_deref(), Some("1"));
+    assert_eq!(
+        jdoe.write_precondition("groupMembership").as_deref(),
+        Some("1")
+    );
     assert_eq!(jdoe.write_precondition("status").as_deref(), Some("-1"));
 
     let ghost = &got[&Urn::corp_user("ghost")];
@@ -115,9 +124,18 @@ fn per_entity_errors() {
         json!({"results": {}, "errors": {"urn:li:corpuser:x": {"status": status, "message": "m"}}})
             .to_string()
     };
-    assert!(matches!(parse_batch(e(401).as_bytes()), Err(Error::Unauthorized)));
-    assert!(matches!(parse_batch(e(403).as_bytes()), Err(Error::Forbidden(_))));
-    assert!(matches!(parse_batch(e(500).as_bytes()), Err(Error::Unavailable { .. })));
+    assert!(matches!(
+        parse_batch(e(401).as_bytes()),
+        Err(Error::Unauthorized)
+    ));
+    assert!(matches!(
+        parse_batch(e(403).as_bytes()),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        parse_batch(e(500).as_bytes()),
+        Err(Error::Unavailable { .. })
+    ));
     // A 404 for one key just means that urn is absent.
     assert!(parse_batch(e(404).as_bytes()).expect("ok").is_empty());
     assert!(matches!(parse_batch(b"{}"), Err(Error::InvalidResponse(_))));

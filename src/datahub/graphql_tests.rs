@@ -50,10 +50,15 @@ fn documents_validate_against_datahub_schema() {
         return;
     };
     for (name, doc) in documents::ALL {
-        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, *doc, format!("{name}.graphql")) {
+        if let Err(e) =
+            ExecutableDocument::parse_and_validate(&schema, *doc, format!("{name}.graphql"))
+        {
             panic!("{name} does not validate:\n{}", e.errors);
         }
-        assert!(doc.contains(&format!("query {name}")), "{name}: operation name");
+        assert!(
+            doc.contains(&format!("query {name}")),
+            "{name}: operation name"
+        );
     }
     // The check has teeth: a wrong field or input type is refused.
     for bad in [
@@ -125,7 +130,9 @@ fn graphql_errors_map_by_extension_code() {
         .to_string()
     };
     let p = |code: Value| parse_response::<Value>("op", body(code).as_bytes());
-    assert!(matches!(p(json!(403)), Err(Error::Forbidden(m)) if m.starts_with("Unauthorized to perform")));
+    assert!(
+        matches!(p(json!(403)), Err(Error::Forbidden(m)) if m.starts_with("Unauthorized to perform"))
+    );
     assert!(matches!(p(json!(404)), Err(Error::NotFound(_))));
     assert!(matches!(p(json!(409)), Err(Error::Conflict(_))));
     assert!(matches!(p(json!(400)), Err(Error::Invalid(_))));
@@ -134,9 +141,18 @@ fn graphql_errors_map_by_extension_code() {
     assert!(matches!(p(json!("403")), Err(Error::Forbidden(_))));
     // No code (e.g. a graphql-java validation error): invalid request.
     let no_code = json!({"errors": [{"message": "Validation error"}]}).to_string();
-    assert!(matches!(parse_response::<Value>("op", no_code.as_bytes()), Err(Error::Invalid(_))));
-    assert!(matches!(parse_response::<Value>("op", b"{}"), Err(Error::InvalidResponse(_))));
-    assert!(matches!(parse_response::<Value>("op", b"<html>"), Err(Error::InvalidResponse(_))));
+    assert!(matches!(
+        parse_response::<Value>("op", no_code.as_bytes()),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        parse_response::<Value>("op", b"{}"),
+        Err(Error::InvalidResponse(_))
+    ));
+    assert!(matches!(
+        parse_response::<Value>("op", b"<html>"),
+        Err(Error::InvalidResponse(_))
+    ));
 }
 
 #[test]
@@ -178,9 +194,18 @@ fn relationships_parse_and_skip_null_entities() {
     assert_eq!(
         p.related,
         vec![
-            Related { urn: Urn::corp_user("a"), relationship: "IsMemberOfGroup".into() },
-            Related { urn: Urn::corp_user("b"), relationship: "IsMemberOfNativeGroup".into() },
+            Related {
+                urn: Urn::corp_user("a"),
+                relationship: "IsMemberOfGroup".into()
+            },
+            Related {
+                urn: Urn::corp_user("b"),
+                relationship: "IsMemberOfNativeGroup".into()
+            },
         ]
     );
-    assert_eq!(parse_related("x", None).expect("empty"), RelatedPage::default());
+    assert_eq!(
+        parse_related("x", None).expect("empty"),
+        RelatedPage::default()
+    );
 }

@@ -433,3 +433,7 @@ fn tls_config(https: bool, ca_bundle: Option<&std::path::Path>) -> Result<rustls
         .with_no_client_auth();
     Ok(cfg)
 }
+
+#[cfg(test)]
+#[path = "transport_tests.rs"]
+mod tests;
