@@ -222,7 +222,7 @@ impl Client {
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> Result<T> {
         let endpoint = call.endpoint;
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "datahub.upstream",
             endpoint,
             status = tracing::field::Empty,

@@ -241,7 +241,7 @@ async fn exists_delete_and_batch_get_requests() {
     assert!(c.exists("t", &g, false).await.expect("exists"));
     c.hard_delete("t", &g).await.expect("delete");
     let got = c
-        .batch_get("t", &[g.clone()], &["corpGroupInfo"])
+        .batch_get("t", std::slice::from_ref(&g), &["corpGroupInfo"])
         .await
         .expect("batch");
     assert_eq!(got.len(), 1);
