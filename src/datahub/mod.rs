@@ -20,21 +20,23 @@ mod error;
 mod graphql;
 mod restli;
 mod rmw;
+mod search;
+#[cfg(test)]
+mod test_server;
+mod tls;
 mod transport;
 mod urn;
 
 pub use documents::ALL as GRAPHQL_DOCUMENTS;
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
-pub use graphql::{
-    Condition, EntityKind, FacetFilter, Me, Page, Related, RelatedPage, SearchRequest,
-    ServerConfig, MEMBERSHIP_EDGES,
-};
+pub use graphql::{Me, Page, Related, RelatedPage, ServerConfig, MEMBERSHIP_EDGES};
 pub use restli::{
     ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
     SYNC_INDEX_HEADER,
 };
 pub use rmw::RmwReport;
+pub use search::{Condition, EntityKind, FacetFilter, SearchRequest};
 pub use transport::{Client, ClientConfig, Observer, Outcome};
 pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
 
