@@ -223,6 +223,17 @@ mod tests {
     }
 
     #[test]
+    fn rfc7643_resource_types_example() {
+        let mut want: Value =
+            serde_json::from_str(include_str!("fixtures/rfc/7643-8.6-resource-types.json"))
+                .unwrap();
+        // We accept users without enterprise data, so the extension is not required.
+        want[0]["schemaExtensions"][0]["required"] = json!(false);
+        let got = resource_types("https://example.com/v2/");
+        assert_eq!(got["Resources"], want);
+    }
+
+    #[test]
     fn schemas_come_from_the_table() {
         let v = schemas("https://h");
         let ids: Vec<&str> = v["Resources"]

@@ -2,6 +2,8 @@
 //! types come from the schema table; multi-valued attributes match when any value
 //! matches (RFC 7644 §3.4.2.2), and a complex multi-valued attribute without a
 //! sub-attribute compares its `value` sub-attribute (`emails co "@x.com"`).
+//! `ne` is the negation of `eq` (an absent attribute is "not equal"); `eq null`
+//! matches an absent attribute; values of another JSON type never match.
 
 use std::cmp::Ordering;
 

@@ -108,6 +108,19 @@ fn empty_list_response_is_complete() {
     );
 }
 
+/// RFC 7644 §3.4.2.4: `GET /Users?startIndex=1&count=10` over 100 users.
+#[test]
+fn rfc_pagination_example() {
+    let page = q("startIndex=1&count=10");
+    assert_eq!((page.start_index, page.count), (1, Some(10)));
+    let resources: Vec<Value> = (0..10).map(|i| json!({"id": i.to_string()})).collect();
+    let v = list_response(100, page.start_index, resources);
+    assert_eq!(v["totalResults"], 100);
+    assert_eq!(v["itemsPerPage"], 10);
+    assert_eq!(v["startIndex"], 1);
+    assert_eq!(v["Resources"].as_array().unwrap().len(), 10);
+}
+
 #[test]
 fn rfc_list_response_with_attributes_user_name() {
     let want: Value = serde_json::from_str(include_str!(
