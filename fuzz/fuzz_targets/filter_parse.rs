@@ -6,7 +6,9 @@ use datahub_scim::scim::{filter, ResourceKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     let Ok(f) = filter::parse(s) else { return };
     let printed = f.to_string();
     if printed.len() <= filter::MAX_FILTER_LEN {

@@ -7,8 +7,12 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(v) = serde_json::from_slice::<Value>(data) else { return };
-    let Ok(req) = PatchRequest::from_json(&v) else { return };
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let Ok(req) = PatchRequest::from_json(&v) else {
+        return;
+    };
     let user = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "id": "u1", "userName": "alice", "active": true,
@@ -24,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(_) => assert_eq!(u, user, "failed PATCH changed the user"),
     }
-    let group = json!({"id": "g1", "displayName": "G", "members": [{"value": "u1"}, {"value": "u2"}]});
+    let group =
+        json!({"id": "g1", "displayName": "G", "members": [{"value": "u1"}, {"value": "u2"}]});
     let mut g = group.clone();
     if apply(&mut g, &req, ResourceKind::Group).is_err() {
         assert_eq!(g, group, "failed PATCH changed the group");

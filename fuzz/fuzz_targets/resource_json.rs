@@ -17,7 +17,9 @@ fn no_nulls(v: &Value) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(v) = serde_json::from_slice::<Value>(data) else { return };
+    let Ok(v) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
     let meta = Meta::default();
     if let Ok(u) = User::from_json(&v) {
         let out = u.to_json("id", &meta);
