@@ -344,18 +344,15 @@ fn read_enterprise(o: &Map<String, Value>) -> Result<Enterprise, Error> {
             value: s.clone(),
             ..Manager::default()
         }),
-        Some(Value::Object(m)) => string(m, "value")?
-            .map(|value| Manager {
+        Some(Value::Object(m)) => match string(m, "value")? {
+            // OneLogin templates send `{"value": "", …}` for "no manager".
+            None => None,
+            Some(value) => Some(Manager {
                 value,
-                display_name: None,
-                ref_: None,
-            })
-            .map(|mut mgr| -> Result<Manager, Error> {
-                mgr.display_name = string(m, "displayName")?;
-                mgr.ref_ = string(m, "$ref")?;
-                Ok(mgr)
-            })
-            .transpose()?,
+                display_name: string(m, "displayName")?,
+                ref_: string(m, "$ref")?,
+            }),
+        },
         // An older Entra doc shows `[{"$ref": …, "value": …}]`.
         Some(Value::Array(a)) => a
             .iter()
