@@ -310,5 +310,11 @@ proptest! {
         let mut u = bjensen();
         apply(&mut u, &ok, ResourceKind::User).unwrap();
         prop_assert!(User::from_json(&u).is_ok());
+        // One request of n operations equals n requests of one.
+        let mut step = bjensen();
+        for op in &ok.operations {
+            apply(&mut step, &PatchRequest { operations: vec![op.clone()] }, ResourceKind::User).unwrap();
+        }
+        prop_assert_eq!(step, u);
     }
 }
