@@ -137,6 +137,8 @@ pub async fn run(
     );
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The admin port outlives the SCIM listener so `/ready` reports the drain.
+    let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
     let graceful = Arc::new(GracefulShutdown::new());
     let mut background = tokio::task::JoinSet::new();
     background.spawn(admin::probe_gms(
@@ -147,7 +149,7 @@ pub async fn run(
     if let Some(c) = &certs {
         background.spawn(c.clone().watch(config.tls_reload_interval, metrics.clone()));
     }
-    let admin_task = tokio::spawn(server::admin_loop(admin, state.clone(), stop_rx.clone()));
+    let admin_task = tokio::spawn(server::admin_loop(admin, state.clone(), admin_stop_rx));
     let scim_task = tokio::spawn(server::scim_loop(
         scim,
         state.clone(),
@@ -171,6 +173,7 @@ pub async fn run(
             "grace period over, closing remaining connections"
         ),
     }
-    admin_task.abort();
+    let _ = admin_stop_tx.send(true);
+    let _ = admin_task.await;
     Ok(())
 }
