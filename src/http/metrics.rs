@@ -259,7 +259,39 @@ impl Metrics {
         family.get_or_create(&CacheLabels { cache }).inc();
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text format (0.0.4): the OpenMetrics text with counter families
+    /// named like their `_total` samples and without the `# EOF` trailer, for scrapers
+    /// and tools (`promtool check metrics`) that do not ask for OpenMetrics.
+    pub fn encode_prometheus(&self) -> String {
+        let open = self.encode();
+        let counters: Vec<String> = open
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("# TYPE ")?
+                    .strip_suffix(" counter")
+                    .map(str::to_owned)
+            })
+            .collect();
+        let mut out = String::with_capacity(open.len());
+        for line in open.lines() {
+            if line == "# EOF" {
+                continue;
+            }
+            let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+                let rest = line.strip_prefix(p)?;
+                let (name, tail) = rest.split_once(' ')?;
+                counters
+                    .iter()
+                    .any(|c| c == name)
+                    .then(|| format!("{p}{name}_total {tail}"))
+            });
+            out.push_str(renamed.as_deref().unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The OpenMetrics text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -277,6 +309,30 @@ impl datahub::Observer for Metrics {
 
     fn conflict_retry(&self, _endpoint: &'static str) {
         self.write_retries.inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_text_names_counters_like_their_samples() {
+        let m = Metrics::new();
+        m.observe_request("users.get", "User", 404, Duration::from_millis(3));
+        let text = m.encode_prometheus();
+        assert!(
+            text.contains("# TYPE datahub_scim_requests_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# HELP datahub_scim_requests_total SCIM requests served.\n"),
+            "{text}"
+        );
+        assert!(text.contains("datahub_scim_requests_total{operation=\"users.get\",resource=\"User\",status_class=\"4xx\"} 1\n"));
+        assert!(text.contains("# TYPE datahub_scim_request_duration_seconds histogram\n"));
+        assert!(!text.contains("# EOF"));
+        assert!(m.encode().ends_with("# EOF\n"));
     }
 }
 
