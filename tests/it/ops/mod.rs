@@ -1,6 +1,7 @@
 //! Operations: readiness, graceful drain, certificate reload, plain HTTP on the TLS
 //! port, metrics, config exit code, bearer auth outcomes, routing errors.
 
+mod chart;
 mod harness;
 
 use std::time::Duration;
