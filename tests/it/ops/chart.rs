@@ -38,7 +38,8 @@ fn chart_sets_only_variables_the_binary_reads() {
         used.contains("DATAHUB_GMS_URL") && used.len() > 20,
         "chart env names: {used:?}"
     );
-    let unknown: Vec<_> = used.difference(&known()).collect();
+    let known = known();
+    let unknown: Vec<_> = used.difference(&known).collect();
     assert!(
         unknown.is_empty(),
         "the chart sets variables config.rs does not read: {unknown:?}"
