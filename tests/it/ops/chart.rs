@@ -8,7 +8,7 @@ fn names_in(text: &str, prefix: &str) -> BTreeSet<String> {
     let re = regex::Regex::new(r"\bDATAHUB_[A-Z0-9_]+\b").expect("regex");
     re.find_iter(text)
         .map(|m| m.as_str().to_owned())
-        .filter(|n| n.starts_with(prefix))
+        .filter(|n| n.starts_with(prefix) && !n.ends_with('_'))
         .collect()
 }
 
