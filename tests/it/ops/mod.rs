@@ -2,6 +2,7 @@
 //! port, metrics, config exit code, bearer auth outcomes, routing errors.
 
 mod chart;
+mod check;
 mod harness;
 
 use std::time::Duration;
