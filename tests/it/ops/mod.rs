@@ -372,3 +372,70 @@ async fn unknown_paths_and_methods_get_scim_errors() {
     assert_eq!(r.body["status"], "405");
     assert!(r.headers.contains_key("x-request-id"));
 }
+
+#[tokio::test]
+async fn http2_is_negotiated_by_alpn_and_request_ids_are_honoured() {
+    let g = Gateway::ready(&[]).await;
+    let r = g
+        .scim_body(
+            "GET",
+            "/scim/v2/Users",
+            None,
+            &[("x-request-id", "abc-123")],
+            "",
+        )
+        .await;
+    assert_eq!(r.version, ::http::Version::HTTP_2);
+    assert_eq!(r.headers["x-request-id"], "abc-123");
+    // A header that is not a sane id is replaced by a fresh one.
+    let r = g
+        .scim_body("GET", "/scim/v2/Users", None, &[("x-request-id", "")], "")
+        .await;
+    assert_eq!(r.headers["x-request-id"].len(), 36);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_before_auth() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_MAX_BODY_BYTES", "2048")]).await;
+    let big = vec![b'x'; 4096];
+    let r = g
+        .scim_body(
+            "POST",
+            "/scim/v2/Users",
+            None,
+            &[("content-type", "application/scim+json")],
+            big,
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["status"], "413");
+    assert_eq!(calls_to(&g, "graphql.me"), 0);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let g = Gateway::ready(&[]).await;
+    let token = g.emu.admin_token();
+    let r = g
+        .scim_body(
+            "POST",
+            "/scim/v2/Users",
+            Some(&token),
+            &[("content-type", "text/plain")],
+            "{}",
+        )
+        .await;
+    assert_eq!(r.status, 415, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/scim+json");
+}
+
+#[tokio::test]
+async fn requests_past_the_deadline_are_504() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_REQUEST_DEADLINE", "300ms")]).await;
+    let token = g.emu.admin_token();
+    g.emu.faults().set_latency(Duration::from_millis(1500));
+    let r = g.scim("GET", "/scim/v2/Users", Some(&token)).await;
+    assert_eq!(r.status, 504, "{:?}", r.body);
+    assert_eq!(r.body["status"], "504");
+    g.emu.faults().clear();
+}
