@@ -439,3 +439,36 @@ async fn requests_past_the_deadline_are_504() {
     assert_eq!(r.body["status"], "504");
     g.emu.faults().clear();
 }
+
+#[tokio::test]
+async fn a_suspended_actor_loses_access_within_the_cache_ttl() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_TOKEN_CACHE_TTL", "300ms")]).await;
+    let token = g.emu.create_user_token("scim-bot", true);
+    assert_ne!(
+        g.scim("GET", "/scim/v2/Schemas", Some(&token)).await.status,
+        401
+    );
+
+    g.emu.put_aspect(
+        "urn:li:corpuser:scim-bot",
+        "corpUserStatus",
+        json!({"status": "SUSPENDED", "lastModified": {"time": 0, "actor": "urn:li:corpuser:__datahub_system"}}),
+    );
+    // Still cached: accepted without asking GMS.
+    assert_ne!(
+        g.scim("GET", "/scim/v2/Schemas", Some(&token)).await.status,
+        401
+    );
+    assert_eq!(calls_to(&g, "graphql.me"), 1);
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let r = g.scim("GET", "/scim/v2/Schemas", Some(&token)).await;
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    assert_eq!(calls_to(&g, "graphql.me"), 2);
+    // The rejection is cached too (failure TTL 5 s).
+    assert_eq!(
+        g.scim("GET", "/scim/v2/Schemas", Some(&token)).await.status,
+        401
+    );
+    assert_eq!(calls_to(&g, "graphql.me"), 2);
+}
