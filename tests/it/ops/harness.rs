@@ -240,6 +240,24 @@ pub struct Reply {
     pub body: serde_json::Value,
 }
 
+/// GET over TLS trusting `ca_pem` with a bearer token; the status, or the transport error.
+pub async fn tls_get(ca_pem: &str, port: u16, path: &str, token: &str) -> Result<u16, String> {
+    let req = hyper::Request::get(format!("https://127.0.0.1:{port}{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let resp = tls_client(ca_pem)
+        .request(req)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = resp.status().as_u16();
+    resp.into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
 fn tls_client(
     ca_pem: &str,
 ) -> Client<
