@@ -5,9 +5,20 @@
 //! takes the caller's context (its DataHub token is forwarded to GMS) and returns
 //! SCIM JSON or a [`scim::Error`].
 
+mod cache;
+mod delta;
+mod errors;
+mod group_map;
+pub mod ids;
+pub mod naming;
+mod scim_json;
+mod user_map;
+
 use serde_json::Value;
 
 use crate::scim;
+
+pub use cache::CacheStats;
 
 /// How DELETE of a user or group is carried out in DataHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
