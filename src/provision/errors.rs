@@ -67,6 +67,29 @@ pub fn from_datahub(e: datahub::Error) -> scim::Error {
     out
 }
 
+/// The error type of our read-modify-write closures: a SCIM error, built from a
+/// `datahub::Error` by [`from_datahub`] (so `?` works on both).
+#[derive(Debug)]
+pub struct Fail(pub scim::Error);
+
+impl From<datahub::Error> for Fail {
+    fn from(e: datahub::Error) -> Self {
+        Fail(from_datahub(e))
+    }
+}
+
+impl From<scim::Error> for Fail {
+    fn from(e: scim::Error) -> Self {
+        Fail(e)
+    }
+}
+
+impl From<Fail> for scim::Error {
+    fn from(f: Fail) -> Self {
+        f.0
+    }
+}
+
 fn is_timeout(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
     r.contains("timeout") || r.contains("timed out") || r.contains("deadline")

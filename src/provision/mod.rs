@@ -9,16 +9,25 @@ mod cache;
 mod delta;
 mod errors;
 mod group_map;
+mod groups;
 pub mod ids;
+mod list;
+mod membership;
 pub mod naming;
+mod record;
 mod scim_json;
 mod user_map;
+mod users;
 
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use crate::datahub;
 use crate::scim;
 
 pub use cache::CacheStats;
+pub use errors::from_datahub;
 
 /// How DELETE of a user or group is carried out in DataHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,4 +87,34 @@ pub struct Ctx {
     /// Absolute base URL of the SCIM endpoint the request came in on, for
     /// `meta.location`.
     pub base_url: String,
+}
+
+/// The SCIM ⇄ DataHub translator. Cheap to clone; holds no state that answers
+/// depend on (only the ID-mapping cache).
+#[derive(Clone)]
+pub struct Provisioner {
+    /// Naming rules, policies and limits.
+    cfg: Arc<ProvisionConfig>,
+    /// The GMS client.
+    client: datahub::Client,
+    /// The ID-mapping cache.
+    cache: cache::IdCache,
+}
+
+impl Provisioner {
+    /// A provisioner writing through `client`.
+    pub fn new(cfg: ProvisionConfig, client: datahub::Client) -> Self {
+        let cache = cache::IdCache::new(cfg.cache_capacity, cfg.cache_ttl);
+        Provisioner { cfg: Arc::new(cfg), client, cache }
+    }
+
+    /// Cache counters for `/metrics`.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ProvisionConfig {
+        &self.cfg
+    }
 }

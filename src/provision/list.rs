@@ -1,0 +1,308 @@
+//! `GET /Users`, `GET /Groups`: filters DataHub can answer by key, everything
+//! else by paging the search index.
+//!
+//! Key lookups (never the index alone, so they read our own writes):
+//! `id eq` decodes the id; `userName eq` derives the urn with the naming rule
+//! (and compares case-insensitively with the stored `scim.userName`); group
+//! `displayName eq` derives the urn (plus the rename cache, plus a search for
+//! groups renamed elsewhere); `externalId eq` goes through the ID-mapping cache,
+//! then a search. Every candidate is hydrated from the primary store and checked
+//! with `Filter::matches` before it is returned.
+//!
+//! Anything else pages through `listUsers` / `listGroups`, sorts the urns (stable
+//! order across pages whatever `count` is), hydrates in batches and evaluates the
+//! filter in memory. `startIndex`/`count` follow RFC 7644 §3.4.2.4; `count` is
+//! capped at `max_page_size`.
+
+use serde_json::Value;
+
+use super::errors::from_datahub;
+use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
+use super::{cache::Kind, ids, naming, Ctx, Provisioner, UsernameSource};
+use crate::datahub::{EntityKind, SearchRequest, Urn};
+use crate::scim::filter::Filter;
+use crate::scim::list::{list_response, Projection};
+use crate::scim::{self, ListQuery, ResourceKind};
+
+/// Urns per `listUsers`/`listGroups` page while scanning.
+const SCAN_PAGE: u32 = 1000;
+/// Most index results a search fallback looks at.
+const SEARCH_PAGE: u32 = 50;
+
+/// Applies `attributes` / `excludedAttributes`.
+pub(super) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value {
+    scim::list::project(&mut v, &q.attributes, &q.excluded_attributes, kind);
+    v
+}
+
+/// True when the response will not carry `members`, so they need not be loaded.
+pub(super) fn skips_members(q: &ListQuery) -> bool {
+    Projection { attributes: q.attributes.clone(), excluded_attributes: q.excluded_attributes.clone() }
+        .excludes("members", ResourceKind::Group)
+}
+
+/// What a filter lets us look up by key.
+enum Candidates {
+    /// These urns, and only these, can match.
+    Some(Vec<Urn>),
+    /// No shortcut: scan the index.
+    Scan,
+}
+
+impl Provisioner {
+    /// `GET /Users` (and `POST /Users/.search`).
+    pub async fn list_users(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (start, count) = self.page_of(q);
+        let cands = match &q.filter {
+            Some(f) => self.user_candidates(ctx, f).await?,
+            None => Candidates::Scan,
+        };
+        let urns = match cands {
+            Candidates::Some(urns) => urns,
+            Candidates::Scan => self.scan(ctx, Kind::User).await?,
+        };
+        let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        match &q.filter {
+            // No filter: the sorted index order is the answer; hydrate one page only.
+            None => {
+                let page: Vec<Urn> = urns.iter().enumerate().filter(|(i, _)| wanted(*i)).map(|(_, u)| u.clone()).collect();
+                total = urns.len();
+                for rec in self.hydrate_users(ctx, &page).await? {
+                    if rec.live() {
+                        out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
+                    }
+                }
+            }
+            Some(f) => {
+                for rec in self.hydrate_users(ctx, &urns).await? {
+                    if !rec.live() {
+                        continue;
+                    }
+                    let v = self.render_user(ctx, &rec);
+                    if f.matches(&v, ResourceKind::User) {
+                        if wanted(total) {
+                            out.push(project(v, q, ResourceKind::User));
+                        }
+                        total += 1;
+                    }
+                }
+            }
+        }
+        Ok(list_response(total, start, out))
+    }
+
+    /// `GET /Groups` (and `POST /Groups/.search`).
+    pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (start, count) = self.page_of(q);
+        let urns = match &q.filter {
+            Some(f) => match self.group_candidates(ctx, f).await? {
+                Candidates::Some(u) => u,
+                Candidates::Scan => self.scan(ctx, Kind::Group).await?,
+            },
+            None => self.scan(ctx, Kind::Group).await?,
+        };
+        let with_members = !skips_members(q);
+        let filter_needs_members = q.filter.as_ref().is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
+        let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        let recs = match &q.filter {
+            None => {
+                total = urns.len();
+                let page: Vec<Urn> = urns.iter().enumerate().filter(|(i, _)| wanted(*i)).map(|(_, u)| u.clone()).collect();
+                self.hydrate_groups(ctx, &page).await?
+            }
+            Some(_) => self.hydrate_groups(ctx, &urns).await?,
+        };
+        for rec in recs.into_iter().filter(GroupRecord::live) {
+            match &q.filter {
+                None => {
+                    let members = if with_members { Some(self.current_members(ctx, &rec.urn).await?) } else { None };
+                    out.push(project(self.render_group(ctx, &rec, members), q, ResourceKind::Group));
+                }
+                Some(f) => {
+                    let members = if filter_needs_members { Some(self.current_members(ctx, &rec.urn).await?) } else { None };
+                    let v = self.render_group(ctx, &rec, members.clone());
+                    if !f.matches(&v, ResourceKind::Group) {
+                        continue;
+                    }
+                    if wanted(total) {
+                        let members = match (members, with_members) {
+                            (Some(m), true) => Some(m),
+                            (None, true) => Some(self.current_members(ctx, &rec.urn).await?),
+                            (_, false) => None,
+                        };
+                        out.push(project(self.render_group(ctx, &rec, members), q, ResourceKind::Group));
+                    }
+                    total += 1;
+                }
+            }
+        }
+        Ok(list_response(total, start, out))
+    }
+
+    /// 1-based start and the page size (default and cap: `max_page_size`).
+    fn page_of(&self, q: &ListQuery) -> (usize, usize) {
+        let max = self.cfg.max_page_size.max(1);
+        (q.start_index.max(1), q.count.unwrap_or(max).min(max))
+    }
+
+    async fn user_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
+        let Some(terms) = f.eq_conjunction() else { return Ok(Candidates::Scan) };
+        let kind = ResourceKind::User;
+        for (path, value) in &terms {
+            if path.is(kind, "id") {
+                return Ok(Candidates::Some(super::users::user_urn(value).into_iter().collect()));
+            }
+            if path.is(kind, "userName") && self.cfg.username_source == UsernameSource::UserName {
+                return Ok(Candidates::Some(naming::derive_username(&self.cfg, value).map(|u| Urn::corp_user(&u)).into_iter().collect()));
+            }
+            let is_email = path.is(kind, "emails.value") || path.is(kind, "emails");
+            if is_email && self.cfg.username_source == UsernameSource::PrimaryEmail {
+                return Ok(Candidates::Some(naming::derive_username(&self.cfg, value).map(|u| Urn::corp_user(&u)).into_iter().collect()));
+            }
+            if path.is(kind, "externalId") {
+                return Ok(Candidates::Some(self.by_external_id(ctx, value).await?));
+            }
+        }
+        Ok(Candidates::Scan)
+    }
+
+    async fn group_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
+        let Some(terms) = f.eq_conjunction() else { return Ok(Candidates::Scan) };
+        let kind = ResourceKind::Group;
+        for (path, value) in &terms {
+            if path.is(kind, "id") {
+                return Ok(Candidates::Some(super::groups::group_urn(value).into_iter().collect()));
+            }
+            if path.is(kind, "displayName") {
+                return Ok(Candidates::Some(self.by_display_name(ctx, value).await?));
+            }
+        }
+        Ok(Candidates::Scan)
+    }
+
+    /// Users whose stored `scim.externalId` is `ext`: cache, else search, verified.
+    async fn by_external_id(&self, ctx: &Ctx, ext: &str) -> Result<Vec<Urn>, scim::Error> {
+        let verify = |rec: &UserRecord| {
+            rec.live()
+                && rec.info.as_ref().and_then(|i| i.custom_properties.get(super::user_map::KEY_EXTERNAL_ID)).map(String::as_str)
+                    == Some(ext)
+        };
+        let loaded = self
+            .cache
+            .external_id(Kind::User, ext, || async {
+                let urns = self.search(ctx, EntityKind::CorpUser, ext).await?;
+                let recs = self.hydrate_users(ctx, &urns).await?;
+                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+            })
+            .await?;
+        let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else { return Ok(Vec::new()) };
+        // The cache is never the only source of truth: check the entry still holds.
+        let recs = self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?;
+        if recs.iter().any(verify) {
+            return Ok(vec![urn]);
+        }
+        self.cache.forget_external_id(Kind::User, ext).await;
+        let urns = self.search(ctx, EntityKind::CorpUser, ext).await?;
+        let recs = self.hydrate_users(ctx, &urns).await?;
+        Ok(recs.into_iter().filter(|r| verify(r)).map(|r| r.urn).collect())
+    }
+
+    /// Groups whose displayName is `name` (case-insensitive): the derived urn, the
+    /// rename cache, then a search; all verified by the caller's filter match.
+    async fn by_display_name(&self, ctx: &Ctx, name: &str) -> Result<Vec<Urn>, scim::Error> {
+        let verify = |rec: &GroupRecord| rec.live() && rec.display_name().eq_ignore_ascii_case(name);
+        let mut found = Vec::new();
+        if let Ok(n) = naming::group_name_for(name) {
+            let derived = Urn::corp_group(&n);
+            let recs = self.hydrate_groups(ctx, std::slice::from_ref(&derived)).await?;
+            if recs.iter().any(verify) {
+                return Ok(vec![derived]);
+            }
+            if recs.iter().any(GroupRecord::live) {
+                found.push(derived);
+            }
+        }
+        let cached = self
+            .cache
+            .group_name(name, || async {
+                let urns = self.search(ctx, EntityKind::CorpGroup, name).await?;
+                let recs = self.hydrate_groups(ctx, &urns).await?;
+                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+            })
+            .await?;
+        if let Some(urn) = cached.and_then(|u| u.parse::<Urn>().ok()) {
+            let recs = self.hydrate_groups(ctx, std::slice::from_ref(&urn)).await?;
+            if recs.iter().any(verify) {
+                return Ok(vec![urn]);
+            }
+            self.cache.forget_group_name(name).await;
+        }
+        Ok(found)
+    }
+
+    /// Urns of a full-text search (index-backed; callers verify every hit).
+    async fn search(&self, ctx: &Ctx, kind: EntityKind, query: &str) -> Result<Vec<Urn>, scim::Error> {
+        let req = SearchRequest {
+            types: vec![kind],
+            query: query.to_owned(),
+            or_filters: Vec::new(),
+            start: 0,
+            count: SEARCH_PAGE,
+            include_soft_deleted: false,
+        };
+        let page = self.client.search(&ctx.token, &req).await.map_err(from_datahub)?;
+        Ok(page.urns)
+    }
+
+    /// Every urn of the index for `kind`, sorted (stable order across pages).
+    async fn scan(&self, ctx: &Ctx, kind: Kind) -> Result<Vec<Urn>, scim::Error> {
+        let mut urns = Vec::new();
+        let mut start = 0u32;
+        loop {
+            let page = match kind {
+                Kind::User => self.client.list_users(&ctx.token, start, SCAN_PAGE).await,
+                Kind::Group => self.client.list_groups(&ctx.token, start, SCAN_PAGE).await,
+            }
+            .map_err(from_datahub)?;
+            let n = page.urns.len() as u32;
+            urns.extend(page.urns.into_iter().filter(|u| match kind {
+                Kind::User => u.is_corp_user(),
+                Kind::Group => u.is_corp_group(),
+            }));
+            start += n;
+            if n == 0 || start >= page.total {
+                break;
+            }
+        }
+        urns.sort();
+        urns.dedup();
+        Ok(urns)
+    }
+
+    /// Batch primary-store read of users (100 urns per call).
+    pub(super) async fn hydrate_users(&self, ctx: &Ctx, urns: &[Urn]) -> Result<Vec<UserRecord>, scim::Error> {
+        if urns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ents = self.client.batch_get(&ctx.token, urns, USER_ASPECTS).await.map_err(from_datahub)?;
+        ents.iter().map(|e| UserRecord::from_entity(e).map_err(scim::Error::from)).collect()
+    }
+
+    /// Batch primary-store read of groups.
+    pub(super) async fn hydrate_groups(&self, ctx: &Ctx, urns: &[Urn]) -> Result<Vec<GroupRecord>, scim::Error> {
+        if urns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ents = self.client.batch_get(&ctx.token, urns, GROUP_ASPECTS).await.map_err(from_datahub)?;
+        ents.iter().map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from)).collect()
+    }
+}
+
+#[allow(dead_code)]
+fn _ids_in_scope() -> fn(&str) -> String {
+    ids::user_id
+}
