@@ -79,3 +79,7 @@ impl Client {
         .into())
     }
 }
+
+#[cfg(test)]
+#[path = "rmw_tests.rs"]
+mod tests;

@@ -167,7 +167,7 @@ impl Client {
         if uri.authority().is_none() || uri.query().is_some() {
             return Err(Error::Config("base_url needs a host and no query".into()));
         }
-        let tls = tls_config(https, cfg.ca_bundle.as_deref())?;
+        let tls = super::tls::client_config(https, cfg.ca_bundle.as_deref())?;
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_connect_timeout(Some(cfg.connect_timeout));
@@ -222,7 +222,7 @@ impl Client {
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> Result<T> {
         let endpoint = call.endpoint;
-        let span = tracing::debug_span!(
+        let span = tracing::info_span!(
             "datahub.upstream",
             endpoint,
             status = tracing::field::Empty,
@@ -390,46 +390,6 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]
         .map_err(|e| Error::InvalidResponse(format!("{what}: {}", truncate(e.to_string(), 200))))
 }
 
-fn tls_config(https: bool, ca_bundle: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-
-    let mut roots = rustls::RootCertStore::empty();
-    if https {
-        let native = rustls_native_certs::load_native_certs();
-        if !native.errors.is_empty() {
-            tracing::warn!(
-                errors = native.errors.len(),
-                "some system CA certificates could not be loaded"
-            );
-        }
-        let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
-    }
-    if let Some(path) = ca_bundle {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| Error::Config(format!("cannot read CA bundle {}: {e}", path.display())))?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::Config(format!("bad PEM in CA bundle {}: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(Error::Config(format!(
-                "CA bundle {} holds no certificate",
-                path.display()
-            )));
-        }
-        for c in certs {
-            roots
-                .add(c)
-                .map_err(|e| Error::Config(format!("bad CA certificate: {e}")))?;
-        }
-    }
-    if https && roots.is_empty() {
-        return Err(Error::Config("no trusted CA certificates for https".into()));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(cfg)
-}
+#[cfg(test)]
+#[path = "transport_tests.rs"]
+mod tests;

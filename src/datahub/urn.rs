@@ -178,7 +178,8 @@ mod tests {
                 let parsed: Urn = u.to_string().parse().expect("own output parses");
                 assert_eq!(parsed, u);
                 assert_eq!(parsed.key(), *name);
-                let decoded = percent_encoding::percent_decode_str(&u.encoded())
+                let enc = u.encoded();
+                let decoded = percent_encoding::percent_decode_str(&enc)
                     .decode_utf8()
                     .expect("utf8");
                 assert_eq!(decoded, u.as_str());
