@@ -79,11 +79,6 @@ impl Delta {
         matches!(self, Delta::Absolute(_))
     }
 
-    /// True when nothing is asked.
-    pub fn is_noop(&self) -> bool {
-        matches!(self, Delta::Incremental { add, remove } if add.is_empty() && remove.is_empty())
-    }
-
     /// `(to_add, to_remove)` given the current members (ignored when incremental).
     pub fn resolve(&self, current: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
         match self {
@@ -167,10 +162,11 @@ mod tests {
     }
 
     #[test]
-    fn noop() {
-        assert!(Delta::fold(&[]).is_noop());
-        assert!(Delta::fold(&[MemberOp::Add(vec![])]).is_noop());
-        assert!(!Delta::fold(&[MemberOp::Replace(vec![])]).is_noop());
+    fn empty_is_incremental_nothing() {
+        let d = Delta::fold(&[MemberOp::Add(vec![])]);
+        assert_eq!(d, Delta::default());
+        assert_eq!(d.resolve(&s(&["a"])), (vec![], vec![]));
+        assert!(Delta::fold(&[MemberOp::Replace(vec![])]).needs_current());
     }
 
     #[test]

@@ -28,7 +28,8 @@ impl Provisioner {
     /// added in the same batch. Two GMS calls (three with members).
     pub async fn create_group(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
-        let display = str_at(&body, "displayName").ok_or_else(|| scim::Error::invalid_value("displayName is required"))?;
+        let display = str_at(&body, "displayName")
+            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?;
         let urn = Urn::corp_group(&naming::group_name_for(&display)?);
         let adds = member_urns(&member_ids(&body)?)?;
         let actor = actor_urn(ctx);
@@ -73,26 +74,50 @@ impl Provisioner {
 
     /// `GET /Groups/{id}`: one primary-store read, plus the member pages unless
     /// `members` is excluded (`excludedAttributes=members` costs no relationship call).
-    pub async fn get_group(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
+    pub async fn get_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<Value, scim::Error> {
         let urn = group_urn(id)?;
         let rec = self.read_group(ctx, &urn).await?;
-        let members = if super::list::skips_members(q) { None } else { Some(self.current_members(ctx, &urn).await?) };
-        Ok(super::list::project(self.render_group(ctx, &rec, members), q, ResourceKind::Group))
+        let members = if super::list::skips_members(q) {
+            None
+        } else {
+            Some(self.current_members(ctx, &urn).await?)
+        };
+        Ok(super::list::project(
+            self.render_group(ctx, &rec, members),
+            q,
+            ResourceKind::Group,
+        ))
     }
 
     /// `PUT /Groups/{id}`: rename (displayName only; the id is stable) and, when the
     /// body has `members`, set exactly that list (the difference is applied). A body
     /// without `members` leaves them as they are.
-    pub async fn replace_group(&self, ctx: &Ctx, id: &str, body: Value) -> Result<Value, scim::Error> {
+    pub async fn replace_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let urn = group_urn(id)?;
         let display = str_at(&body, "displayName");
         let has_members = super::scim_json::get_ci(&body, "members").is_some();
-        let delta = if has_members { Delta::fold(&[MemberOp::Replace(member_urns(&member_ids(&body)?)?)]) } else { Delta::default() };
+        let delta = if has_members {
+            Delta::fold(&[MemberOp::Replace(member_urns(&member_ids(&body)?)?)])
+        } else {
+            Delta::default()
+        };
         let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
         let applied = self
-            .write_membership(ctx, &urn, &add, &remove, live, |g, ent| self.update_writes(g, ent, display.clone(), &actor))
+            .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                self.update_writes(g, ent, display.clone(), &actor)
+            })
             .await?;
         let group = applied.group.ok_or_else(scim::Error::internal)?;
         self.after_rename(&group).await;
@@ -107,7 +132,12 @@ impl Provisioner {
     /// members; member operations become a delta (no member list is read unless a
     /// `replace`/`remove`-all needs it). Okta's pathless `replace {id, displayName}`
     /// touches no member. Answers 204.
-    pub async fn patch_group(&self, ctx: &Ctx, id: &str, body: Value) -> Result<Option<Value>, scim::Error> {
+    pub async fn patch_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Option<Value>, scim::Error> {
         let req = scim::PatchRequest::from_json(&body)?;
         let plan = scim::plan_group(&req)?;
         let urn = group_urn(id)?;
@@ -123,7 +153,10 @@ impl Provisioner {
                 } else {
                     let mut doc = group_map::render(&view(g, None), &base);
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
-                    Some(str_at(&doc, "displayName").ok_or_else(|| scim::Error::invalid_value("displayName is required"))?)
+                    Some(
+                        str_at(&doc, "displayName")
+                            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?,
+                    )
                 };
                 self.update_writes(g, ent, display, &actor)
             })
@@ -149,11 +182,17 @@ impl Provisioner {
             let mut st = g.soft.clone().unwrap_or_else(Status::default);
             st.removed = true;
             after.soft = Some(st.clone());
-            Ok((vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)], after))
+            Ok((
+                vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                after,
+            ))
         })
         .await?;
         if !soft {
-            self.client.hard_delete(&ctx.token, &urn).await.map_err(from_datahub)?;
+            self.client
+                .hard_delete(&ctx.token, &urn)
+                .await
+                .map_err(from_datahub)?;
         }
         self.cache.forget_group(urn.as_str()).await;
         self.cache.forget_group_name(&rec.display_name()).await;
@@ -163,16 +202,26 @@ impl Provisioner {
     /// The group's own writes for a PUT/PATCH: the displayName when it changed, and
     /// our ownership marks when the group was not ours yet (a linked JIT, ingested
     /// or native group becomes SCIM-managed on its first write).
-    fn update_writes(&self, g: &GroupRecord, ent: &EntityAspects, display: Option<String>, actor: &Urn) -> Result<(Vec<Proposal>, GroupRecord), Fail> {
+    fn update_writes(
+        &self,
+        g: &GroupRecord,
+        ent: &EntityAspects,
+        display: Option<String>,
+        actor: &Urn,
+    ) -> Result<(Vec<Proposal>, GroupRecord), Fail> {
         let idp = &self.cfg.idp_name;
         let owned = is_owned(g.info.as_ref(), g.origin.as_ref(), idp);
         let display = display.unwrap_or_else(|| g.display_name());
         if display.trim().is_empty() {
-            return Err(Fail(scim::Error::invalid_value("displayName must not be empty")));
+            return Err(Fail(scim::Error::invalid_value(
+                "displayName must not be empty",
+            )));
         }
         let mut writes = Vec::new();
         let mut after = g.clone();
-        if !owned || g.info.as_ref().and_then(|i| i.display_name.as_deref()) != Some(display.as_str()) {
+        if !owned
+            || g.info.as_ref().and_then(|i| i.display_name.as_deref()) != Some(display.as_str())
+        {
             let info = group_map::info_for(&display, g.info.as_ref(), !owned, actor);
             writes.push(Proposal::upsert(&g.urn, &info)?.conditional_on(ent));
             after.info = Some(info);
@@ -190,18 +239,29 @@ impl Provisioner {
         let display = g.display_name();
         match naming::group_name_for(&display) {
             Ok(n) if n == g.urn.key() => {}
-            _ => self.cache.remember_group_name(&display, g.urn.as_str()).await,
+            _ => {
+                self.cache
+                    .remember_group_name(&display, g.urn.as_str())
+                    .await
+            }
         }
     }
 
     /// One primary-store read of a live group, else 404.
     async fn read_group(&self, ctx: &Ctx, urn: &Urn) -> Result<GroupRecord, scim::Error> {
         let recs = self.hydrate_groups(ctx, std::slice::from_ref(urn)).await?;
-        recs.into_iter().find(GroupRecord::live).ok_or_else(not_found)
+        recs.into_iter()
+            .find(GroupRecord::live)
+            .ok_or_else(not_found)
     }
 
     /// The SCIM JSON of a group.
-    pub(super) fn render_group(&self, ctx: &Ctx, rec: &GroupRecord, members: Option<BTreeSet<String>>) -> Value {
+    pub(super) fn render_group(
+        &self,
+        ctx: &Ctx,
+        rec: &GroupRecord,
+        members: Option<BTreeSet<String>>,
+    ) -> Value {
         group_map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
     }
 }
@@ -228,11 +288,17 @@ fn live(g: &GroupRecord) -> Result<(), scim::Error> {
 fn member_ids(body: &Value) -> Result<Vec<String>, scim::Error> {
     multi_at(body, "members")
         .into_iter()
-        .map(|m| str_at(m, "value").ok_or_else(|| scim::Error::invalid_value("every member needs a 'value'")))
+        .map(|m| {
+            str_at(m, "value")
+                .ok_or_else(|| scim::Error::invalid_value("every member needs a 'value'"))
+        })
         .collect()
 }
 
 /// The group urn for a SCIM id; 404 when the id cannot be one of ours.
 pub(super) fn group_urn(id: &str) -> Result<Urn, scim::Error> {
-    ids::decode(id).filter(|k| naming::valid_key(k)).map(|k| Urn::corp_group(&k)).ok_or_else(not_found)
+    ids::decode(id)
+        .filter(|k| naming::valid_key(k))
+        .map(|k| Urn::corp_group(&k))
+        .ok_or_else(not_found)
 }

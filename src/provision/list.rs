@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::errors::from_datahub;
 use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
-use super::{cache::Kind, ids, naming, Ctx, Provisioner, UsernameSource};
-use crate::datahub::{EntityKind, SearchRequest, Urn};
+use super::{cache::Kind, naming, Ctx, Provisioner, UsernameSource};
+use crate::datahub::{EntityKind, FacetFilter, SearchRequest, Urn};
 use crate::scim::filter::Filter;
 use crate::scim::list::{list_response, Projection};
 use crate::scim::{self, ListQuery, ResourceKind};
@@ -37,14 +37,21 @@ pub(super) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value 
 
 /// True when the response will not carry `members`, so they need not be loaded.
 pub(super) fn skips_members(q: &ListQuery) -> bool {
-    Projection { attributes: q.attributes.clone(), excluded_attributes: q.excluded_attributes.clone() }
-        .excludes("members", ResourceKind::Group)
+    Projection {
+        attributes: q.attributes.clone(),
+        excluded_attributes: q.excluded_attributes.clone(),
+    }
+    .excludes("members", ResourceKind::Group)
 }
 
 /// What a filter lets us look up by key.
 enum Candidates {
     /// These urns, and only these, can match.
     Some(Vec<Urn>),
+    /// `userName eq`: this urn by key; when it does not match, the index is asked
+    /// case-insensitively for this username (userName is not case-exact, DataHub
+    /// urns are).
+    Key(Urn, String),
     /// No shortcut: scan the index.
     Scan,
 }
@@ -57,38 +64,60 @@ impl Provisioner {
             Some(f) => self.user_candidates(ctx, f).await?,
             None => Candidates::Scan,
         };
-        let urns = match cands {
-            Candidates::Some(urns) => urns,
-            Candidates::Scan => self.scan(ctx, Kind::User).await?,
-        };
         let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
         let mut out = Vec::new();
         let mut total = 0usize;
-        match &q.filter {
+        let Some(f) = &q.filter else {
             // No filter: the sorted index order is the answer; hydrate one page only.
-            None => {
-                let page: Vec<Urn> = urns.iter().enumerate().filter(|(i, _)| wanted(*i)).map(|(_, u)| u.clone()).collect();
-                total = urns.len();
-                for rec in self.hydrate_users(ctx, &page).await? {
-                    if rec.live() {
-                        out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
-                    }
+            let urns = self.scan(ctx, Kind::User).await?;
+            total = urns.len();
+            let page: Vec<Urn> = urns
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| wanted(*i))
+                .map(|(_, u)| u.clone())
+                .collect();
+            for rec in self.hydrate_users(ctx, &page).await? {
+                if rec.live() {
+                    out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
                 }
             }
-            Some(f) => {
-                for rec in self.hydrate_users(ctx, &urns).await? {
-                    if !rec.live() {
-                        continue;
-                    }
-                    let v = self.render_user(ctx, &rec);
-                    if f.matches(&v, ResourceKind::User) {
-                        if wanted(total) {
-                            out.push(project(v, q, ResourceKind::User));
-                        }
-                        total += 1;
-                    }
+            return Ok(list_response(total, start, out));
+        };
+        let matching = |recs: Vec<UserRecord>| -> Vec<Value> {
+            recs.iter()
+                .filter(|r| r.live())
+                .map(|r| self.render_user(ctx, r))
+                .filter(|v| f.matches(v, ResourceKind::User))
+                .collect()
+        };
+        let found = match cands {
+            Candidates::Some(urns) => matching(self.hydrate_users(ctx, &urns).await?),
+            Candidates::Key(urn, username) => {
+                let hit = matching(self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?);
+                if hit.is_empty() {
+                    let urns = self
+                        .search_filtered(
+                            ctx,
+                            EntityKind::CorpUser,
+                            FacetFilter::iequal("ldap", &username),
+                        )
+                        .await?;
+                    matching(self.hydrate_users(ctx, &urns).await?)
+                } else {
+                    hit
                 }
             }
+            Candidates::Scan => matching(
+                self.hydrate_users(ctx, &self.scan(ctx, Kind::User).await?)
+                    .await?,
+            ),
+        };
+        for v in found {
+            if wanted(total) {
+                out.push(project(v, q, ResourceKind::User));
+            }
+            total += 1;
         }
         Ok(list_response(total, start, out))
     }
@@ -99,19 +128,28 @@ impl Provisioner {
         let urns = match &q.filter {
             Some(f) => match self.group_candidates(ctx, f).await? {
                 Candidates::Some(u) => u,
+                Candidates::Key(u, _) => vec![u],
                 Candidates::Scan => self.scan(ctx, Kind::Group).await?,
             },
             None => self.scan(ctx, Kind::Group).await?,
         };
         let with_members = !skips_members(q);
-        let filter_needs_members = q.filter.as_ref().is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
+        let filter_needs_members = q
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
         let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
         let mut out = Vec::new();
         let mut total = 0usize;
         let recs = match &q.filter {
             None => {
                 total = urns.len();
-                let page: Vec<Urn> = urns.iter().enumerate().filter(|(i, _)| wanted(*i)).map(|(_, u)| u.clone()).collect();
+                let page: Vec<Urn> = urns
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| wanted(*i))
+                    .map(|(_, u)| u.clone())
+                    .collect();
                 self.hydrate_groups(ctx, &page).await?
             }
             Some(_) => self.hydrate_groups(ctx, &urns).await?,
@@ -119,11 +157,23 @@ impl Provisioner {
         for rec in recs.into_iter().filter(GroupRecord::live) {
             match &q.filter {
                 None => {
-                    let members = if with_members { Some(self.current_members(ctx, &rec.urn).await?) } else { None };
-                    out.push(project(self.render_group(ctx, &rec, members), q, ResourceKind::Group));
+                    let members = if with_members {
+                        Some(self.current_members(ctx, &rec.urn).await?)
+                    } else {
+                        None
+                    };
+                    out.push(project(
+                        self.render_group(ctx, &rec, members),
+                        q,
+                        ResourceKind::Group,
+                    ));
                 }
                 Some(f) => {
-                    let members = if filter_needs_members { Some(self.current_members(ctx, &rec.urn).await?) } else { None };
+                    let members = if filter_needs_members {
+                        Some(self.current_members(ctx, &rec.urn).await?)
+                    } else {
+                        None
+                    };
                     let v = self.render_group(ctx, &rec, members.clone());
                     if !f.matches(&v, ResourceKind::Group) {
                         continue;
@@ -134,7 +184,11 @@ impl Provisioner {
                             (None, true) => Some(self.current_members(ctx, &rec.urn).await?),
                             (_, false) => None,
                         };
-                        out.push(project(self.render_group(ctx, &rec, members), q, ResourceKind::Group));
+                        out.push(project(
+                            self.render_group(ctx, &rec, members),
+                            q,
+                            ResourceKind::Group,
+                        ));
                     }
                     total += 1;
                 }
@@ -150,18 +204,30 @@ impl Provisioner {
     }
 
     async fn user_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
-        let Some(terms) = f.eq_conjunction() else { return Ok(Candidates::Scan) };
+        let Some(terms) = f.eq_conjunction() else {
+            return Ok(Candidates::Scan);
+        };
         let kind = ResourceKind::User;
         for (path, value) in &terms {
             if path.is(kind, "id") {
-                return Ok(Candidates::Some(super::users::user_urn(value).into_iter().collect()));
+                return Ok(Candidates::Some(
+                    super::users::user_urn(value).into_iter().collect(),
+                ));
             }
             if path.is(kind, "userName") && self.cfg.username_source == UsernameSource::UserName {
-                return Ok(Candidates::Some(naming::derive_username(&self.cfg, value).map(|u| Urn::corp_user(&u)).into_iter().collect()));
+                return Ok(match naming::derive_username(&self.cfg, value) {
+                    Some(u) => Candidates::Key(Urn::corp_user(&u), u),
+                    None => Candidates::Some(Vec::new()),
+                });
             }
             let is_email = path.is(kind, "emails.value") || path.is(kind, "emails");
             if is_email && self.cfg.username_source == UsernameSource::PrimaryEmail {
-                return Ok(Candidates::Some(naming::derive_username(&self.cfg, value).map(|u| Urn::corp_user(&u)).into_iter().collect()));
+                return Ok(Candidates::Some(
+                    naming::derive_username(&self.cfg, value)
+                        .map(|u| Urn::corp_user(&u))
+                        .into_iter()
+                        .collect(),
+                ));
             }
             if path.is(kind, "externalId") {
                 return Ok(Candidates::Some(self.by_external_id(ctx, value).await?));
@@ -171,11 +237,15 @@ impl Provisioner {
     }
 
     async fn group_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
-        let Some(terms) = f.eq_conjunction() else { return Ok(Candidates::Scan) };
+        let Some(terms) = f.eq_conjunction() else {
+            return Ok(Candidates::Scan);
+        };
         let kind = ResourceKind::Group;
         for (path, value) in &terms {
             if path.is(kind, "id") {
-                return Ok(Candidates::Some(super::groups::group_urn(value).into_iter().collect()));
+                return Ok(Candidates::Some(
+                    super::groups::group_urn(value).into_iter().collect(),
+                ));
             }
             if path.is(kind, "displayName") {
                 return Ok(Candidates::Some(self.by_display_name(ctx, value).await?));
@@ -188,7 +258,11 @@ impl Provisioner {
     async fn by_external_id(&self, ctx: &Ctx, ext: &str) -> Result<Vec<Urn>, scim::Error> {
         let verify = |rec: &UserRecord| {
             rec.live()
-                && rec.info.as_ref().and_then(|i| i.custom_properties.get(super::user_map::KEY_EXTERNAL_ID)).map(String::as_str)
+                && rec
+                    .info
+                    .as_ref()
+                    .and_then(|i| i.custom_properties.get(super::user_map::KEY_EXTERNAL_ID))
+                    .map(String::as_str)
                     == Some(ext)
         };
         let loaded = self
@@ -199,7 +273,9 @@ impl Provisioner {
                 Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
             })
             .await?;
-        let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else { return Ok(Vec::new()) };
+        let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else {
+            return Ok(Vec::new());
+        };
         // The cache is never the only source of truth: check the entry still holds.
         let recs = self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?;
         if recs.iter().any(verify) {
@@ -208,17 +284,24 @@ impl Provisioner {
         self.cache.forget_external_id(Kind::User, ext).await;
         let urns = self.search(ctx, EntityKind::CorpUser, ext).await?;
         let recs = self.hydrate_users(ctx, &urns).await?;
-        Ok(recs.into_iter().filter(|r| verify(r)).map(|r| r.urn).collect())
+        Ok(recs
+            .into_iter()
+            .filter(|r| verify(r))
+            .map(|r| r.urn)
+            .collect())
     }
 
     /// Groups whose displayName is `name` (case-insensitive): the derived urn, the
     /// rename cache, then a search; all verified by the caller's filter match.
     async fn by_display_name(&self, ctx: &Ctx, name: &str) -> Result<Vec<Urn>, scim::Error> {
-        let verify = |rec: &GroupRecord| rec.live() && rec.display_name().eq_ignore_ascii_case(name);
+        let verify =
+            |rec: &GroupRecord| rec.live() && rec.display_name().eq_ignore_ascii_case(name);
         let mut found = Vec::new();
         if let Ok(n) = naming::group_name_for(name) {
             let derived = Urn::corp_group(&n);
-            let recs = self.hydrate_groups(ctx, std::slice::from_ref(&derived)).await?;
+            let recs = self
+                .hydrate_groups(ctx, std::slice::from_ref(&derived))
+                .await?;
             if recs.iter().any(verify) {
                 return Ok(vec![derived]);
             }
@@ -245,7 +328,12 @@ impl Provisioner {
     }
 
     /// Urns of a full-text search (index-backed; callers verify every hit).
-    async fn search(&self, ctx: &Ctx, kind: EntityKind, query: &str) -> Result<Vec<Urn>, scim::Error> {
+    async fn search(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        query: &str,
+    ) -> Result<Vec<Urn>, scim::Error> {
         let req = SearchRequest {
             types: vec![kind],
             query: query.to_owned(),
@@ -254,8 +342,37 @@ impl Provisioner {
             count: SEARCH_PAGE,
             include_soft_deleted: false,
         };
-        let page = self.client.search(&ctx.token, &req).await.map_err(from_datahub)?;
+        let page = self
+            .client
+            .search(&ctx.token, &req)
+            .await
+            .map_err(from_datahub)?;
         Ok(page.urns)
+    }
+
+    /// Urns matching one index filter (callers verify every hit).
+    async fn search_filtered(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        filter: FacetFilter,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let req = SearchRequest {
+            types: vec![kind],
+            query: "*".into(),
+            or_filters: vec![vec![filter]],
+            start: 0,
+            count: SEARCH_PAGE,
+            include_soft_deleted: false,
+        };
+        let page = self
+            .client
+            .search(&ctx.token, &req)
+            .await
+            .map_err(from_datahub)?;
+        let mut urns = page.urns;
+        urns.sort();
+        Ok(urns)
     }
 
     /// Every urn of the index for `kind`, sorted (stable order across pages).
@@ -284,25 +401,40 @@ impl Provisioner {
     }
 
     /// Batch primary-store read of users (100 urns per call).
-    pub(super) async fn hydrate_users(&self, ctx: &Ctx, urns: &[Urn]) -> Result<Vec<UserRecord>, scim::Error> {
+    pub(super) async fn hydrate_users(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+    ) -> Result<Vec<UserRecord>, scim::Error> {
         if urns.is_empty() {
             return Ok(Vec::new());
         }
-        let ents = self.client.batch_get(&ctx.token, urns, USER_ASPECTS).await.map_err(from_datahub)?;
-        ents.iter().map(|e| UserRecord::from_entity(e).map_err(scim::Error::from)).collect()
+        let ents = self
+            .client
+            .batch_get(&ctx.token, urns, USER_ASPECTS)
+            .await
+            .map_err(from_datahub)?;
+        ents.iter()
+            .map(|e| UserRecord::from_entity(e).map_err(scim::Error::from))
+            .collect()
     }
 
     /// Batch primary-store read of groups.
-    pub(super) async fn hydrate_groups(&self, ctx: &Ctx, urns: &[Urn]) -> Result<Vec<GroupRecord>, scim::Error> {
+    pub(super) async fn hydrate_groups(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+    ) -> Result<Vec<GroupRecord>, scim::Error> {
         if urns.is_empty() {
             return Ok(Vec::new());
         }
-        let ents = self.client.batch_get(&ctx.token, urns, GROUP_ASPECTS).await.map_err(from_datahub)?;
-        ents.iter().map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from)).collect()
+        let ents = self
+            .client
+            .batch_get(&ctx.token, urns, GROUP_ASPECTS)
+            .await
+            .map_err(from_datahub)?;
+        ents.iter()
+            .map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from))
+            .collect()
     }
-}
-
-#[allow(dead_code)]
-fn _ids_in_scope() -> fn(&str) -> String {
-    ids::user_id
 }

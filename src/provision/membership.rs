@@ -36,7 +36,9 @@ pub(super) fn member_urns(member_ids: &[String]) -> Result<Vec<String>, scim::Er
             ids::decode(id)
                 .filter(|k| super::naming::valid_key(k))
                 .map(|k| ids::user_urn(&k))
-                .ok_or_else(|| scim::Error::invalid_value(format!("member '{id}' is not the id of a user")))
+                .ok_or_else(|| {
+                    scim::Error::invalid_value(format!("member '{id}' is not the id of a user"))
+                })
         })
         .collect()
 }
@@ -60,22 +62,31 @@ pub(super) fn member_ops(ops: &[scim::MemberOp]) -> Result<Vec<MemberOp>, scim::
 pub(super) struct Applied {
     /// The group as it is after the write.
     pub group: Option<GroupRecord>,
-    /// Users added (requested adds, all verified to exist).
-    pub added: Vec<String>,
-    /// Users removed (requested removes).
-    pub removed: Vec<String>,
 }
 
 impl Provisioner {
     /// Current members of `group`: the relationship index (paged, `IsMemberOfGroup`
     /// only: native memberships are DataHub's), corrected by our recent writes.
-    pub(super) async fn current_members(&self, ctx: &Ctx, group: &Urn) -> Result<BTreeSet<String>, scim::Error> {
+    pub(super) async fn current_members(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+    ) -> Result<BTreeSet<String>, scim::Error> {
         let mut index = Vec::new();
         let mut start = 0u32;
         loop {
-            let page = self.client.group_members(&ctx.token, group, start, MEMBERS_PAGE).await.map_err(from_datahub)?;
+            let page = self
+                .client
+                .group_members(&ctx.token, group, start, MEMBERS_PAGE)
+                .await
+                .map_err(from_datahub)?;
             let n = page.count.max(page.related.len() as u32);
-            index.extend(page.related.into_iter().filter(|r| r.relationship == EDGE && r.urn.is_corp_user()).map(|r| r.urn.to_string()));
+            index.extend(
+                page.related
+                    .into_iter()
+                    .filter(|r| r.relationship == EDGE && r.urn.is_corp_user())
+                    .map(|r| r.urn.to_string()),
+            );
             start += n;
             if n == 0 || start >= page.total {
                 break;
@@ -107,12 +118,19 @@ impl Provisioner {
             .chain(to_remove.iter())
             .collect::<BTreeSet<_>>()
             .into_iter()
-            .map(|u| u.parse::<Urn>().map_err(|_| scim::Error::invalid_value("member is not a user")))
+            .map(|u| {
+                u.parse::<Urn>()
+                    .map_err(|_| scim::Error::invalid_value("member is not a user"))
+            })
             .collect::<Result<_, _>>()?;
         let adds: BTreeSet<&str> = to_add.iter().map(String::as_str).collect();
         let attempts = self.cfg.max_write_retries.max(1);
         for attempt in 1..=attempts {
-            let gents = self.client.batch_get(&ctx.token, std::slice::from_ref(group), GROUP_ASPECTS).await.map_err(from_datahub)?;
+            let gents = self
+                .client
+                .batch_get(&ctx.token, std::slice::from_ref(group), GROUP_ASPECTS)
+                .await
+                .map_err(from_datahub)?;
             let gent = gents.first().ok_or_else(scim::Error::internal)?;
             let grec = GroupRecord::from_entity(gent)?;
             check(&grec)?;
@@ -120,7 +138,10 @@ impl Provisioner {
             let uents = if users.is_empty() {
                 Vec::new()
             } else {
-                self.client.batch_get(&ctx.token, &users, MEMBER_ASPECTS).await.map_err(from_datahub)?
+                self.client
+                    .batch_get(&ctx.token, &users, MEMBER_ASPECTS)
+                    .await
+                    .map_err(from_datahub)?
             };
             for ent in &uents {
                 let rec = UserRecord::from_entity(ent)?;
@@ -143,18 +164,23 @@ impl Provisioner {
                 } else {
                     continue;
                 }
-                writes.push(Proposal::upsert(&rec.urn, &m).map_err(from_datahub)?.conditional_on(ent));
+                writes.push(
+                    Proposal::upsert(&rec.urn, &m)
+                        .map_err(from_datahub)?
+                        .conditional_on(ent),
+                );
             }
             match self.ingest_chunked(ctx, &writes).await {
                 Ok(()) => {
-                    let added: Vec<String> = to_add.to_vec();
-                    let removed: Vec<String> = to_remove.to_vec();
-                    self.cache.record_members(group.as_str(), &added, &removed).await;
-                    return Ok(Applied { group: Some(after), added, removed });
+                    self.cache
+                        .record_members(group.as_str(), to_add, to_remove)
+                        .await;
+                    return Ok(Applied { group: Some(after) });
                 }
                 Err(datahub::Error::PreconditionFailed(_)) if attempt < attempts => {
                     tracing::debug!(attempt, "membership write lost a race, retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
+                        .await;
                 }
                 Err(datahub::Error::PreconditionFailed(_)) => break,
                 Err(e) => return Err(from_datahub(e)),
@@ -172,8 +198,17 @@ impl Provisioner {
     }
 
     /// Resolves a delta (reading current members only when it is absolute).
-    pub(super) async fn resolve_delta(&self, ctx: &Ctx, group: &Urn, delta: &Delta) -> Result<(Vec<String>, Vec<String>), scim::Error> {
-        let current = if delta.needs_current() { self.current_members(ctx, group).await? } else { BTreeSet::new() };
+    pub(super) async fn resolve_delta(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+        delta: &Delta,
+    ) -> Result<(Vec<String>, Vec<String>), scim::Error> {
+        let current = if delta.needs_current() {
+            self.current_members(ctx, group).await?
+        } else {
+            BTreeSet::new()
+        };
         Ok(delta.resolve(&current))
     }
 }

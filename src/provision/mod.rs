@@ -19,12 +19,9 @@ mod scim_json;
 mod user_map;
 mod users;
 
-use serde_json::Value;
-
 use std::sync::Arc;
 
 use crate::datahub;
-use crate::scim;
 
 pub use cache::CacheStats;
 pub use errors::from_datahub;
@@ -105,7 +102,11 @@ impl Provisioner {
     /// A provisioner writing through `client`.
     pub fn new(cfg: ProvisionConfig, client: datahub::Client) -> Self {
         let cache = cache::IdCache::new(cfg.cache_capacity, cfg.cache_ttl);
-        Provisioner { cfg: Arc::new(cfg), client, cache }
+        Provisioner {
+            cfg: Arc::new(cfg),
+            client,
+            cache,
+        }
     }
 
     /// Cache counters for `/metrics`.
@@ -118,3 +119,6 @@ impl Provisioner {
         &self.cfg
     }
 }
+
+#[cfg(test)]
+mod tests;

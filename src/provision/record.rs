@@ -2,7 +2,8 @@
 //! proposals that turn a desired state into writes of only what changed.
 
 use crate::datahub::aspects::{
-    AuditStamp, CorpGroupInfo, CorpUserInfo, CorpUserKey, CorpUserStatus, GroupMembership, Origin, Status, UserStatus,
+    AuditStamp, CorpGroupInfo, CorpUserInfo, CorpUserKey, CorpUserStatus, GroupMembership, Origin,
+    Status, UserStatus,
 };
 use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
 
@@ -10,9 +11,20 @@ use super::errors::Fail;
 use super::user_map::UserView;
 
 /// Aspects read for a user.
-pub const USER_ASPECTS: &[&str] = &["corpUserInfo", "corpUserStatus", "status", "origin", "groupMembership"];
+pub const USER_ASPECTS: &[&str] = &[
+    "corpUserInfo",
+    "corpUserStatus",
+    "status",
+    "origin",
+    "groupMembership",
+];
 /// Aspects read for a member (membership writes only need these).
-pub const MEMBER_ASPECTS: &[&str] = &["corpUserInfo", "corpUserStatus", "status", "groupMembership"];
+pub const MEMBER_ASPECTS: &[&str] = &[
+    "corpUserInfo",
+    "corpUserStatus",
+    "status",
+    "groupMembership",
+];
 /// Aspects read for a group.
 pub const GROUP_ASPECTS: &[&str] = &["corpGroupInfo", "origin", "status"];
 
@@ -80,7 +92,10 @@ impl UserRecord {
 
     /// Group urns the user is a member of (external membership).
     pub fn groups(&self) -> Vec<Urn> {
-        self.membership.as_ref().map(|m| m.groups.clone()).unwrap_or_default()
+        self.membership
+            .as_ref()
+            .map(|m| m.groups.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -100,14 +115,27 @@ pub fn user_writes(
     let mut out = Vec::new();
     let mut after = rec.clone();
     if full {
-        out.push(Proposal::upsert(urn, &CorpUserKey { username: urn.key().to_owned() })?);
+        out.push(Proposal::upsert(
+            urn,
+            &CorpUserKey {
+                username: urn.key().to_owned(),
+            },
+        )?);
     }
     if full || rec.info.as_ref() != Some(&info) {
         out.push(Proposal::upsert(urn, &info)?.conditional_on(ent));
     }
-    let wanted = if info.active { UserStatus::Active } else { UserStatus::Suspended };
+    let wanted = if info.active {
+        UserStatus::Active
+    } else {
+        UserStatus::Suspended
+    };
     if full || rec.status.as_ref().map(|s| s.status) != Some(wanted) {
-        let st = CorpUserStatus { status: wanted, last_modified: AuditStamp::now(actor.clone()), extra: Default::default() };
+        let st = CorpUserStatus {
+            status: wanted,
+            last_modified: AuditStamp::now(actor.clone()),
+            extra: Default::default(),
+        };
         out.push(Proposal::upsert(urn, &st)?.conditional_on(ent));
         after.status = Some(st);
     }
@@ -162,6 +190,9 @@ impl GroupRecord {
 
     /// The displayName as SCIM shows it.
     pub fn display_name(&self) -> String {
-        self.info.as_ref().and_then(|i| i.display_name.clone()).unwrap_or_else(|| self.urn.key().to_owned())
+        self.info
+            .as_ref()
+            .and_then(|i| i.display_name.clone())
+            .unwrap_or_else(|| self.urn.key().to_owned())
     }
 }

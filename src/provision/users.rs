@@ -23,17 +23,26 @@ impl Provisioner {
         let actor = actor_urn(ctx);
         let mut after = None;
         self.client
-            .read_modify_write(&ctx.token, std::slice::from_ref(&urn), USER_ASPECTS, self.cfg.max_write_retries, |ents| {
-                let ent = &ents[0];
-                let rec = UserRecord::from_entity(ent)?;
-                if rec.live() && is_scim_managed(rec.info.as_ref()) {
-                    return Err(Fail(scim::Error::uniqueness("a user with this userName already exists")));
-                }
-                let info = user_map::info_from_scim(&body, rec.info.as_ref(), true)?;
-                let (writes, a) = user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, true)?;
-                after = Some(a);
-                Ok(writes)
-            })
+            .read_modify_write(
+                &ctx.token,
+                std::slice::from_ref(&urn),
+                USER_ASPECTS,
+                self.cfg.max_write_retries,
+                |ents| {
+                    let ent = &ents[0];
+                    let rec = UserRecord::from_entity(ent)?;
+                    if rec.live() && is_scim_managed(rec.info.as_ref()) {
+                        return Err(Fail(scim::Error::uniqueness(
+                            "a user with this userName already exists",
+                        )));
+                    }
+                    let info = user_map::info_from_scim(&body, rec.info.as_ref(), true)?;
+                    let (writes, a) =
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, true)?;
+                    after = Some(a);
+                    Ok(writes)
+                },
+            )
             .await?;
         let after = after.ok_or_else(scim::Error::internal)?;
         self.remember_external_id(&after).await;
@@ -44,22 +53,39 @@ impl Provisioner {
     /// soft-deleted ones are 404.
     pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
         let rec = self.read_user(ctx, &user_urn(id)?).await?;
-        Ok(super::list::project(self.render_user(ctx, &rec), q, ResourceKind::User))
+        Ok(super::list::project(
+            self.render_user(ctx, &rec),
+            q,
+            ResourceKind::User,
+        ))
     }
 
     /// `PUT /Users/{id}`: full replace of what we own. `id`, `meta`, `password`,
     /// `groups` in the body are ignored. A body without `active` keeps the current
     /// state. A `userName` that maps to another urn is `400 mutability`.
-    pub async fn replace_user(&self, ctx: &Ctx, id: &str, body: Value) -> Result<Value, scim::Error> {
+    pub async fn replace_user(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let urn = user_urn(id)?;
-        self.update_user(ctx, &urn, |before, _| Ok(body.clone()).map(|b| (b, before.clone()))).await
+        self.update_user(ctx, &urn, |before, _| {
+            Ok(body.clone()).map(|b| (b, before.clone()))
+        })
+        .await
     }
 
     /// `PATCH /Users/{id}`: the operations are applied to the current SCIM view
     /// (atomically, all or nothing), then only the aspects that changed are written
     /// (nothing at all when nothing changed). Answers 200 with the user.
-    pub async fn patch_user(&self, ctx: &Ctx, id: &str, body: Value) -> Result<Option<Value>, scim::Error> {
+    pub async fn patch_user(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Option<Value>, scim::Error> {
         let req = scim::PatchRequest::from_json(&body)?;
         let urn = user_urn(id)?;
         let out = self
@@ -81,45 +107,62 @@ impl Provisioner {
         match self.cfg.user_delete {
             DeletePolicy::Soft => {
                 self.client
-                    .read_modify_write(&ctx.token, std::slice::from_ref(&urn), USER_ASPECTS, self.cfg.max_write_retries, |ents| {
-                        let ent = &ents[0];
-                        let rec = UserRecord::from_entity(ent)?;
-                        if !rec.live() {
-                            return Err(Fail(not_found()));
-                        }
-                        let mut soft = rec.soft.clone().unwrap_or_default();
-                        soft.removed = true;
-                        let mut writes = vec![Proposal::upsert(&urn, &soft)?.conditional_on(ent)];
-                        if rec.status.as_ref().map(|s| s.status) != Some(UserStatus::Suspended) {
-                            let st = CorpUserStatus {
-                                status: UserStatus::Suspended,
-                                last_modified: AuditStamp::now(actor.clone()),
-                                extra: Default::default(),
-                            };
-                            writes.push(Proposal::upsert(&urn, &st)?.conditional_on(ent));
-                        }
-                        if !rec.groups().is_empty() {
-                            let mut m = rec.membership.clone().unwrap_or_default();
-                            m.groups.clear();
-                            writes.push(Proposal::upsert(&urn, &m)?.conditional_on(ent));
-                        }
-                        before = Some(rec);
-                        Ok(writes)
-                    })
+                    .read_modify_write(
+                        &ctx.token,
+                        std::slice::from_ref(&urn),
+                        USER_ASPECTS,
+                        self.cfg.max_write_retries,
+                        |ents| {
+                            let ent = &ents[0];
+                            let rec = UserRecord::from_entity(ent)?;
+                            if !rec.live() {
+                                return Err(Fail(not_found()));
+                            }
+                            let mut soft = rec.soft.clone().unwrap_or_default();
+                            soft.removed = true;
+                            let mut writes =
+                                vec![Proposal::upsert(&urn, &soft)?.conditional_on(ent)];
+                            if rec.status.as_ref().map(|s| s.status) != Some(UserStatus::Suspended)
+                            {
+                                let st = CorpUserStatus {
+                                    status: UserStatus::Suspended,
+                                    last_modified: AuditStamp::now(actor.clone()),
+                                    extra: Default::default(),
+                                };
+                                writes.push(Proposal::upsert(&urn, &st)?.conditional_on(ent));
+                            }
+                            if !rec.groups().is_empty() {
+                                let mut m = rec.membership.clone().unwrap_or_default();
+                                m.groups.clear();
+                                writes.push(Proposal::upsert(&urn, &m)?.conditional_on(ent));
+                            }
+                            before = Some(rec);
+                            Ok(writes)
+                        },
+                    )
                     .await?;
             }
             DeletePolicy::Hard => {
                 let rec = self.read_user(ctx, &urn).await?;
-                self.client.hard_delete(&ctx.token, &urn).await.map_err(from_datahub)?;
+                self.client
+                    .hard_delete(&ctx.token, &urn)
+                    .await
+                    .map_err(from_datahub)?;
                 before = Some(rec);
             }
         }
         if let Some(rec) = before {
-            if let Some(ext) = rec.info.as_ref().and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID)) {
+            if let Some(ext) = rec
+                .info
+                .as_ref()
+                .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
+            {
                 self.cache.forget_external_id(Kind::User, ext).await;
             }
             for g in rec.groups() {
-                self.cache.record_members(g.as_str(), &[], &[urn.to_string()]).await;
+                self.cache
+                    .record_members(g.as_str(), &[], &[urn.to_string()])
+                    .await;
             }
         }
         Ok(())
@@ -127,29 +170,41 @@ impl Provisioner {
 
     /// Shared PUT/PATCH: read, let `desired` turn the current SCIM view into the new
     /// one, refuse a change of urn, write what changed. Retried as a whole.
-    async fn update_user<F>(&self, ctx: &Ctx, urn: &Urn, mut desired: F) -> Result<Value, scim::Error>
+    async fn update_user<F>(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+        mut desired: F,
+    ) -> Result<Value, scim::Error>
     where
         F: FnMut(&Value, &UserRecord) -> Result<(Value, Value), scim::Error>,
     {
         let actor = actor_urn(ctx);
         let mut after = None;
         self.client
-            .read_modify_write(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS, self.cfg.max_write_retries, |ents| {
-                let ent = &ents[0];
-                let rec = UserRecord::from_entity(ent)?;
-                if !rec.live() {
-                    return Err(Fail(not_found()));
-                }
-                let current = self.render_user(ctx, &rec);
-                let (doc, before) = desired(&current, &rec)?;
-                self.check_same_urn(&before, &doc, rec.username())?;
-                let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
-                let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
-                let full = !is_scim_managed(rec.info.as_ref());
-                let (writes, a) = user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
-                after = Some(a);
-                Ok(writes)
-            })
+            .read_modify_write(
+                &ctx.token,
+                std::slice::from_ref(urn),
+                USER_ASPECTS,
+                self.cfg.max_write_retries,
+                |ents| {
+                    let ent = &ents[0];
+                    let rec = UserRecord::from_entity(ent)?;
+                    if !rec.live() {
+                        return Err(Fail(not_found()));
+                    }
+                    let current = self.render_user(ctx, &rec);
+                    let (doc, before) = desired(&current, &rec)?;
+                    self.check_same_urn(&before, &doc, rec.username())?;
+                    let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
+                    let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
+                    let full = !is_scim_managed(rec.info.as_ref());
+                    let (writes, a) =
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
+                    after = Some(a);
+                    Ok(writes)
+                },
+            )
             .await?;
         let after = after.ok_or_else(scim::Error::internal)?;
         self.remember_external_id(&after).await;
@@ -158,7 +213,12 @@ impl Provisioner {
 
     /// A change of the attribute the username comes from must keep the urn:
     /// DataHub urns are immutable, and SSO would log the person in as the old one.
-    fn check_same_urn(&self, before: &Value, after: &Value, username: &str) -> Result<(), scim::Error> {
+    fn check_same_urn(
+        &self,
+        before: &Value,
+        after: &Value,
+        username: &str,
+    ) -> Result<(), scim::Error> {
         let source = |v: &Value| match self.cfg.username_source {
             UsernameSource::UserName => user_name_of(v),
             UsernameSource::PrimaryEmail => primary_email(v),
@@ -180,7 +240,11 @@ impl Provisioner {
 
     /// One primary-store read of a live user, else 404.
     pub(super) async fn read_user(&self, ctx: &Ctx, urn: &Urn) -> Result<UserRecord, scim::Error> {
-        let ents = self.client.batch_get(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS).await.map_err(from_datahub)?;
+        let ents = self
+            .client
+            .batch_get(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS)
+            .await
+            .map_err(from_datahub)?;
         let rec = UserRecord::from_entity(ents.first().ok_or_else(scim::Error::internal)?)?;
         if !rec.live() {
             return Err(not_found());
@@ -194,20 +258,31 @@ impl Provisioner {
     }
 
     async fn remember_external_id(&self, rec: &UserRecord) {
-        if let Some(ext) = rec.info.as_ref().and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID)) {
-            self.cache.remember_external_id(Kind::User, ext, rec.urn.as_str()).await;
+        if let Some(ext) = rec
+            .info
+            .as_ref()
+            .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
+        {
+            self.cache
+                .remember_external_id(Kind::User, ext, rec.urn.as_str())
+                .await;
         }
     }
 }
 
 /// The user urn for a SCIM id; 404 when the id cannot be one of ours.
 pub(super) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
-    ids::decode(id).filter(|k| naming::valid_key(k)).map(|k| Urn::corp_user(&k)).ok_or_else(not_found)
+    ids::decode(id)
+        .filter(|k| naming::valid_key(k))
+        .map(|k| Urn::corp_user(&k))
+        .ok_or_else(not_found)
 }
 
 /// The caller as an audit actor.
 pub(super) fn actor_urn(ctx: &Ctx) -> Urn {
-    ctx.actor.parse().unwrap_or_else(|_| Urn::corp_user("datahub-scim"))
+    ctx.actor
+        .parse()
+        .unwrap_or_else(|_| Urn::corp_user("datahub-scim"))
 }
 
 pub(super) fn not_found() -> scim::Error {
@@ -218,7 +293,9 @@ pub(super) fn require_object(body: &Value) -> Result<(), scim::Error> {
     if body.is_object() {
         Ok(())
     } else {
-        Err(scim::Error::invalid_syntax("the request body must be a JSON object"))
+        Err(scim::Error::invalid_syntax(
+            "the request body must be a JSON object",
+        ))
     }
 }
 
