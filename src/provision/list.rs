@@ -222,11 +222,17 @@ impl Provisioner {
             }
             let is_email = path.is(kind, "emails.value") || path.is(kind, "emails");
             if is_email && self.cfg.username_source == UsernameSource::PrimaryEmail {
+                return Ok(match naming::derive_username(&self.cfg, value) {
+                    Some(u) => Candidates::Key(Urn::corp_user(&u), u),
+                    None => Candidates::Some(Vec::new()),
+                });
+            }
+            if is_email {
+                // Entra's `emails[type eq "work"].value eq "x"`: the index knows the
+                // primary email; every hit is re-checked against the primary store.
+                let f = FacetFilter::iequal("email", value);
                 return Ok(Candidates::Some(
-                    naming::derive_username(&self.cfg, value)
-                        .map(|u| Urn::corp_user(&u))
-                        .into_iter()
-                        .collect(),
+                    self.search_filtered(ctx, EntityKind::CorpUser, f).await?,
                 ));
             }
             if path.is(kind, "externalId") {

@@ -171,3 +171,35 @@ async fn count_is_capped() {
     assert_eq!(l["itemsPerPage"], json!(2));
     assert_eq!(l["totalResults"], json!(4));
 }
+
+#[tokio::test]
+async fn entra_email_filter_uses_the_index_then_verifies() {
+    let env = Env::start().await;
+    let body = json!({"userName": "e1", "emails": [{"value": "E1@contoso.com", "type": "work", "primary": true}]});
+    env.prov.create_user(&env.ctx, body).await.expect("user");
+    env.prov
+        .create_user(
+            &env.ctx,
+            json!({"userName": "e2", "emails": [{"value": "e2@contoso.com", "type": "work"}]}),
+        )
+        .await
+        .expect("user");
+    env.take_calls();
+    let l = env
+        .prov
+        .list_users(
+            &env.ctx,
+            &q("filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq%20%22e1@contoso.com%22"),
+        )
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(l["Resources"][0]["userName"], json!("e1"));
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1)
+        ])
+    );
+}
