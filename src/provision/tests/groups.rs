@@ -332,3 +332,72 @@ async fn delete_clears_memberships_and_a_later_push_starts_clean() {
         .expect("get");
     assert_eq!(got["members"], json!([]));
 }
+
+#[tokio::test]
+async fn linked_native_group_becomes_scim_managed_on_first_write() {
+    let env = Env::start().await;
+    let a = user(&env, "a@x.com").await;
+    let urn = "urn:li:corpGroup:Native";
+    env.emu.put_aspect(
+        urn,
+        "corpGroupInfo",
+        json!({"displayName": "Native", "admins": [], "members": [], "groups": []}),
+    );
+    env.emu.put_aspect(urn, "origin", json!({"type": "NATIVE"}));
+    let gid = ids::group_id("Native");
+    // Okta found it by displayName and linked it; membership pushes follow.
+    let l = env
+        .prov
+        .list_groups(&env.ctx, &q("filter=displayName%20eq%20%22Native%22"))
+        .await
+        .expect("list");
+    assert_eq!(l["Resources"][0]["id"], json!(gid));
+    let ops = json!([{"op": "add", "path": "members", "value": [{"value": a}]}]);
+    env.prov
+        .patch_group(&env.ctx, &gid, patch(ops))
+        .await
+        .expect("patched");
+    assert_eq!(
+        env.aspect(urn, "origin"),
+        json!({"type": "EXTERNAL", "externalType": "OKTA"})
+    );
+    assert_eq!(members_of(&env, "a@x.com"), json!([urn]));
+}
+
+#[tokio::test]
+async fn membership_race_is_retried_and_hard_delete_removes_the_entity() {
+    let mut cfg = super::config();
+    cfg.group_delete = crate::provision::DeletePolicy::Hard;
+    let env = Env::with(cfg).await;
+    let a = user(&env, "a@x.com").await;
+    let g = env
+        .prov
+        .create_group(&env.ctx, json!({"displayName": "H"}))
+        .await
+        .expect("group");
+    let gid = g["id"].as_str().expect("id").to_owned();
+    env.emu
+        .faults()
+        .fail_next_on("restli.ingestProposalBatch", 1, 412);
+    env.take_calls();
+    let ops = json!([{"op": "add", "path": "members", "value": [{"value": a}]}]);
+    env.prov
+        .patch_group(&env.ctx, &gid, patch(ops))
+        .await
+        .expect("second round wins");
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("restli.entitiesV2.batchGet", 4),
+            ("restli.ingestProposalBatch", 2)
+        ])
+    );
+    assert_eq!(members_of(&env, "a@x.com"), json!(["urn:li:corpGroup:H"]));
+
+    env.prov
+        .delete_group(&env.ctx, &gid)
+        .await
+        .expect("deleted");
+    assert!(!env.emu.entity_exists("urn:li:corpGroup:H"));
+    assert_eq!(members_of(&env, "a@x.com"), json!([]));
+}

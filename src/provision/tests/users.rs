@@ -467,3 +467,65 @@ async fn two_replicas_creating_at_once_cannot_both_win() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn lost_races_are_retried_then_503_with_retry_after() {
+    let env = Env::start().await;
+    env.emu
+        .faults()
+        .fail_next_on("restli.ingestProposalBatch", 2, 412);
+    env.take_calls();
+    env.prov
+        .create_user(&env.ctx, okta_user("retry@x.com"))
+        .await
+        .expect("third round wins");
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("restli.entitiesV2.batchGet", 3),
+            ("restli.ingestProposalBatch", 3)
+        ])
+    );
+
+    env.emu
+        .faults()
+        .fail_next_on("restli.ingestProposalBatch", 3, 412);
+    let e = env
+        .prov
+        .create_user(&env.ctx, okta_user("never@x.com"))
+        .await
+        .expect_err("exhausted");
+    assert_eq!((e.status, e.retry_after), (503, Some(1)));
+    assert!(
+        !env.emu.entity_exists("urn:li:corpuser:never@x.com"),
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn external_id_lookups_hit_the_cache_and_stay_verified() {
+    let env = Env::start().await;
+    env.prov
+        .create_user(&env.ctx, okta_user("c@x.com"))
+        .await
+        .expect("created");
+    env.take_calls();
+    let f = super::q("filter=externalId%20eq%20%2200ujl29u0le5T6Aj10h7%22");
+    let l = env.prov.list_users(&env.ctx, &f).await.expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(
+        env.take_calls(),
+        calls(&[("restli.entitiesV2.batchGet", 2)]),
+        "remembered at create: verify + hydrate, no search"
+    );
+    let before = env.prov.cache_stats();
+    assert!(before.hits >= 1);
+
+    // Someone else moves the externalId in DataHub: the stale entry is not trusted.
+    let mut info = env.aspect("urn:li:corpuser:c@x.com", "corpUserInfo");
+    info["customProperties"]["scim.externalId"] = json!("other");
+    env.emu
+        .put_aspect("urn:li:corpuser:c@x.com", "corpUserInfo", info);
+    let l = env.prov.list_users(&env.ctx, &f).await.expect("list");
+    assert_eq!(l["totalResults"], json!(0));
+}
