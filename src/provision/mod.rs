@@ -12,6 +12,7 @@ mod group_map;
 mod groups;
 pub mod ids;
 mod list;
+mod lookup;
 mod membership;
 pub mod naming;
 mod record;

@@ -9,7 +9,7 @@ use super::naming::{self, primary_email, user_name_of};
 use super::record::{user_writes, UserRecord, USER_ASPECTS};
 use super::user_map::{self, effective_active, is_scim_managed, KEY_EXTERNAL_ID};
 use super::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
-use crate::datahub::aspects::{AuditStamp, CorpUserStatus, GroupMembership, UserStatus};
+use crate::datahub::aspects::{AuditStamp, CorpUserStatus, UserStatus};
 use crate::datahub::{Proposal, Urn};
 use crate::scim::{self, ListQuery, ResourceKind};
 
@@ -298,6 +298,3 @@ pub(super) fn require_object(body: &Value) -> Result<(), scim::Error> {
         ))
     }
 }
-
-#[allow(dead_code)]
-fn _membership_type_in_use(_: &GroupMembership) {}

@@ -3,6 +3,7 @@
 
 mod groups;
 mod lists;
+mod user_lifecycle;
 mod users;
 
 use std::collections::BTreeMap;
