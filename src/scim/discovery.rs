@@ -177,3 +177,87 @@ fn attr_doc(d: &AttrDef) -> Value {
     }
     Value::Object(m)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
+mod tests {
+    use super::*;
+    use crate::scim::schema::{ENTERPRISE_URN, GROUP_URN, USER_URN};
+
+    #[test]
+    fn service_provider_config_states_what_we_support() {
+        let caps = Capabilities {
+            sort: true,
+            max_results: 200,
+            documentation_uri: None,
+        };
+        let v = service_provider_config("https://h/scim/v2/", &caps);
+        assert_eq!(v["patch"]["supported"], true);
+        assert_eq!(v["bulk"]["supported"], false);
+        assert_eq!(v["filter"], json!({"supported": true, "maxResults": 200}));
+        assert_eq!(v["changePassword"]["supported"], false);
+        assert_eq!(v["sort"]["supported"], true);
+        assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(v["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(
+            v["meta"]["location"],
+            "https://h/scim/v2/ServiceProviderConfig"
+        );
+        let v = service_provider_config("https://h", &Capabilities::default());
+        assert_eq!(v["sort"]["supported"], false);
+    }
+
+    #[test]
+    fn resource_types_list_both() {
+        let v = resource_types("https://h/scim/v2");
+        assert_eq!(v["totalResults"], 2);
+        assert_eq!(v["Resources"][0]["endpoint"], "/Users");
+        assert_eq!(
+            v["Resources"][0]["schemaExtensions"],
+            json!([{"schema": ENTERPRISE_URN, "required": false}])
+        );
+        assert_eq!(v["Resources"][1]["schema"], GROUP_URN);
+        assert!(v["Resources"][1].get("schemaExtensions").is_none());
+        assert_eq!(resource_type("h", "user").unwrap()["id"], "User");
+        assert!(resource_type("h", "Widget").is_none());
+    }
+
+    #[test]
+    fn schemas_come_from_the_table() {
+        let v = schemas("https://h");
+        let ids: Vec<&str> = v["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [USER_URN, ENTERPRISE_URN, GROUP_URN]);
+        let user = schema("https://h", USER_URN).unwrap();
+        let attr = |n: &str| {
+            user["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(attr("userName")["caseExact"], false);
+        assert_eq!(attr("userName")["uniqueness"], "server");
+        assert_eq!(attr("userName")["required"], true);
+        assert_eq!(attr("password")["returned"], "never");
+        assert_eq!(attr("password")["mutability"], "writeOnly");
+        assert_eq!(attr("emails")["multiValued"], true);
+        assert_eq!(
+            attr("emails")["subAttributes"][2]["canonicalValues"],
+            json!(["work", "home", "other"])
+        );
+        assert_eq!(attr("groups")["mutability"], "readOnly");
+        let group = schema("h", GROUP_URN).unwrap();
+        assert_eq!(
+            group["attributes"][1]["subAttributes"][0]["caseExact"],
+            true
+        );
+        assert!(schema("h", "urn:x").is_none());
+    }
+}

@@ -19,6 +19,7 @@ pub(super) fn parse(input: &str) -> Result<Filter, Error> {
         i: 0,
         end: input.len(),
         depth: 0,
+        peak: 0,
         in_brackets: false,
     };
     let f = p.or_expr()?;
@@ -33,6 +34,8 @@ struct Parser {
     i: usize,
     end: usize,
     depth: usize,
+    /// Deepest nesting reached so far (see `value_path`).
+    peak: usize,
     in_brackets: bool,
 }
 
@@ -53,6 +56,7 @@ impl Parser {
     }
     fn enter(&mut self) -> Result<(), Error> {
         self.depth += 1;
+        self.peak = self.peak.max(self.depth);
         if self.depth > MAX_FILTER_DEPTH {
             return Err(err(
                 self.pos(),
@@ -146,7 +150,10 @@ impl Parser {
         self.i += 1; // '['
         self.enter()?;
         self.in_brackets = true;
+        let outer_peak = std::mem::replace(&mut self.peak, self.depth);
         let inner = self.or_expr()?;
+        let inner_peak = self.peak;
+        self.peak = outer_peak.max(inner_peak);
         self.in_brackets = false;
         match self.next() {
             Some((_, Tok::RBracket)) => {}
@@ -160,6 +167,14 @@ impl Parser {
         self.depth -= 1;
         let filter = if let Some(Tok::DotWord(sub)) = self.peek().cloned() {
             let sub_pos = self.pos();
+            // Normalising `a[x or y].b …` to `a[(x or y) and b …]` adds one level;
+            // refuse it here so that every printed filter parses back.
+            if matches!(inner, Filter::Or(..)) && inner_peak + 1 > MAX_FILTER_DEPTH {
+                return Err(err(
+                    sub_pos,
+                    &format!("nesting deeper than {MAX_FILTER_DEPTH}"),
+                ));
+            }
             self.i += 1;
             let sub = AttrPath::parse(&sub)
                 .ok()

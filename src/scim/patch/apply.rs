@@ -4,31 +4,15 @@
 
 use serde_json::{Map, Value};
 
+use super::changes::{diff, fix_primary, sync_schemas, Changes};
 use super::coerce::{coerce, single};
+use super::filtered::filtered;
 use super::{OpKind, PatchOp, PatchPath, PatchRequest};
 use crate::scim::error::Error;
-use crate::scim::filter::Filter;
 use crate::scim::json::{get_ci, get_mut_ci, is_empty, key_ci, remove_ci};
 use crate::scim::path::AttrPath;
 use crate::scim::resource::expand_keys;
 use crate::scim::schema::{self, AttrDef, Mutability, ResourceKind};
-
-/// What a PatchOp changed, so the caller writes only that.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
-    /// Whether the resource differs from before.
-    pub changed: bool,
-    /// Changed top-level attributes by canonical name (`"name"`, `"active"`, …);
-    /// extension attributes as `"<extension urn>:<attr>"`.
-    pub attributes: Vec<String>,
-}
-
-impl Changes {
-    /// Whether `name` (a top-level attribute, or `urn:…:attr`) changed; case-insensitive.
-    pub fn touched(&self, name: &str) -> bool {
-        self.attributes.iter().any(|a| a.eq_ignore_ascii_case(name))
-    }
-}
 
 /// Applies `req` to `resource` (the resource's SCIM JSON, as `to_json` writes it).
 /// On error `resource` is untouched. Errors: `noTarget` (a filtered replace matching
@@ -51,16 +35,17 @@ pub fn apply(
             return Err(Error::invalid_value(format!("'{}' is required", def.name)));
         }
     }
+    sync_schemas(root, kind);
     let changes = diff(resource, &work, kind);
     *resource = work;
     Ok(changes)
 }
 
 /// Where an attribute lives: its extension container (if any) and its definition.
-struct Target {
-    ext: Option<String>,
-    def: Option<&'static AttrDef>,
-    name: String,
+pub(super) struct Target {
+    pub(super) ext: Option<String>,
+    pub(super) def: Option<&'static AttrDef>,
+    pub(super) name: String,
 }
 
 fn target(kind: ResourceKind, path: &AttrPath) -> Target {
@@ -163,7 +148,7 @@ fn apply_op(root: &mut Map<String, Value>, op: &PatchOp, kind: ResourceKind) -> 
 }
 
 /// The object holding `t` (the root or an extension object), created on demand.
-fn container<'a>(
+pub(super) fn container<'a>(
     root: &'a mut Map<String, Value>,
     t: &Target,
     create: bool,
@@ -179,7 +164,7 @@ fn container<'a>(
 }
 
 /// Drops an extension object left empty.
-fn prune(root: &mut Map<String, Value>, t: &Target) {
+pub(super) fn prune(root: &mut Map<String, Value>, t: &Target) {
     if let Some(ext) = &t.ext {
         if get_ci(root, ext).is_some_and(is_empty) {
             remove_ci(root, ext);
@@ -188,7 +173,7 @@ fn prune(root: &mut Map<String, Value>, t: &Target) {
 }
 
 /// Sets `name` in `o`, replacing a key spelled in another case.
-fn put(o: &mut Map<String, Value>, name: &str, v: Value) {
+pub(super) fn put(o: &mut Map<String, Value>, name: &str, v: Value) {
     remove_ci(o, name);
     o.insert(name.to_owned(), v);
 }
@@ -230,12 +215,29 @@ fn set_attr(root: &mut Map<String, Value>, t: &Target, v: &Value, op: OpKind) ->
         return Ok(());
     };
     let multi = t.def.is_some_and(|d| d.multi);
-    let c = container(root, t, true).ok_or_else(Error::internal)?;
+    let c = container(root, t, true).ok_or_else(|| not_object(t))?;
     match (get_mut_ci(c, &t.name), new) {
         (Some(Value::Array(existing)), Value::Array(items)) if multi && op == OpKind::Add => {
+            // An element whose `value` is already there is merged, not duplicated
+            // (re-adding a member with a `display` must not list it twice).
             for it in items {
-                if !existing.contains(&it) {
-                    existing.push(it);
+                let pos = it
+                    .get("value")
+                    .and_then(|v| existing.iter().position(|e| e.get("value") == Some(v)));
+                match (pos, it) {
+                    (Some(i), Value::Object(n)) => {
+                        if let Some(e) = existing[i].as_object_mut() {
+                            for (k, x) in n {
+                                put(e, &k, x);
+                            }
+                        }
+                    }
+                    (Some(_), _) => {}
+                    (None, it) => {
+                        if !existing.contains(&it) {
+                            existing.push(it);
+                        }
+                    }
                 }
             }
             fix_primary(existing);
@@ -318,132 +320,6 @@ fn set_sub(
     Ok(())
 }
 
-/// `attr[filter]` and `attr[filter].sub`.
-fn filtered(
-    root: &mut Map<String, Value>,
-    kind: ResourceKind,
-    t: &Target,
-    filter: &Filter,
-    sub: Option<&str>,
-    op: &PatchOp,
-) -> Result<(), Error> {
-    let def = t.def;
-    if def.is_some_and(|d| !d.multi) {
-        return Err(Error::invalid_path(format!(
-            "'{}' is not multi-valued",
-            t.name
-        )));
-    }
-    if let Some(d) = def {
-        if d.mutability == Mutability::ReadOnly {
-            return Err(Error::mutability(format!("'{}' is read-only", t.name)));
-        }
-    }
-    let sub_def = sub.and_then(|s| def.and_then(|d| d.sub_attr(s)));
-    let sub_name = sub.map(|s| sub_def.map_or(s, |d| d.name).to_owned());
-    let value = match (op.op, &op.value) {
-        (OpKind::Remove, _) | (_, None) => None,
-        (_, Some(v)) => match (sub_def, &sub_name) {
-            (Some(d), _) => single(d, v)?,
-            (None, Some(_)) => coerce(None, v)?,
-            (None, None) => match def {
-                Some(d) => single(d, v)?,
-                None => coerce(None, v)?,
-            },
-        },
-    };
-    let c = container(root, t, value.is_some())
-        .ok_or_else(|| Error::no_target("no value matches the filter"));
-    let c = match c {
-        Ok(c) => c,
-        Err(_) if op.op == OpKind::Remove => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if key_ci(c, &t.name).is_none() {
-        c.insert(t.name.clone(), Value::Array(Vec::new()));
-    }
-    let arr = get_mut_ci(c, &t.name)
-        .and_then(Value::as_array_mut)
-        .ok_or_else(|| Error::invalid_path(format!("'{}' is not multi-valued", t.name)))?;
-    let hits: Vec<usize> = (0..arr.len())
-        .filter(|i| filter.matches_element(&arr[*i], kind, def))
-        .collect();
-    match (op.op, &sub_name, value) {
-        (OpKind::Remove, None, _) => {
-            let mut i = 0;
-            arr.retain(|_| {
-                i += 1;
-                !hits.contains(&(i - 1))
-            });
-        }
-        (_, Some(s), v) => {
-            if hits.is_empty() {
-                if let Some(v) = &v {
-                    let mut el = seed(filter, t)?;
-                    el.insert(s.clone(), v.clone());
-                    arr.push(Value::Object(el));
-                }
-            }
-            for i in &hits {
-                if let Some(o) = arr[*i].as_object_mut() {
-                    match &v {
-                        Some(x) => put(o, s, x.clone()),
-                        None => {
-                            remove_ci(o, s);
-                        }
-                    }
-                }
-            }
-        }
-        (op, None, Some(v)) => {
-            if hits.is_empty() {
-                let mut el = seed(filter, t)?;
-                if let Value::Object(o) = &v {
-                    for (k, x) in o {
-                        put(&mut el, k, x.clone());
-                    }
-                }
-                arr.push(Value::Object(el));
-            }
-            for i in &hits {
-                match (&mut arr[*i], &v, op) {
-                    (Value::Object(o), Value::Object(n), OpKind::Add) => {
-                        for (k, x) in n {
-                            put(o, k, x.clone());
-                        }
-                    }
-                    (slot, v, _) => *slot = v.clone(),
-                }
-            }
-        }
-        (_, None, None) => {}
-    }
-    fix_primary(arr);
-    if arr.is_empty() {
-        remove_ci(c, &t.name);
-    }
-    prune(root, t);
-    Ok(())
-}
-
-/// A new element for a filtered add/replace that matched nothing: only possible when
-/// the filter is `a eq "x" and b eq "y"` (Entra's `emails[type eq "work"].value`).
-fn seed(filter: &Filter, t: &Target) -> Result<Map<String, Value>, Error> {
-    let eqs = filter
-        .eq_conjunction()
-        .filter(|e| e.iter().all(|(p, _)| p.urn.is_none() && p.sub.is_none()))
-        .ok_or_else(|| Error::no_target(format!("no '{}' value matches the filter", t.name)))?;
-    let mut el = Map::new();
-    for (p, v) in eqs {
-        let name = t
-            .def
-            .and_then(|d| d.sub_attr(&p.attr))
-            .map_or(p.attr.clone(), |d| d.name.to_owned());
-        el.insert(name, Value::String(v.to_owned()));
-    }
-    Ok(el)
-}
-
 fn remove_attr(
     root: &mut Map<String, Value>,
     t: &Target,
@@ -491,56 +367,10 @@ fn same_value(el: &Value, item: &Value) -> bool {
     }
 }
 
-/// At most one `primary: true` per attribute (RFC 7643 §2.4): the last one wins.
-fn fix_primary(arr: &mut [Value]) {
-    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
-    if let Some(last) = arr.iter().rposition(is_primary) {
-        for (i, el) in arr.iter_mut().enumerate() {
-            if i != last && is_primary(el) {
-                if let Some(o) = el.as_object_mut() {
-                    o.insert("primary".into(), Value::Bool(false));
-                }
-            }
-        }
-    }
-}
-
-fn diff(before: &Value, after: &Value, kind: ResourceKind) -> Changes {
-    let empty = Map::new();
-    let (b, a) = (
-        before.as_object().unwrap_or(&empty),
-        after.as_object().unwrap_or(&empty),
-    );
-    let mut attrs: Vec<String> = Vec::new();
-    let keys = b.keys().chain(a.keys().filter(|k| !b.contains_key(*k)));
-    for k in keys {
-        if k == "meta" {
-            continue;
-        }
-        let (x, y) = (b.get(k), a.get(k));
-        if x == y {
-            continue;
-        }
-        match (kind.extension(k), x, y) {
-            (Some(ext), x, y) => {
-                let (xo, yo) = (
-                    x.and_then(Value::as_object).unwrap_or(&empty),
-                    y.and_then(Value::as_object).unwrap_or(&empty),
-                );
-                for sk in xo
-                    .keys()
-                    .chain(yo.keys().filter(|sk| !xo.contains_key(*sk)))
-                {
-                    if xo.get(sk) != yo.get(sk) {
-                        attrs.push(format!("{}:{sk}", ext.id));
-                    }
-                }
-            }
-            _ => attrs.push(k.clone()),
-        }
-    }
-    Changes {
-        changed: !attrs.is_empty(),
-        attributes: attrs,
-    }
+/// The extension holding `t` exists but is not an object.
+pub(super) fn not_object(t: &Target) -> Error {
+    Error::invalid_value(format!(
+        "the extension holding '{}' is not an object",
+        t.name
+    ))
 }

@@ -6,7 +6,9 @@
 //! is tolerated.
 
 mod apply;
+mod changes;
 mod coerce;
+mod filtered;
 mod group;
 mod path;
 
@@ -15,7 +17,8 @@ mod tests;
 
 use serde_json::Value;
 
-pub use apply::{apply, Changes};
+pub use apply::apply;
+pub use changes::Changes;
 pub use group::{plan_group, GroupPatchPlan, MemberDelta, MemberOp};
 pub use path::PatchPath;
 

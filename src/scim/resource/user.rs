@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::lenient::{bool_attr, complex, multi, put, string};
-use super::{expand_keys, Meta, IGNORED_INPUT};
+use super::{expand_keys, Member, Meta, IGNORED_INPUT};
 use crate::scim::error::Error;
 use crate::scim::json::get_ci;
 use crate::scim::schema::{ResourceKind, ENTERPRISE_URN, USER_SCHEMA, USER_URN};
@@ -90,6 +90,9 @@ pub struct User {
     pub addresses: Vec<Address>,
     pub roles: Vec<MultiValue>,
     pub enterprise: Enterprise,
+    /// Groups the user belongs to (readOnly: ignored on input, set by the caller and
+    /// returned when non-empty).
+    pub groups: Vec<Member>,
     /// Attributes and extensions we do not model, as sent (not returned by `to_json`).
     pub extra: Map<String, Value>,
 }
@@ -126,6 +129,7 @@ impl User {
             addresses: Vec::new(),
             roles: Vec::new(),
             enterprise: Enterprise::default(),
+            groups: Vec::new(),
             extra: Map::new(),
         }
     }
@@ -230,6 +234,12 @@ impl User {
         }
         if !self.roles.is_empty() {
             m.insert("roles".into(), self.roles.iter().map(write_multi).collect());
+        }
+        if !self.groups.is_empty() {
+            m.insert(
+                "groups".into(),
+                self.groups.iter().map(Member::to_json).collect(),
+            );
         }
         if !self.enterprise.is_empty() {
             m.insert(ENTERPRISE_URN.into(), write_enterprise(&self.enterprise));
