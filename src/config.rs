@@ -119,7 +119,7 @@ pub struct ConfigError {
 #[derive(Debug)]
 pub enum Parsed {
     /// A command with its arguments.
-    Run(Command),
+    Run(Box<Command>),
     /// Help or version output: print it and exit 0.
     Display(String),
     /// A usage error: print it and exit [`EXIT_CONFIG`].
@@ -146,7 +146,7 @@ where
     let cmd = with_env(Cli::command(), &env);
     match cmd.try_get_matches_from(args) {
         Ok(m) => match Cli::from_arg_matches(&m) {
-            Ok(cli) => Parsed::Run(cli.command),
+            Ok(cli) => Parsed::Run(Box::new(cli.command)),
             Err(e) => Parsed::Usage(e.to_string()),
         },
         Err(e) => match e.kind() {
@@ -235,10 +235,12 @@ where
     }
     all.insert(1, "serve".into());
     match parse(all, Env::Map(env)) {
-        Parsed::Run(Command::Serve(a)) => a.validate(),
-        Parsed::Run(_) => Err(ConfigError {
-            problems: vec!["not a serve command".into()],
-        }),
+        Parsed::Run(c) => match *c {
+            Command::Serve(a) => a.validate(),
+            _ => Err(ConfigError {
+                problems: vec!["not a serve command".into()],
+            }),
+        },
         Parsed::Display(s) | Parsed::Usage(s) => Err(ConfigError { problems: vec![s] }),
     }
 }

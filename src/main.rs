@@ -23,7 +23,7 @@ fn main() -> ExitCode {
             return exit(EXIT_CONFIG);
         }
     };
-    match command {
+    match *command {
         Command::Serve(args) => serve(&args),
         Command::Check(args) => check(&args),
         Command::Certs(args) => certs(&args),

@@ -1,9 +1,11 @@
 //! `POST /aspects?action=ingestProposal[Batch]`: strict MCP record validation (400),
 //! authorization (403), aspect validation (422), conditional writes from the MCP
 //! `headers` map (422 "Expected version X, actual version Y"), CREATE / CREATE_ENTITY
-//! checks, silent drops (DELETE, RESTATE, invalid urn, `If-None-Match: *`), and
+//! checks, PATCH (see `patch.rs`), silent drops (DELETE, RESTATE, invalid urn, malformed
+//! JSON Patch, `If-None-Match: *`), and
 //! all-or-nothing batches.
 
+use super::patch::{self, PatchError};
 use super::server::Reply;
 use super::state::{State, Write};
 use super::{auth, store, Inner};
@@ -127,11 +129,6 @@ fn check_item(
     if !store::aspect_allowed(&ety, aspect) {
         return Err(invalid(format!("Unknown aspect {aspect} for entity {ety}")));
     }
-    if ct == "PATCH" {
-        return Err(invalid(format!(
-            "Aspect: {aspect} does not currently support patch operations"
-        )));
-    }
     let Some(raw) = mcp
         .get("aspect")
         .and_then(|a| a.get("value"))
@@ -139,8 +136,19 @@ fn check_item(
     else {
         return Err(bad("aspect.value is required and must be a string"));
     };
-    let value: Value = serde_json::from_str(raw)
-        .map_err(|e| invalid(format!("{aspect}: aspect value is not valid JSON: {e}")))?;
+    let parsed: Result<Value, _> = serde_json::from_str(raw);
+    let value = if ct == "PATCH" {
+        let Ok(payload) = parsed else {
+            return Ok(None);
+        };
+        match patch::apply(aspect, st.value(urn, aspect), &payload) {
+            Ok(v) => v,
+            Err(PatchError::Malformed) => return Ok(None),
+            Err(PatchError::Invalid(m)) => return Err(invalid(m)),
+        }
+    } else {
+        parsed.map_err(|e| invalid(format!("{aspect}: aspect value is not valid JSON: {e}")))?
+    };
     let value = store::validate_aspect(aspect, value).map_err(invalid)?;
     if aspect == "corpUserInfo"
         && ["system", "isSupportUser"]

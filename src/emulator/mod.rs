@@ -13,6 +13,7 @@ mod faults;
 mod graphql;
 mod index;
 mod ingest;
+mod patch;
 mod restli;
 mod server;
 mod state;

@@ -111,11 +111,18 @@ pub async fn handle(
             m.cache_entries
                 .get_or_create(&CacheLabels { cache: "token" })
                 .set(entries);
-            text(
-                StatusCode::OK,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                m.encode(),
-            )
+            let wants_openmetrics = req
+                .headers()
+                .get(http::header::ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .is_some_and(|a| a.contains("application/openmetrics-text"));
+            if wants_openmetrics {
+                let ct = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+                text(StatusCode::OK, ct, m.encode())
+            } else {
+                let ct = "text/plain; version=0.0.4; charset=utf-8";
+                text(StatusCode::OK, ct, m.encode_prometheus())
+            }
         }
         (_, "/live" | "/ready" | "/metrics") => text(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -312,6 +312,17 @@ impl datahub::Observer for Metrics {
     }
 }
 
+/// `2xx`, `4xx`, ... for a status code.
+pub fn status_class(status: u16) -> &'static str {
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,16 +344,5 @@ mod tests {
         assert!(text.contains("# TYPE datahub_scim_request_duration_seconds histogram\n"));
         assert!(!text.contains("# EOF"));
         assert!(m.encode().ends_with("# EOF\n"));
-    }
-}
-
-/// `2xx`, `4xx`, ... for a status code.
-pub fn status_class(status: u16) -> &'static str {
-    match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
     }
 }

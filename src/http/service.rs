@@ -102,7 +102,7 @@ pub async fn handle(
 
 /// Everything between the cap and the response; each step may end the request.
 async fn serve(
-    state: &AppState,
+    state: &Arc<AppState>,
     req: Request<Incoming>,
     route: Result<Route, Miss>,
     extras: &mut ErrorExtras,
@@ -159,7 +159,32 @@ async fn serve(
             base_url,
         },
     };
-    handlers::dispatch(state, &route, req).await
+    // The handler runs in its own task so that a bug (a panic) becomes a 500 for this
+    // request instead of a dropped connection.
+    let task_state = state.clone();
+    let handled = tokio::spawn(
+        async move { handlers::dispatch(&task_state, &route, req).await }
+            .instrument(tracing::Span::current()),
+    );
+    let abort = handled.abort_handle();
+    // If the deadline drops this future, the handler task is aborted with it.
+    let _guard = AbortOnDrop(abort);
+    match handled.await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(panic = e.is_panic(), "handler failed");
+            Err(scim::Error::internal())
+        }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn too_large(limit: usize) -> scim::Error {

@@ -350,3 +350,33 @@ async fn search_lags_unless_sync_indexed() {
         1
     );
 }
+
+#[tokio::test]
+async fn patch_needs_the_generic_form_on_identity_aspects() {
+    let emu = start().await;
+    let t = emu.admin_token();
+    let g = "urn:li:corpGroup:eng";
+    let patch = |payload: Value| {
+        let mut m = mcp(U, "groupMembership", json!({}));
+        m["changeType"] = json!("PATCH");
+        m["aspect"] =
+            json!({"value": payload.to_string(), "contentType": "application/json-patch+json"});
+        m
+    };
+    let bare = json!([{"op": "add", "path": format!("/groups/{g}"), "value": g}]);
+    assert_eq!(ingest(&emu, &t, vec![patch(bare)]).await.0, 422);
+    let generic = json!({"arrayPrimaryKeys": {"groups": []}, "patch": [{"op": "add", "path": format!("/groups/{g}"), "value": g}]});
+    assert_eq!(ingest(&emu, &t, vec![patch(generic.clone())]).await.0, 200);
+    assert_eq!(ingest(&emu, &t, vec![patch(generic)]).await.0, 200);
+    assert_eq!(
+        emu.aspect(U, "groupMembership"),
+        Some(json!({"groups": [g]}))
+    );
+    assert_eq!(
+        emu.aspect_version(U, "groupMembership"),
+        Some(1),
+        "idempotent add keeps the version"
+    );
+    let (s, _) = ingest(&emu, &t, vec![patch(json!("not a patch"))]).await;
+    assert_eq!(s, 200, "malformed JSON Patch is dropped silently");
+}

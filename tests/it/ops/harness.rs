@@ -166,6 +166,34 @@ impl Gateway {
         path: &str,
         token: Option<&str>,
     ) -> Result<Reply, String> {
+        self.send(ca_pem, method, path, token, &[], Bytes::new())
+            .await
+    }
+
+    /// A SCIM request with extra headers and a body, trusting the gateway's CA.
+    pub async fn scim_body(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let ca = self.certs.ca_pem.clone();
+        self.send(&ca, method, path, token, headers, body.into())
+            .await
+            .expect("TLS request succeeds")
+    }
+
+    async fn send(
+        &self,
+        ca_pem: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Reply, String> {
         let client = tls_client(ca_pem);
         let mut b = hyper::Request::builder()
             .method(method)
@@ -173,9 +201,13 @@ impl Gateway {
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
         }
-        let req = b.body(Full::new(Bytes::new())).expect("request");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(body)).expect("request");
         let resp = client.request(req).await.map_err(|e| format!("{e:?}"))?;
         let status = resp.status().as_u16();
+        let version = resp.version();
         let headers = resp.headers().clone();
         let body = resp
             .into_body()
@@ -185,6 +217,7 @@ impl Gateway {
             .to_bytes();
         Ok(Reply {
             status,
+            version,
             headers,
             body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
         })
@@ -202,8 +235,27 @@ impl Gateway {
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
+    pub version: ::http::Version,
     pub headers: ::http::HeaderMap,
     pub body: serde_json::Value,
+}
+
+/// GET over TLS trusting `ca_pem` with a bearer token; the status, or the transport error.
+pub async fn tls_get(ca_pem: &str, port: u16, path: &str, token: &str) -> Result<u16, String> {
+    let req = hyper::Request::get(format!("https://127.0.0.1:{port}{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let resp = tls_client(ca_pem)
+        .request(req)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = resp.status().as_u16();
+    resp.into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(status)
 }
 
 fn tls_client(
