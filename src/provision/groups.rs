@@ -69,7 +69,13 @@ impl Provisioner {
             _ => adds.into_iter().collect(),
         };
         let group = applied.group.ok_or_else(scim::Error::internal)?;
-        Ok(self.render_group(ctx, &group, Some(members)))
+        let mut out = self.render_group(ctx, &group, Some(members));
+        // DataHub has no field for a group's externalId: it is echoed in the create
+        // response (Entra records its mapping from it) but not stored.
+        if let (Some(ext), Some(o)) = (str_at(&body, "externalId"), out.as_object_mut()) {
+            o.insert("externalId".into(), Value::String(ext));
+        }
+        Ok(out)
     }
 
     /// `GET /Groups/{id}`: one primary-store read, plus the member pages unless

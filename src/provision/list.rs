@@ -62,25 +62,23 @@ impl Provisioner {
         let mut out = Vec::new();
         let mut total = 0usize;
         let Some(f) = &q.filter else {
-            // No filter: the sorted index order is the answer; hydrate one page only.
+            // No filter: every SCIM-managed user in urn order. Which users are ours is
+            // only known from the primary store, so the whole index is hydrated (in
+            // batches of 100); totals are exact and pages stable.
             let urns = self.scan(ctx, Kind::User).await?;
-            total = urns.len();
-            let page: Vec<Urn> = urns
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| wanted(*i))
-                .map(|(_, u)| u.clone())
-                .collect();
-            for rec in self.hydrate_users(ctx, &page).await? {
-                if rec.live() {
-                    out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
+            for rec in self.hydrate_users(ctx, &urns).await? {
+                if rec.visible() {
+                    if wanted(total) {
+                        out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
+                    }
+                    total += 1;
                 }
             }
             return Ok(list_response(total, start, out));
         };
         let matching = |recs: Vec<UserRecord>| -> Vec<Value> {
             recs.iter()
-                .filter(|r| r.live())
+                .filter(|r| r.visible())
                 .map(|r| self.render_user(ctx, r))
                 .filter(|v| f.matches(v, ResourceKind::User))
                 .collect()

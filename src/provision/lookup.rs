@@ -21,7 +21,7 @@ impl Provisioner {
         ext: &str,
     ) -> Result<Vec<Urn>, scim::Error> {
         let verify = |rec: &UserRecord| {
-            rec.live()
+            rec.visible()
                 && rec
                     .info
                     .as_ref()
@@ -32,7 +32,7 @@ impl Provisioner {
         let loaded = self
             .cache
             .external_id(Kind::User, ext, || async {
-                let urns = self.search(ctx, EntityKind::CorpUser, ext).await?;
+                let urns = self.external_id_hits(ctx, ext).await?;
                 let recs = self.hydrate_users(ctx, &urns).await?;
                 Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
             })
@@ -46,13 +46,28 @@ impl Provisioner {
             return Ok(vec![urn]);
         }
         self.cache.forget_external_id(Kind::User, ext).await;
-        let urns = self.search(ctx, EntityKind::CorpUser, ext).await?;
+        let urns = self.external_id_hits(ctx, ext).await?;
         let recs = self.hydrate_users(ctx, &urns).await?;
         Ok(recs
             .into_iter()
             .filter(|r| verify(r))
             .map(|r| r.urn)
             .collect())
+    }
+
+    /// Index candidates for an `externalId`: `customProperties` is indexed as
+    /// `key=value` strings, so an exact filter first; a full-text query second (the
+    /// field is also `queryByDefault`). Callers verify every hit.
+    async fn external_id_hits(&self, ctx: &Ctx, ext: &str) -> Result<Vec<Urn>, scim::Error> {
+        let key = format!("{}={ext}", super::user_map::KEY_EXTERNAL_ID);
+        let exact = FacetFilter::equal("customProperties", &key);
+        let urns = self
+            .search_filtered(ctx, EntityKind::CorpUser, exact)
+            .await?;
+        if !urns.is_empty() {
+            return Ok(urns);
+        }
+        self.search(ctx, EntityKind::CorpUser, ext).await
     }
 
     /// Groups whose displayName is `name` (case-insensitive): the derived urn, the

@@ -67,9 +67,21 @@ impl UserRecord {
         self.soft.as_ref().is_some_and(|s| s.removed)
     }
 
-    /// Visible to SCIM: stored and not soft-deleted.
+    /// Stored and not soft-deleted.
     pub fn live(&self) -> bool {
         self.exists && !self.removed()
+    }
+
+    /// Visible to SCIM: live and SCIM-managed. Users DataHub knows from elsewhere
+    /// (SSO login, ingestion, the `datahub` root user, service accounts) are not
+    /// resources of this service until a create adopts them.
+    pub fn visible(&self) -> bool {
+        self.live() && super::user_map::is_scim_managed(self.info.as_ref())
+    }
+
+    /// A DataHub system user (`corpUserInfo.system`), never adopted.
+    pub fn is_system(&self) -> bool {
+        self.info.as_ref().and_then(|i| i.system).unwrap_or(false)
     }
 
     /// The username (urn key).

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::errors::{from_datahub, Fail};
 use super::naming::{self, primary_email, user_name_of};
 use super::record::{user_writes, UserRecord, USER_ASPECTS};
-use super::user_map::{self, effective_active, is_scim_managed, KEY_EXTERNAL_ID};
+use super::user_map::{self, effective_active, KEY_EXTERNAL_ID};
 use super::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
 use crate::datahub::aspects::{AuditStamp, CorpUserStatus, UserStatus};
 use crate::datahub::{Proposal, Urn};
@@ -31,9 +31,14 @@ impl Provisioner {
                 |ents| {
                     let ent = &ents[0];
                     let rec = UserRecord::from_entity(ent)?;
-                    if rec.live() && is_scim_managed(rec.info.as_ref()) {
+                    if rec.visible() {
                         return Err(Fail(scim::Error::uniqueness(
                             "a user with this userName already exists",
+                        )));
+                    }
+                    if rec.is_system() {
+                        return Err(Fail(scim::Error::uniqueness(
+                            "this userName belongs to a DataHub system user, which SCIM never takes over",
                         )));
                     }
                     let info = user_map::info_from_scim(&body, rec.info.as_ref(), true)?;
@@ -115,7 +120,7 @@ impl Provisioner {
                         |ents| {
                             let ent = &ents[0];
                             let rec = UserRecord::from_entity(ent)?;
-                            if !rec.live() {
+                            if !rec.visible() {
                                 return Err(Fail(not_found()));
                             }
                             let mut soft = rec.soft.clone().unwrap_or_default();
@@ -190,7 +195,7 @@ impl Provisioner {
                 |ents| {
                     let ent = &ents[0];
                     let rec = UserRecord::from_entity(ent)?;
-                    if !rec.live() {
+                    if !rec.visible() {
                         return Err(Fail(not_found()));
                     }
                     let current = self.render_user(ctx, &rec);
@@ -198,9 +203,8 @@ impl Provisioner {
                     self.check_same_urn(&before, &doc, rec.username())?;
                     let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
                     let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
-                    let full = !is_scim_managed(rec.info.as_ref());
                     let (writes, a) =
-                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, false)?;
                     after = Some(a);
                     Ok(writes)
                 },
@@ -246,7 +250,7 @@ impl Provisioner {
             .await
             .map_err(from_datahub)?;
         let rec = UserRecord::from_entity(ents.first().ok_or_else(scim::Error::internal)?)?;
-        if !rec.live() {
+        if !rec.visible() {
             return Err(not_found());
         }
         Ok(rec)

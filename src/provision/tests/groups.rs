@@ -401,3 +401,18 @@ async fn membership_race_is_retried_and_hard_delete_removes_the_entity() {
     assert!(!env.emu.entity_exists("urn:li:corpGroup:H"));
     assert_eq!(members_of(&env, "a@x.com"), json!([]));
 }
+
+#[tokio::test]
+async fn entra_group_create_echoes_external_id() {
+    let env = Env::start().await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
+        "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+        "externalId": "8aa1a0c0", "displayName": "Sales EU", "meta": {"resourceType": "Group"}});
+    let g = env
+        .prov
+        .create_group(&env.ctx, body)
+        .await
+        .expect("created");
+    assert_eq!(g["externalId"], json!("8aa1a0c0"));
+    assert_eq!(g["id"], json!(ids::group_id("Sales+EU")));
+}

@@ -234,3 +234,80 @@ async fn external_id_lookups_hit_the_cache_and_stay_verified() {
     let l = env.prov.list_users(&env.ctx, &f).await.expect("list");
     assert_eq!(l["totalResults"], json!(0));
 }
+
+#[tokio::test]
+async fn users_scim_does_not_manage_are_not_its_resources_until_adopted() {
+    let env = Env::start().await;
+    let urn = "urn:li:corpuser:sso@x.com";
+    env.emu.put_aspect(
+        urn,
+        "corpUserInfo",
+        json!({"active": true, "displayName": "SSO"}),
+    );
+    let id = ids::user_id("sso@x.com");
+    assert_eq!(
+        env.prov
+            .get_user(&env.ctx, &id, &q(""))
+            .await
+            .expect_err("not ours")
+            .status,
+        404
+    );
+    let e = env
+        .prov
+        .replace_user(&env.ctx, &id, okta_user("sso@x.com"))
+        .await
+        .expect_err("not ours");
+    assert_eq!(e.status, 404);
+    assert_eq!(
+        env.prov
+            .delete_user(&env.ctx, &id)
+            .await
+            .expect_err("not ours")
+            .status,
+        404
+    );
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("filter=userName%20eq%20%22sso@x.com%22"))
+        .await
+        .expect("list");
+    assert_eq!(
+        l["totalResults"],
+        json!(0),
+        "Okta's lookup misses, so it creates, which adopts"
+    );
+    let l = env.prov.list_users(&env.ctx, &q("")).await.expect("list");
+    assert_eq!(l["totalResults"], json!(0), "nor the `datahub` root user");
+    assert_eq!(
+        env.aspect(urn, "corpUserInfo")["displayName"],
+        json!("SSO"),
+        "untouched"
+    );
+    env.prov
+        .create_user(&env.ctx, okta_user("sso@x.com"))
+        .await
+        .expect("adopted");
+    env.prov
+        .get_user(&env.ctx, &id, &q(""))
+        .await
+        .expect("now ours");
+}
+
+#[tokio::test]
+async fn system_users_are_never_adopted() {
+    let env = Env::start().await;
+    let urn = "urn:li:corpuser:svc";
+    env.emu
+        .put_aspect(urn, "corpUserInfo", json!({"active": true, "system": true}));
+    let e = env
+        .prov
+        .create_user(&env.ctx, okta_user("svc"))
+        .await
+        .expect_err("system");
+    assert_eq!(e.status, 409);
+    assert_eq!(
+        env.aspect(urn, "corpUserInfo"),
+        json!({"active": true, "system": true})
+    );
+}
