@@ -177,23 +177,25 @@ impl Provisioner {
     /// loses the group first (batched), so a later push of the same name starts clean.
     pub async fn delete_group(&self, ctx: &Ctx, id: &str) -> Result<(), scim::Error> {
         let urn = group_urn(id)?;
-        let rec = self.read_group(ctx, &urn).await?;
+        // The member list first: the group read inside `write_membership` is the
+        // existence check (an unknown group has no members and answers 404 there).
         let members: Vec<String> = self.current_members(ctx, &urn).await?.into_iter().collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
-        self.write_membership(ctx, &urn, &[], &members, live, |g, ent| {
-            let mut after = g.clone();
-            if !soft {
-                return Ok((Vec::new(), after));
-            }
-            let mut st = g.soft.clone().unwrap_or_else(Status::default);
-            st.removed = true;
-            after.soft = Some(st.clone());
-            Ok((
-                vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
-                after,
-            ))
-        })
-        .await?;
+        let applied = self
+            .write_membership(ctx, &urn, &[], &members, live, |g, ent| {
+                let mut after = g.clone();
+                if !soft {
+                    return Ok((Vec::new(), after));
+                }
+                let mut st = g.soft.clone().unwrap_or_else(Status::default);
+                st.removed = true;
+                after.soft = Some(st.clone());
+                Ok((
+                    vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                    after,
+                ))
+            })
+            .await?;
         if !soft {
             self.client
                 .hard_delete(&ctx.token, &urn)
@@ -201,7 +203,9 @@ impl Provisioner {
                 .map_err(from_datahub)?;
         }
         self.cache.forget_group(urn.as_str()).await;
-        self.cache.forget_group_name(&rec.display_name()).await;
+        if let Some(g) = applied.group {
+            self.cache.forget_group_name(&g.display_name()).await;
+        }
         Ok(())
     }
 
