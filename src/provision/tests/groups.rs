@@ -302,15 +302,31 @@ async fn delete_clears_memberships_and_a_later_push_starts_clean() {
         .await
         .expect("group");
     let gid = g["id"].as_str().expect("id").to_owned();
+    env.take_calls();
     env.prov
         .delete_group(&env.ctx, &gid)
         .await
         .expect("deleted");
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("graphql.corpGroup", 1),
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1)
+        ]),
+        "members page + group read + member read + one batch (memberships and status together)"
+    );
     assert_eq!(members_of(&env, "a@x.com"), json!([]));
     assert_eq!(
         env.aspect("urn:li:corpGroup:Tmp", "status")["removed"],
         json!(true)
     );
+    let e = env
+        .prov
+        .delete_group(&env.ctx, &gid)
+        .await
+        .expect_err("second delete");
+    assert_eq!(e.status, 404);
     assert_eq!(
         env.prov
             .get_group(&env.ctx, &gid, &q(""))
