@@ -14,6 +14,8 @@
 //! filter in memory. `startIndex`/`count` follow RFC 7644 §3.4.2.4; `count` is
 //! capped at `max_page_size`.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::record::{GroupRecord, UserRecord};
@@ -22,6 +24,9 @@ use crate::datahub::{EntityKind, FacetFilter, Urn};
 use crate::scim::filter::Filter;
 use crate::scim::list::{list_response, Projection};
 use crate::scim::{self, ListQuery, ResourceKind};
+
+/// Relationship reads in flight at once while listing groups with members.
+const MEMBER_FETCH_CONCURRENCY: usize = 8;
 
 /// Applies `attributes` / `excludedAttributes`.
 pub(super) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value {
@@ -126,67 +131,99 @@ impl Provisioner {
             None => self.scan(ctx, Kind::Group).await?,
         };
         let with_members = !skips_members(q);
-        let filter_needs_members = q
-            .filter
-            .as_ref()
-            .is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
         let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
-        let mut out = Vec::new();
-        let mut total = 0usize;
-        let recs = match &q.filter {
+        let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
+        let total = match &q.filter {
             None => {
-                total = urns.len();
-                let page: Vec<Urn> = urns
+                let slice: Vec<Urn> = urns
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| wanted(*i))
                     .map(|(_, u)| u.clone())
                     .collect();
-                self.hydrate_groups(ctx, &page).await?
+                let recs = self.hydrate_groups(ctx, &slice).await?;
+                page.extend(
+                    recs.into_iter()
+                        .filter(GroupRecord::live)
+                        .map(|r| (r, None)),
+                );
+                urns.len()
             }
-            Some(_) => self.hydrate_groups(ctx, &urns).await?,
-        };
-        for rec in recs.into_iter().filter(GroupRecord::live) {
-            match &q.filter {
-                None => {
-                    let members = if with_members {
-                        Some(self.current_members(ctx, &rec.urn).await?)
-                    } else {
-                        None
-                    };
-                    out.push(project(
-                        self.render_group(ctx, &rec, members),
-                        q,
+            Some(f) => {
+                let needs_members = f.to_string().to_ascii_lowercase().contains("members");
+                let recs: Vec<GroupRecord> = self
+                    .hydrate_groups(ctx, &urns)
+                    .await?
+                    .into_iter()
+                    .filter(GroupRecord::live)
+                    .collect();
+                let members = if needs_members {
+                    self.members_of_many(ctx, &recs)
+                        .await?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
+                } else {
+                    vec![None; recs.len()]
+                };
+                let mut n = 0usize;
+                for (rec, m) in recs.into_iter().zip(members) {
+                    if f.matches(
+                        &self.render_group(ctx, &rec, m.clone()),
                         ResourceKind::Group,
-                    ));
-                }
-                Some(f) => {
-                    let members = if filter_needs_members {
-                        Some(self.current_members(ctx, &rec.urn).await?)
-                    } else {
-                        None
-                    };
-                    let v = self.render_group(ctx, &rec, members.clone());
-                    if !f.matches(&v, ResourceKind::Group) {
-                        continue;
+                    ) {
+                        if wanted(n) {
+                            page.push((rec, m));
+                        }
+                        n += 1;
                     }
-                    if wanted(total) {
-                        let members = match (members, with_members) {
-                            (Some(m), true) => Some(m),
-                            (None, true) => Some(self.current_members(ctx, &rec.urn).await?),
-                            (_, false) => None,
-                        };
-                        out.push(project(
-                            self.render_group(ctx, &rec, members),
-                            q,
-                            ResourceKind::Group,
-                        ));
-                    }
-                    total += 1;
                 }
+                n
+            }
+        };
+        if with_members {
+            let missing: Vec<GroupRecord> = page
+                .iter()
+                .filter(|(_, m)| m.is_none())
+                .map(|(r, _)| r.clone())
+                .collect();
+            let mut loaded = self.members_of_many(ctx, &missing).await?.into_iter();
+            for (_, m) in page.iter_mut().filter(|(_, m)| m.is_none()) {
+                *m = loaded.next();
             }
         }
+        let out = page
+            .into_iter()
+            .map(|(rec, m)| {
+                let m = if with_members { m } else { None };
+                project(self.render_group(ctx, &rec, m), q, ResourceKind::Group)
+            })
+            .collect();
         Ok(list_response(total, start, out))
+    }
+
+    /// Members of several groups, [`MEMBER_FETCH_CONCURRENCY`] relationship reads at a
+    /// time, in input order.
+    async fn members_of_many(
+        &self,
+        ctx: &Ctx,
+        groups: &[GroupRecord],
+    ) -> Result<Vec<BTreeSet<String>>, scim::Error> {
+        let mut out = Vec::with_capacity(groups.len());
+        for chunk in groups.chunks(MEMBER_FETCH_CONCURRENCY) {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, g) in chunk.iter().enumerate() {
+                let (this, ctx, urn) = (self.clone(), ctx.clone(), g.urn.clone());
+                set.spawn(async move { (i, this.current_members(&ctx, &urn).await) });
+            }
+            let mut got: Vec<Option<BTreeSet<String>>> = vec![None; chunk.len()];
+            while let Some(joined) = set.join_next().await {
+                let (i, r) = joined.map_err(|_| scim::Error::internal())?;
+                got[i] = Some(r?);
+            }
+            out.extend(got.into_iter().map(Option::unwrap_or_default));
+        }
+        Ok(out)
     }
 
     /// 1-based start and the page size (default and cap: `max_page_size`).
@@ -247,6 +284,10 @@ impl Provisioner {
             }
             if path.is(kind, "displayName") {
                 return Ok(Candidates::Some(self.by_display_name(ctx, value).await?));
+            }
+            if path.is(kind, "externalId") {
+                // Never stored for groups (DataHub has no field): nothing can match.
+                return Ok(Candidates::Some(Vec::new()));
             }
         }
         Ok(Candidates::Scan)

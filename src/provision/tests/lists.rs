@@ -203,3 +203,47 @@ async fn entra_email_filter_uses_the_index_then_verifies() {
         ])
     );
 }
+
+#[tokio::test]
+async fn group_import_pages_carry_members_and_filters_work() {
+    let env = Env::start().await;
+    let a = env
+        .prov
+        .create_user(&env.ctx, json!({"userName": "a"}))
+        .await
+        .expect("user");
+    let aid = a["id"].as_str().expect("id").to_owned();
+    for name in ["G3", "G1", "G2"] {
+        let body = json!({"displayName": name, "members": [{"value": aid}]});
+        env.prov.create_group(&env.ctx, body).await.expect("group");
+    }
+    let l = env
+        .prov
+        .list_groups(&env.ctx, &q("startIndex=2&count=2"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(3));
+    let names: Vec<&str> = l["Resources"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .map(|g| g["displayName"].as_str().expect("n"))
+        .collect();
+    assert_eq!(names, vec!["G2", "G3"], "urn order");
+    assert_eq!(l["Resources"][0]["members"][0]["value"], json!(aid));
+    let f = format!("filter=members%5Bvalue%20eq%20%22{aid}%22%5D&excludedAttributes=members");
+    let l = env.prov.list_groups(&env.ctx, &q(&f)).await.expect("list");
+    assert_eq!(l["totalResults"], json!(3));
+    assert!(l["Resources"][0].get("members").is_none());
+    env.take_calls();
+    let l = env
+        .prov
+        .list_groups(&env.ctx, &q("filter=externalId%20eq%20%22x%22"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(0));
+    assert!(
+        env.take_calls().is_empty(),
+        "group externalIds are never stored: no GMS call"
+    );
+}
