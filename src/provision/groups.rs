@@ -179,7 +179,11 @@ impl Provisioner {
         let urn = group_urn(id)?;
         // The member list first: the group read inside `write_membership` is the
         // existence check (an unknown group has no members and answers 404 there).
-        let members: Vec<String> = self.current_members(ctx, &urn).await?.into_iter().collect();
+        let members: Vec<String> = self
+            .member_candidates(ctx, &urn)
+            .await?
+            .into_iter()
+            .collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
         let applied = self
             .write_membership(ctx, &urn, &[], &members, live, |g, ent| {

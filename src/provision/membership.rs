@@ -66,12 +66,60 @@ pub(super) struct Applied {
 
 impl Provisioner {
     /// Current members of `group`: the relationship index (paged, `IsMemberOfGroup`
-    /// only: native memberships are DataHub's), corrected by our recent writes.
+    /// only: native memberships are DataHub's), corrected for the users this replica
+    /// wrote lately by reading their `groupMembership` from the primary store.
     pub(super) async fn current_members(
         &self,
         ctx: &Ctx,
         group: &Urn,
     ) -> Result<BTreeSet<String>, scim::Error> {
+        let index = self.indexed_members(ctx, group).await?;
+        // Users this replica wrote lately may not be in the index yet (or may still be
+        // in it after a removal). The cache only says *whom* to check: their
+        // `groupMembership` is read from the primary store, which decides.
+        let recent = self.cache.recent_members(group.as_str()).await;
+        if recent.is_empty() {
+            return Ok(index.into_iter().collect());
+        }
+        let urns: Vec<Urn> = recent.iter().filter_map(|(u, _)| u.parse().ok()).collect();
+        let ents = self
+            .client
+            .batch_get(&ctx.token, &urns, MEMBER_ASPECTS)
+            .await
+            .map_err(from_datahub)?;
+        let mut truth = Vec::with_capacity(ents.len());
+        for ent in &ents {
+            let rec = UserRecord::from_entity(ent)?;
+            let member = rec.live() && rec.groups().contains(group);
+            truth.push((rec.urn.to_string(), member));
+        }
+        Ok(overlay(index, &truth))
+    }
+
+    /// Everyone who may be a member: the index plus every user this replica touched
+    /// lately. A superset, for callers that re-read each user anyway (group delete).
+    pub(super) async fn member_candidates(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+    ) -> Result<BTreeSet<String>, scim::Error> {
+        let mut all: BTreeSet<String> = self
+            .indexed_members(ctx, group)
+            .await?
+            .into_iter()
+            .collect();
+        all.extend(
+            self.cache
+                .recent_members(group.as_str())
+                .await
+                .into_iter()
+                .map(|(u, _)| u),
+        );
+        Ok(all)
+    }
+
+    /// Member urns as the relationship index sees them, every page.
+    async fn indexed_members(&self, ctx: &Ctx, group: &Urn) -> Result<Vec<String>, scim::Error> {
         let mut index = Vec::new();
         let mut start = 0u32;
         loop {
@@ -92,8 +140,7 @@ impl Provisioner {
                 break;
             }
         }
-        let recent = self.cache.recent_members(group.as_str()).await;
-        Ok(overlay(index, &recent))
+        Ok(index)
     }
 
     /// One conditional round trip set: read the group (must pass `check`), read the

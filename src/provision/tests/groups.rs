@@ -432,3 +432,40 @@ async fn entra_group_create_echoes_external_id() {
     assert_eq!(g["externalId"], json!("8aa1a0c0"));
     assert_eq!(g["id"], json!(ids::group_id("Sales+EU")));
 }
+
+#[tokio::test]
+async fn another_replicas_removal_wins_over_this_replicas_recent_add() {
+    let env = Env::start().await;
+    let other = crate::provision::Provisioner::new(
+        super::config(),
+        crate::datahub::Client::new(crate::datahub::ClientConfig::new(env.emu.base_url()))
+            .expect("client"),
+    );
+    let a = user(&env, "a@x.com").await;
+    let g = env
+        .prov
+        .create_group(&env.ctx, json!({"displayName": "R"}))
+        .await
+        .expect("group");
+    let gid = g["id"].as_str().expect("id").to_owned();
+    let add = json!([{"op": "add", "path": "members", "value": [{"value": a}]}]);
+    env.prov
+        .patch_group(&env.ctx, &gid, patch(add))
+        .await
+        .expect("added here");
+    let rm = json!([{"op": "remove", "path": "members", "value": [{"value": a}]}]);
+    other
+        .patch_group(&env.ctx, &gid, patch(rm))
+        .await
+        .expect("removed there");
+    let got = env
+        .prov
+        .get_group(&env.ctx, &gid, &q(""))
+        .await
+        .expect("get");
+    assert_eq!(
+        got["members"],
+        json!([]),
+        "the primary store decides, not this replica's memory"
+    );
+}
