@@ -77,11 +77,19 @@ impl Provisioner {
         // Users this replica wrote lately may not be in the index yet (or may still be
         // in it after a removal). The cache only says *whom* to check: their
         // `groupMembership` is read from the primary store, which decides.
+        // Where the index already agrees with what we wrote (the usual case: writes
+        // are sync-indexed) there is nothing to check.
+        let index: BTreeSet<String> = index.into_iter().collect();
         let recent = self.cache.recent_members(group.as_str()).await;
-        if recent.is_empty() {
-            return Ok(index.into_iter().collect());
+        let disputed: Vec<Urn> = recent
+            .iter()
+            .filter(|(u, added)| index.contains(u) != *added)
+            .filter_map(|(u, _)| u.parse().ok())
+            .collect();
+        if disputed.is_empty() {
+            return Ok(index);
         }
-        let urns: Vec<Urn> = recent.iter().filter_map(|(u, _)| u.parse().ok()).collect();
+        let urns = disputed;
         let ents = self
             .client
             .batch_get(&ctx.token, &urns, MEMBER_ASPECTS)
