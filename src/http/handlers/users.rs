@@ -12,6 +12,9 @@ use crate::http::AppState;
 use crate::provision::Provisioner;
 use crate::scim::{self, ListQuery};
 
+/// Running servers (by config identity) and their provisioner.
+type Servers = Vec<(Weak<Config>, Provisioner)>;
+
 /// The provisioner of the running server.
 ///
 /// `AppState` does not carry one (yet), so one is kept per running server, keyed by
@@ -20,7 +23,7 @@ use crate::scim::{self, ListQuery};
 /// overlay alive across requests. Once `AppState` has a `provisioner` field, this
 /// becomes `state.provisioner.clone()`.
 pub fn provisioner(state: &AppState) -> Provisioner {
-    static SERVERS: OnceLock<Mutex<Vec<(Weak<Config>, Provisioner)>>> = OnceLock::new();
+    static SERVERS: OnceLock<Mutex<Servers>> = OnceLock::new();
     let mut servers = SERVERS
         .get_or_init(Mutex::default)
         .lock()
