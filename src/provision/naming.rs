@@ -81,7 +81,7 @@ pub fn group_name_for(display_name: &str) -> Result<String, scim::Error> {
         return Err(scim::Error::invalid_value("displayName is required"));
     }
     let name = java_url_encode(display_name);
-    if name.len() > MAX_KEY_BYTES {
+    if !valid_key(&name) {
         return Err(scim::Error::invalid_value(
             "displayName is too long for a DataHub group name",
         ));
@@ -112,12 +112,18 @@ pub fn java_url_encode(s: &str) -> String {
 }
 
 /// DataHub refuses urns over 512 bytes URL-encoded; keep keys well inside that.
-const MAX_KEY_BYTES: usize = 400;
+/// GMS drops (silently, answering "success") MCPs whose urn is longer than 512
+/// bytes URL-encoded (`UrnValidationUtil`), so such keys are refused up front.
+const MAX_ENCODED_URN: usize = 512;
 
 /// Whether `key` can be the last component of a DataHub urn: non-empty, no
-/// surrounding whitespace, no U+241F, not absurdly long (`UrnValidationUtil`).
+/// surrounding whitespace, no U+241F, and the urn (`corpGroup`, the longer prefix)
+/// at most 512 bytes URL-encoded (`UrnValidationUtil`).
 pub fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.trim() == key && !key.contains('\u{241F}') && key.len() <= MAX_KEY_BYTES
+    !key.is_empty()
+        && key.trim() == key
+        && !key.contains('\u{241F}')
+        && crate::datahub::Urn::corp_group(key).encoded().len() <= MAX_ENCODED_URN
 }
 
 #[cfg(test)]
@@ -207,5 +213,15 @@ mod tests {
         assert_eq!(java_url_encode("😀"), "%F0%9F%98%80");
         assert_eq!(group_name_for("Sales").expect("ok"), "Sales");
         assert!(group_name_for("  ").is_err());
+    }
+
+    #[test]
+    fn keys_gms_would_silently_drop_are_refused() {
+        assert!(valid_key(&"a".repeat(400)));
+        // 170 × "ü" is 340 bytes, but 1020 bytes URL-encoded: GMS would drop it.
+        assert!(!valid_key(&"ü".repeat(170)));
+        assert!(!valid_key(&"a".repeat(600)));
+        assert!(!valid_key("a\u{241F}b"));
+        assert!(group_name_for(&"ü".repeat(100)).is_err());
     }
 }
