@@ -76,10 +76,7 @@ impl Provisioner {
     ) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let urn = user_urn(id)?;
-        self.update_user(ctx, &urn, |before, _| {
-            Ok(body.clone()).map(|b| (b, before.clone()))
-        })
-        .await
+        self.update_user(ctx, &urn, |_| Ok(body.clone())).await
     }
 
     /// `PATCH /Users/{id}`: the operations are applied to the current SCIM view
@@ -94,10 +91,10 @@ impl Provisioner {
         let req = scim::PatchRequest::from_json(&body)?;
         let urn = user_urn(id)?;
         let out = self
-            .update_user(ctx, &urn, |before, _| {
-                let mut doc = before.clone();
+            .update_user(ctx, &urn, |current| {
+                let mut doc = current.clone();
                 scim::apply(&mut doc, &req, ResourceKind::User)?;
-                Ok((doc, before.clone()))
+                Ok(doc)
             })
             .await?;
         Ok(Some(out))
@@ -182,7 +179,7 @@ impl Provisioner {
         mut desired: F,
     ) -> Result<Value, scim::Error>
     where
-        F: FnMut(&Value, &UserRecord) -> Result<(Value, Value), scim::Error>,
+        F: FnMut(&Value) -> Result<Value, scim::Error>,
     {
         let actor = actor_urn(ctx);
         let mut after = None;
@@ -199,8 +196,8 @@ impl Provisioner {
                         return Err(Fail(not_found()));
                     }
                     let current = self.render_user(ctx, &rec);
-                    let (doc, before) = desired(&current, &rec)?;
-                    self.check_same_urn(&before, &doc, rec.username())?;
+                    let doc = desired(&current)?;
+                    self.check_same_urn(&current, &doc, rec.username())?;
                     let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
                     let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
                     let (writes, a) =
