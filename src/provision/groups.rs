@@ -64,10 +64,26 @@ impl Provisioner {
                 }
             })
             .await?;
-        let members = match found {
+        let members: BTreeSet<String> = match found {
             Existing::Adoptable => self.current_members(ctx, &urn).await?,
             _ => adds.into_iter().collect(),
         };
+        if found == Existing::Removed {
+            // Revived: start clean even if the group was soft-deleted by someone else
+            // (our own DELETE already emptied it, so this usually finds nothing).
+            let stale: Vec<String> = self
+                .member_candidates(ctx, &urn)
+                .await?
+                .difference(&members)
+                .cloned()
+                .collect();
+            if !stale.is_empty() {
+                self.write_membership(ctx, &urn, &[], &stale, live, |g, _| {
+                    Ok((Vec::new(), g.clone()))
+                })
+                .await?;
+            }
+        }
         let group = applied.group.ok_or_else(scim::Error::internal)?;
         let mut out = self.render_group(ctx, &group, Some(members));
         // DataHub has no field for a group's externalId: it is echoed in the create

@@ -469,3 +469,29 @@ async fn another_replicas_removal_wins_over_this_replicas_recent_add() {
         "the primary store decides, not this replica's memory"
     );
 }
+
+#[tokio::test]
+async fn a_group_soft_deleted_elsewhere_is_revived_without_its_old_members() {
+    let env = Env::start().await;
+    let a = user(&env, "a@x.com").await;
+    let g = env
+        .prov
+        .create_group(
+            &env.ctx,
+            json!({"displayName": "Old", "members": [{"value": a}]}),
+        )
+        .await
+        .expect("group");
+    // Someone soft-deletes the group outside SCIM; the membership stays on the user.
+    env.emu
+        .put_aspect("urn:li:corpGroup:Old", "status", json!({"removed": true}));
+    assert_eq!(members_of(&env, "a@x.com"), json!(["urn:li:corpGroup:Old"]));
+    let again = env
+        .prov
+        .create_group(&env.ctx, json!({"displayName": "Old"}))
+        .await
+        .expect("revived");
+    assert_eq!(again["id"], g["id"]);
+    assert_eq!(again["members"], json!([]));
+    assert_eq!(members_of(&env, "a@x.com"), json!([]));
+}
