@@ -201,7 +201,7 @@ impl Provisioner {
             for ent in &uents {
                 let rec = UserRecord::from_entity(ent)?;
                 let add = adds.contains(rec.urn.as_str());
-                if add && !rec.live() {
+                if add && !rec.visible() {
                     return Err(scim::Error::invalid_value(format!(
                         "member '{}' names no user of this service",
                         ids::user_id(rec.username())
