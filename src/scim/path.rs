@@ -51,7 +51,7 @@ impl AttrPath {
     /// filter re-map them to `invalidFilter`.
     pub fn parse(s: &str) -> Result<Self, Error> {
         let bad = || Error::invalid_path(format!("invalid attribute path '{}'", truncate(s)));
-        let (urn, rest) = if s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") {
+        let (urn, rest) = if s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
             let i = s.rfind(':').ok_or_else(bad)?;
             (Some(s[..i].to_owned()), &s[i + 1..])
         } else {
@@ -165,7 +165,10 @@ mod tests {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
         );
         assert!(AttrPath::parse("members.$ref").is_ok());
-        for bad in ["", "1abc", "a..b", "a.b.c", "na me", "urn:x:", "a."] {
+        // Regression (patch_parse fuzzer): a multi-byte character across byte 4.
+        for bad in [
+            "", "1abc", "a..b", "a.b.c", "na me", "urn:x:", "a.", "namƑ.x", "urnƑ",
+        ] {
             assert!(AttrPath::parse(bad).is_err(), "{bad}");
         }
     }

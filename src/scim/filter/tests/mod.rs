@@ -188,6 +188,13 @@ fn literals_numbers_booleans_null_and_escapes() {
         cmp("x", CompareOp::Gt, CompValue::Num(10.into()))
     );
     assert_eq!(p("x le -1.5e3").to_string(), "x le -1500.0");
+    // Regression (filter_parse fuzzer): floats print and parse back exactly.
+    let f = p("x gt -2.0000000000000001e+68");
+    assert_eq!(p(&f.to_string()), f);
+    assert!(
+        parse("x gt 1e999").is_err(),
+        "non-finite numbers are rejected"
+    );
     assert_eq!(
         p("x eq false"),
         cmp("x", CompareOp::Eq, CompValue::Bool(false))

@@ -35,6 +35,8 @@ fn arb_value() -> impl Strategy<Value = CompValue> {
     prop_oneof![
         any::<String>().prop_map(CompValue::Str),
         any::<i64>().prop_map(|i| CompValue::Num(i.into())),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+            .map(CompValue::Num)),
         any::<bool>().prop_map(CompValue::Bool),
         Just(CompValue::Null),
     ]
