@@ -1,6 +1,8 @@
 //! `datahub-scim check`: validates what `serve` would use without serving: the TLS
 //! material (and its expiry), GMS reachability and version (`GET /config`), and, with
-//! a token, the token's actor and its `manageIdentities` privilege (`me`).
+//! a token, the local token check (format, algorithm, expiry and, when the signing key
+//! is configured, the signature), then the token's actor and its `manageIdentities`
+//! privilege (`me`).
 
 use crate::config::Config;
 use crate::datahub;
@@ -83,19 +85,25 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
             false,
             "no token given (--token-file / DATAHUB_SCIM_CHECK_TOKEN_FILE): me not checked",
         )),
-        Some(t) => match client.me(t).await {
-            Ok(me) => out.push(finding(
-                me.manage_identities,
-                format!(
-                    "token actor {}; manageIdentities: {}",
-                    me.urn, me.manage_identities
-                ),
-            )),
-            Err(e) => out.push(finding(
-                false,
-                format!("token rejected or not checkable: {e}"),
-            )),
-        },
+        Some(t) => {
+            if let Err(e) = super::auth::check_locally(t, config.token_signing_key.as_deref()) {
+                out.push(finding(false, format!("token fails the local check: {e}")));
+                return out;
+            }
+            match client.me(t).await {
+                Ok(me) => out.push(finding(
+                    me.manage_identities,
+                    format!(
+                        "token actor {}; manageIdentities: {}",
+                        me.urn, me.manage_identities
+                    ),
+                )),
+                Err(e) => out.push(finding(
+                    false,
+                    format!("token rejected or not checkable: {e}"),
+                )),
+            }
+        }
     }
     out
 }

@@ -85,7 +85,7 @@ async fn accepted_tokens_are_cached_and_gms_outage_is_503() {
 
 #[tokio::test]
 async fn a_suspended_actor_loses_access_within_the_cache_ttl() {
-    let g = Gateway::ready(&[("DATAHUB_SCIM_TOKEN_CACHE_TTL", "300ms")]).await;
+    let g = Gateway::ready(&[("DATAHUB_SCIM_TOKEN_CACHE_TTL", "1500ms")]).await;
     let token = g.emu.create_user_token("scim-bot", true);
     assert_ne!(
         g.scim("GET", "/scim/v2/Schemas", Some(&token)).await.status,
@@ -104,7 +104,7 @@ async fn a_suspended_actor_loses_access_within_the_cache_ttl() {
     );
     assert_eq!(calls_to(&g, "graphql.me"), 1);
 
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let r = g.scim("GET", "/scim/v2/Schemas", Some(&token)).await;
     assert_eq!(r.status, 401, "{:?}", r.body);
     assert_eq!(calls_to(&g, "graphql.me"), 2);

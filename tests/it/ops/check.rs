@@ -54,4 +54,11 @@ async fn check_reports_version_actor_and_privilege() {
         out.contains("FAIL token actor urn:li:corpuser:viewer; manageIdentities: false"),
         "{out}"
     );
+
+    let (code, out) = run_check(&emu, "not-a-jwt").await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAIL token fails the local check: malformed bearer token"),
+        "{out}"
+    );
 }

@@ -37,9 +37,9 @@ async fn ready_follows_gms_health() {
 async fn shutdown_drains_a_request_in_flight() {
     let mut g = Gateway::ready(&[]).await;
     let token = g.emu.admin_token();
-    // The token check (GMS `me`) takes 700 ms, so the request is in flight when
+    // The token check (GMS `me`) takes 1 s, so the request is in flight when
     // shutdown starts.
-    g.emu.faults().set_latency(Duration::from_millis(700));
+    g.emu.faults().set_latency(Duration::from_millis(1000));
     let path = "/scim/v2/Users";
     let in_flight = {
         let ca = g.certs.ca_pem.clone();
@@ -47,7 +47,16 @@ async fn shutdown_drains_a_request_in_flight() {
         let token = token.clone();
         tokio::spawn(async move { harness::tls_get(&ca, port, path, &token).await })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Shut down only once the request is inside the gateway.
+    let mut inside = false;
+    for _ in 0..200 {
+        if sample(&g.metrics().await, "datahub_scim_requests_in_flight") == Some(1.0) {
+            inside = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(inside, "the request never reached the gateway");
     g.shutdown();
     g.wait_admin_status("/ready", 503).await;
 

@@ -127,3 +127,44 @@ async fn http2_is_negotiated_by_alpn_and_request_ids_are_honoured() {
         .await;
     assert_eq!(r.headers["x-request-id"].len(), 36);
 }
+
+#[test]
+fn certs_command_writes_a_ca_and_a_usable_server_pair() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_datahub-scim"))
+        .args(["certs", "--out-dir"])
+        .arg(dir.path())
+        .args(["--host", "scim.internal", "--days", "10"])
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |f: &str| std::fs::read(dir.path().join(f)).expect(f);
+    let config = datahub_scim::http::tls::server_config(&read("tls.crt"), &read("tls.key"));
+    assert!(config.is_ok(), "the server pair loads");
+    let expiry = datahub_scim::http::tls::cert_expiry(&read("tls.crt")).expect("expiry");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!(
+        (9 * 86_400..=11 * 86_400).contains(&(expiry - now)),
+        "about 10 days"
+    );
+    let chain = String::from_utf8(read("tls.crt")).expect("pem");
+    assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2, "leaf + CA");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for key in ["tls.key", "ca.key"] {
+            let mode = std::fs::metadata(dir.path().join(key))
+                .expect("key")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{key} is private");
+        }
+    }
+}
