@@ -1,9 +1,16 @@
 //! SCIM ⇄ DataHub: naming rules, SCIM ids, the ID-mapping cache, users, groups and
 //! membership. The only module that speaks both vocabularies. Knows nothing of hyper.
 //!
-//! The [`Provisioner`] API below is the contract the HTTP handlers call. Every method
-//! takes the caller's context (its DataHub token is forwarded to GMS) and returns
-//! SCIM JSON or a [`scim::Error`].
+//! The [`Provisioner`] API is the contract the HTTP handlers call. Every method takes
+//! the caller's context (its DataHub token is forwarded to GMS) and returns SCIM JSON
+//! or a [`crate::scim::Error`]. Design and upstream-call costs: `docs/provisioning.md`.
+//!
+//! - pure: [`ids`] (SCIM ids), [`naming`] (username and group-name rules),
+//!   `user_map` / `group_map` (SCIM JSON ⇄ aspects), `delta` (member operations),
+//!   `errors` (the one `datahub::Error` → `scim::Error` mapping), `scim_json`.
+//! - I/O: `users`, `groups`, `membership` (batched conditional membership writes),
+//!   `list` + `lookup` (filters, paging, search fallbacks), `record` (typed reads and
+//!   diffed writes), `cache` (the moka ID-mapping cache).
 
 mod cache;
 mod delta;
