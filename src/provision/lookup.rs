@@ -5,11 +5,13 @@
 use super::errors::from_datahub;
 use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use super::{cache::Kind, naming, Ctx, Provisioner};
-use crate::datahub::{EntityKind, FacetFilter, SearchRequest, Urn};
+use crate::datahub::{EntityAspects, EntityKind, FacetFilter, SearchRequest, Urn, BATCH_CHUNK};
 use crate::scim;
 
 /// Urns per `listUsers`/`listGroups` page while scanning.
 const SCAN_PAGE: u32 = 1000;
+/// `entitiesV2` calls in flight at once while hydrating a large set.
+const READ_CONCURRENCY: usize = 4;
 /// Most index results a search fallback looks at.
 const SEARCH_PAGE: u32 = 50;
 
@@ -183,20 +185,13 @@ impl Provisioner {
         Ok(urns)
     }
 
-    /// Batch primary-store read of users (100 urns per call).
+    /// Batch primary-store read of users (100 urns per call, a few calls at once).
     pub(super) async fn hydrate_users(
         &self,
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<UserRecord>, scim::Error> {
-        if urns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ents = self
-            .client
-            .batch_get(&ctx.token, urns, USER_ASPECTS)
-            .await
-            .map_err(from_datahub)?;
+        let ents = self.read_many(ctx, urns, USER_ASPECTS).await?;
         ents.iter()
             .map(|e| UserRecord::from_entity(e).map_err(scim::Error::from))
             .collect()
@@ -208,16 +203,46 @@ impl Provisioner {
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<GroupRecord>, scim::Error> {
-        if urns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ents = self
-            .client
-            .batch_get(&ctx.token, urns, GROUP_ASPECTS)
-            .await
-            .map_err(from_datahub)?;
+        let ents = self.read_many(ctx, urns, GROUP_ASPECTS).await?;
         ents.iter()
             .map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from))
             .collect()
+    }
+
+    /// `entitiesV2` batch reads in input order: one call for up to
+    /// [`BATCH_CHUNK`] urns; larger sets (a full list scan) run
+    /// [`READ_CONCURRENCY`] calls at a time to stay well inside IdP timeouts.
+    async fn read_many(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+        aspects: &'static [&'static str],
+    ) -> Result<Vec<EntityAspects>, scim::Error> {
+        if urns.len() <= BATCH_CHUNK {
+            if urns.is_empty() {
+                return Ok(Vec::new());
+            }
+            return self
+                .client
+                .batch_get(&ctx.token, urns, aspects)
+                .await
+                .map_err(from_datahub);
+        }
+        let chunks: Vec<Vec<Urn>> = urns.chunks(BATCH_CHUNK).map(<[Urn]>::to_vec).collect();
+        let mut parts: Vec<Option<Vec<EntityAspects>>> = vec![None; chunks.len()];
+        for (wave, group) in chunks.chunks(READ_CONCURRENCY).enumerate() {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, chunk) in group.iter().enumerate() {
+                let (client, token, chunk) =
+                    (self.client.clone(), ctx.token.clone(), chunk.clone());
+                let at = wave * READ_CONCURRENCY + i;
+                set.spawn(async move { (at, client.batch_get(&token, &chunk, aspects).await) });
+            }
+            while let Some(joined) = set.join_next().await {
+                let (at, r) = joined.map_err(|_| scim::Error::internal())?;
+                parts[at] = Some(r.map_err(from_datahub)?);
+            }
+        }
+        Ok(parts.into_iter().flatten().flatten().collect())
     }
 }

@@ -247,3 +247,28 @@ async fn group_import_pages_carry_members_and_filters_work() {
         "group externalIds are never stored: no GMS call"
     );
 }
+
+#[tokio::test]
+async fn a_list_over_many_batches_keeps_urn_order_and_exact_totals() {
+    let mut cfg = super::config();
+    cfg.max_page_size = 100;
+    let env = Env::with(cfg).await;
+    for i in 0..250 {
+        let body = json!({"userName": format!("bulk{i:03}")});
+        env.prov.create_user(&env.ctx, body).await.expect("user");
+    }
+    env.take_calls();
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("startIndex=201&count=100"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(250));
+    assert_eq!(l["itemsPerPage"], json!(50));
+    assert_eq!(l["Resources"][0]["userName"], json!("bulk200"));
+    assert_eq!(l["Resources"][49]["userName"], json!("bulk249"));
+    let calls = env.take_calls();
+    // 251 index entries (the admin too): one listUsers page, three entitiesV2 batches.
+    assert_eq!(calls.get("graphql.listUsers"), Some(&1));
+    assert_eq!(calls.get("restli.entitiesV2.batchGet"), Some(&3));
+}
