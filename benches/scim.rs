@@ -122,22 +122,31 @@ fn patches(c: &mut Criterion) {
             )
         });
     }
-    let members: Vec<Value> = (0..1000)
-        .map(|i| json!({"value": format!("dXNlci17aX0tZXhhbXBsZQ{i:04}")}))
-        .collect();
-    let add_1000 = json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "add", "path": "members", "value": members}]
-    });
-    let plan = scim::plan_group(&PatchRequest::from_json(&add_1000).expect("parses"))
-        .expect("plans");
-    assert_eq!(plan.fold().add.len(), 1000);
-    g.bench_function("group/add_1000_members/from_json+plan_group", |b| {
-        b.iter(|| {
-            let req = PatchRequest::from_json(black_box(&add_1000)).expect("parses");
-            scim::plan_group(&req).expect("plans").fold()
-        })
-    });
+    // Entra/Okta push big groups as one `add members`; 4000 shows how it scales.
+    for size in [1000usize, 4000] {
+        let members: Vec<Value> = (0..size)
+            .map(|i| json!({"value": format!("dXNlci17aX0tZXhhbXBsZQ{i:05}")}))
+            .collect();
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": members}]
+        });
+        let req = PatchRequest::from_json(&body).expect("parses");
+        assert_eq!(
+            scim::plan_group(&req).expect("plans").fold().add.len(),
+            size
+        );
+        g.bench_function(format!("group/add_{size}_members/from_json"), |b| {
+            b.iter(|| PatchRequest::from_json(black_box(&body)).expect("parses"))
+        });
+        g.bench_function(format!("group/add_{size}_members/plan_group"), |b| {
+            b.iter(|| scim::plan_group(black_box(&req)).expect("plans"))
+        });
+        let plan = scim::plan_group(&req).expect("plans");
+        g.bench_function(format!("group/add_{size}_members/fold"), |b| {
+            b.iter(|| black_box(&plan).fold())
+        });
+    }
     g.finish();
 }
 

@@ -45,7 +45,12 @@ impl Req {
     }
 
     /// A request with a JSON body.
-    pub fn with_body(method: ::http::Method, path: impl Into<String>, body: Value, expect: u16) -> Req {
+    pub fn with_body(
+        method: ::http::Method,
+        path: impl Into<String>,
+        body: Value,
+        expect: u16,
+    ) -> Req {
         Req {
             method,
             path: path.into(),
@@ -83,7 +88,13 @@ pub struct Harness {
 /// The gateway's environment for the benchmark: TLS from `dir`, GMS at `gms`, the
 /// health probe and token cache stretched so steady-state runs see no extra `me` or
 /// `health` calls (the token-cache effect is measured on purpose, with fresh tokens).
-pub fn gateway_env(gms: &str, cert: &Path, key: &Path, listen: &str, admin: &str) -> HashMap<String, String> {
+pub fn gateway_env(
+    gms: &str,
+    cert: &Path,
+    key: &Path,
+    listen: &str,
+    admin: &str,
+) -> HashMap<String, String> {
     [
         ("DATAHUB_SCIM_LISTEN", listen.to_owned()),
         ("DATAHUB_SCIM_ADMIN_LISTEN", admin.to_owned()),
@@ -138,7 +149,13 @@ impl Harness {
         tokio::spawn(http::run(config, listeners, async move {
             let _ = rx.await;
         }));
-        let h = Harness::attach(emu, format!("https://127.0.0.1:{}", scim.port()), admin, &ca).await;
+        let h = Harness::attach(
+            emu,
+            format!("https://127.0.0.1:{}", scim.port()),
+            admin,
+            &ca,
+        )
+        .await;
         *h.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
         h
     }
@@ -216,7 +233,10 @@ impl Harness {
 pub async fn metrics_text(admin: SocketAddr) -> String {
     let plain: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let uri = format!("http://{admin}/metrics");
-    let r = plain.get(uri.parse().expect("uri")).await.expect("admin answers");
+    let r = plain
+        .get(uri.parse().expect("uri"))
+        .await
+        .expect("admin answers");
     let body = r.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&body).into_owned()
 }

@@ -62,7 +62,13 @@ pub fn calls_per_op(h: &Harness, n: usize) -> (f64, BTreeMap<String, f64>) {
 }
 
 /// Sends every request of `reqs` once, `concurrency` at a time.
-pub async fn run(h: &Harness, op: &str, latency_ms: u64, concurrency: usize, reqs: Vec<Req>) -> Row {
+pub async fn run(
+    h: &Harness,
+    op: &str,
+    latency_ms: u64,
+    concurrency: usize,
+    reqs: Vec<Req>,
+) -> Row {
     let n = reqs.len();
     let reqs = Arc::new(reqs);
     let next = Arc::new(AtomicUsize::new(0));
@@ -104,7 +110,10 @@ pub async fn run(h: &Harness, op: &str, latency_ms: u64, concurrency: usize, req
     // Let late background writes (none expected) land before counting.
     let (gms, by) = calls_per_op(h, n);
     if let Some(first) = errors.first() {
-        eprintln!("  ! {op}: {} of {n} failed, first: {first:.300}", errors.len());
+        eprintln!(
+            "  ! {op}: {} of {n} failed, first: {first:.300}",
+            errors.len()
+        );
     }
     lat.sort();
     Row {

@@ -4,6 +4,7 @@
 //! latency. Mutating operations target distinct users/groups per request, so every
 //! request is a real change and none is a no-op.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ::http::Method;
@@ -18,6 +19,13 @@ use crate::measure::{self, percentile, Row};
 pub const POOL: usize = 1000;
 /// Groups each add-100 run spreads its requests over (× 10 member chunks of 100).
 const ADD100_GROUPS: usize = 20;
+/// Requests per list run (each hydrates the whole user index).
+const LIST_RUNS: usize = 30;
+/// Groups of the contention run.
+const CONTENTION_GROUPS: usize = 8;
+/// The contention operation (concurrency 8 only; failures are its result, not a
+/// benchmark error).
+pub const CONTENTION: &str = "PATCH add 100 members, 8 groups × same users (contention)";
 /// Fresh tokens for the token-cache rows.
 const TOKENS: usize = 30;
 
@@ -92,12 +100,22 @@ async fn provision(h: &Harness) -> Vec<Row> {
     let mut rows = Vec::new();
     let users = (0..POOL).map(|i| create_user_req(&pool_name(i))).collect();
     rows.push(setup(h, &format!("setup: create {POOL} users"), users).await);
-    let mut groups = vec![create_group_req("get100"), create_group_req("add1-c1"), create_group_req("add1-c8")];
+    let mut groups = vec![
+        create_group_req("get100"),
+        create_group_req("add1-c1"),
+        create_group_req("add1-c8"),
+    ];
     for c in [1, 8] {
         groups.extend((0..ADD100_GROUPS).map(|g| create_group_req(&add100_group(c, g))));
     }
+    groups.extend((0..CONTENTION_GROUPS).map(|g| create_group_req(&format!("contend-g{g}"))));
     setup(h, "setup: groups", groups).await;
-    setup(h, "setup: 100 members", vec![add_members_req("get100", 0..100)]).await;
+    setup(
+        h,
+        "setup: 100 members",
+        vec![add_members_req("get100", 0..100)],
+    )
+    .await;
     rows
 }
 
@@ -105,12 +123,17 @@ async fn provision(h: &Harness) -> Vec<Row> {
 fn requests(op: &str, c: usize, ci: usize, n: usize) -> Vec<Req> {
     let fresh = |i: usize| ci * n + i; // distinct pool users across both runs
     match op {
-        "create user" => (0..n).map(|i| create_user_req(&format!("new-c{c}-{i}@example.com"))).collect(),
+        "create user" => (0..n)
+            .map(|i| create_user_req(&format!("new-c{c}-{i}@example.com")))
+            .collect(),
         "GET user" => (0..n).map(|i| Req::get(user_path(i % POOL))).collect(),
         "userName eq lookup" => (0..n)
             .map(|i| {
                 let f = format!("userName eq \"{}\"", pool_name(i % POOL));
-                Req::get(format!("/scim/v2/Users?filter={}", utf8_percent_encode(&f, NON_ALPHANUMERIC)))
+                Req::get(format!(
+                    "/scim/v2/Users?filter={}",
+                    utf8_percent_encode(&f, NON_ALPHANUMERIC)
+                ))
             })
             .collect(),
         "PATCH active:false" => (0..n)
@@ -128,14 +151,28 @@ fn requests(op: &str, c: usize, ci: usize, n: usize) -> Vec<Req> {
                 Req::with_body(Method::PUT, user_path(i % POOL), body, 200)
             })
             .collect(),
-        "create group" => (0..n).map(|i| create_group_req(&format!("new-c{c}-{i}"))).collect(),
+        "create group" => (0..n)
+            .map(|i| create_group_req(&format!("new-c{c}-{i}")))
+            .collect(),
         "PATCH add 1 member" => (0..n)
             .map(|i| add_members_req(&format!("add1-c{c}"), std::iter::once(fresh(i) % POOL)))
             .collect(),
+        // Requests in flight together add disjoint users (chunk = i % 10), so no two
+        // race on the same users' groupMembership; see CONTENTION for the other case.
         "PATCH add 100 members" => (0..n.min(ADD100_GROUPS * 10))
             .map(|i| {
-                let chunk = (i / ADD100_GROUPS) % 10;
-                add_members_req(&add100_group(c, i % ADD100_GROUPS), chunk * 100..chunk * 100 + 100)
+                let chunk = i % 10;
+                let group = (i / 10) % ADD100_GROUPS;
+                add_members_req(&add100_group(c, group), chunk * 100..chunk * 100 + 100)
+            })
+            .collect(),
+        // 8 groups get the same 100 users at once: every request read-modify-writes
+        // the same 100 groupMembership aspects (conditional writes, bounded retries).
+        CONTENTION => (0..CONTENTION_GROUPS * 5)
+            .map(|i| {
+                let chunk = i / CONTENTION_GROUPS;
+                let group = format!("contend-g{}", i % CONTENTION_GROUPS);
+                add_members_req(&group, chunk * 100..chunk * 100 + 100)
             })
             .collect(),
         "GET group (100 members)" => {
@@ -149,7 +186,7 @@ fn requests(op: &str, c: usize, ci: usize, n: usize) -> Vec<Req> {
             n
         ],
         "list Users count=100 (1000 users)" => {
-            vec![Req::get("/scim/v2/Users?startIndex=1&count=100"); n]
+            vec![Req::get("/scim/v2/Users?startIndex=1&count=100"); n.min(LIST_RUNS)]
         }
         other => panic!("unknown op {other}"),
     }
@@ -173,10 +210,15 @@ pub const OPS: &[&str] = &[
 
 /// A full scenario on a fresh harness: returns (setup rows, measured rows).
 pub async fn scenario(h: &Harness, latency_ms: u64, n: usize) -> (Vec<Row>, Vec<Row>) {
-    let setup_rows = provision(h).await;
+    let mut setup_rows = provision(h).await;
+    for r in &mut setup_rows {
+        r.op = format!("{} (scenario {latency_ms} ms)", r.op);
+    }
     let warm: Vec<Req> = (0..16).map(|i| Req::get(user_path(i))).collect();
     setup(h, "warm-up", warm).await;
-    h.emu.faults().set_latency(Duration::from_millis(latency_ms));
+    h.emu
+        .faults()
+        .set_latency(Duration::from_millis(latency_ms));
     let mut rows = Vec::new();
     for op in OPS {
         for (ci, c) in [1usize, 8].into_iter().enumerate() {
@@ -188,6 +230,9 @@ pub async fn scenario(h: &Harness, latency_ms: u64, n: usize) -> (Vec<Row>, Vec<
             rows.push(row);
         }
     }
+    let row = measure::run(h, CONTENTION, latency_ms, 8, requests(CONTENTION, 8, 1, n)).await;
+    eprintln!("  {CONTENTION}: {} of {} failed", row.errors, row.requests);
+    rows.push(row);
     rows.extend(token_cache(h, latency_ms).await);
     h.emu.faults().set_latency(Duration::ZERO);
     (setup_rows, rows)
@@ -201,8 +246,13 @@ async fn token_cache(h: &Harness, latency_ms: u64) -> Vec<Row> {
     let (mut calls_first, mut calls_again) = (Vec::new(), Vec::new());
     let mut errors = 0;
     for i in 0..TOKENS {
-        let token = h.emu.create_user_token(&format!("bench-token-{latency_ms}-{i}"), true);
-        for (lat, calls) in [(&mut first, &mut calls_first), (&mut again, &mut calls_again)] {
+        let token = h
+            .emu
+            .create_user_token(&format!("bench-token-{latency_ms}-{i}"), true);
+        for (lat, calls) in [
+            (&mut first, &mut calls_first),
+            (&mut again, &mut calls_again),
+        ] {
             h.emu.reset_calls();
             let t0 = Instant::now();
             let reply = h.send_as(&req, &token).await;
@@ -211,9 +261,9 @@ async fn token_cache(h: &Harness, latency_ms: u64) -> Vec<Row> {
             calls.push(measure::calls_per_op(h, 1).1);
         }
     }
-    let row = |op: &str, mut lat: Vec<std::time::Duration>, calls: Vec<_>| {
+    let row = |op: &str, mut lat: Vec<Duration>, calls: Vec<BTreeMap<String, f64>>| {
         lat.sort();
-        let mut by = std::collections::BTreeMap::<String, f64>::new();
+        let mut by = BTreeMap::<String, f64>::new();
         for c in &calls {
             for (e, v) in c {
                 *by.entry(e.clone()).or_default() += v / TOKENS as f64;
