@@ -150,6 +150,10 @@ fn main() {
     );
     println!();
     print!("{}", table(&mem.provisioning));
+    println!("\n| run | gateway CPU per request (user + system) |\n| --- | ---: |");
+    for (r, cpu) in mem.provisioning.iter().zip(&mem.gateway_cpu_ms_per_op) {
+        println!("| {} | {cpu:.2} ms |", r.op);
+    }
     println!(
         "\nBench process peak RSS (emulator + gateway + client, both scenarios): {:.1} MiB",
         bench_hwm as f64 / 1024.0

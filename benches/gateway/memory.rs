@@ -36,6 +36,24 @@ pub struct MemoryReport {
     pub cache_entries: Vec<(String, f64)>,
     /// The provisioning runs (concurrency 8, no injected latency), as measured.
     pub provisioning: Vec<Row>,
+    /// The gateway process's CPU time (user + system) per request of each
+    /// provisioning run, ms (10 ms clock-tick resolution over the whole run).
+    pub gateway_cpu_ms_per_op: Vec<f64>,
+}
+
+/// CPU time (user + system) of process `pid` so far, ms.
+pub fn cpu_ms(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // USER_HZ is 100 on Linux for every mainstream architecture.
+    f.iter().sum::<f64>() * 10.0
 }
 
 /// Kills the child on every exit path.
@@ -101,19 +119,39 @@ pub async fn run(dir: &Path, users: usize, groups: usize) -> MemoryReport {
     let (idle_rss_kib, _) = rss_kib(&pid);
 
     let mut provisioning = Vec::new();
+    let mut cpu = Vec::new();
+    let mut phase = |row: Row, before: f64, cpu: &mut Vec<f64>| {
+        cpu.push((cpu_ms(&pid) - before) / row.requests as f64);
+        provisioning.push(row);
+    };
     let reqs = (0..users)
         .map(|i| ops::create_user_req(&pool_name(i)))
         .collect();
-    provisioning.push(ops::setup(&h, &format!("create {users} users"), reqs).await);
+    let before = cpu_ms(&pid);
+    phase(
+        ops::setup(&h, &format!("create {users} users"), reqs).await,
+        before,
+        &mut cpu,
+    );
     let reqs = (0..groups)
         .map(|g| ops::create_group_req(&format!("mem-g{g:03}")))
         .collect();
-    provisioning.push(ops::setup(&h, &format!("create {groups} groups"), reqs).await);
+    let before = cpu_ms(&pid);
+    phase(
+        ops::setup(&h, &format!("create {groups} groups"), reqs).await,
+        before,
+        &mut cpu,
+    );
     let per = users / groups.max(1);
     let reqs = (0..groups)
         .map(|g| ops::add_members_req(&format!("mem-g{g:03}"), g * per..(g + 1) * per))
         .collect();
-    provisioning.push(ops::setup(&h, &format!("add {per} members to each group"), reqs).await);
+    let before = cpu_ms(&pid);
+    phase(
+        ops::setup(&h, &format!("add {per} members to each group"), reqs).await,
+        before,
+        &mut cpu,
+    );
     let (provisioned_rss_kib, provisioned_peak_kib) = rss_kib(&pid);
     // The first 10 pages only: every page hydrates the whole index.
     let pages = (users / 100).min(10);
@@ -126,7 +164,8 @@ pub async fn run(dir: &Path, users: usize, groups: usize) -> MemoryReport {
         })
         .collect();
     let what = format!("list {pages} pages of 100 over {users} users");
-    provisioning.push(ops::setup(&h, &what, reqs).await);
+    let before = cpu_ms(&pid);
+    phase(ops::setup(&h, &what, reqs).await, before, &mut cpu);
 
     let (after_list_rss_kib, after_list_peak_kib) = rss_kib(&pid);
     let cache_entries = harness::cache_entries(&h.metrics().await);
@@ -143,5 +182,6 @@ pub async fn run(dir: &Path, users: usize, groups: usize) -> MemoryReport {
         after_list_peak_kib,
         cache_entries,
         provisioning,
+        gateway_cpu_ms_per_op: cpu,
     }
 }
