@@ -63,59 +63,46 @@ impl Provisioner {
             Some(f) => self.user_candidates(ctx, f).await?,
             None => Candidates::Scan,
         };
-        let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
-        let mut out = Vec::new();
-        let mut total = 0usize;
-        let Some(f) = &q.filter else {
-            // No filter: every SCIM-managed user in urn order. Which users are ours is
-            // only known from the primary store, so the whole index is hydrated (in
-            // batches of 100); totals are exact and pages stable.
-            let urns = self.scan(ctx, Kind::User).await?;
-            for rec in self.hydrate_users(ctx, &urns).await? {
-                if rec.visible() {
-                    if wanted(total) {
-                        out.push(project(self.render_user(ctx, &rec), q, ResourceKind::User));
-                    }
-                    total += 1;
-                }
-            }
-            return Ok(list_response(total, start, out));
+        // Which users are ours is only known from the primary store, so a scan
+        // hydrates the whole index (in batches of 100); totals are exact and the
+        // order (urn, or `sortBy`) is stable across pages.
+        let matches = |v: &Value| {
+            q.filter
+                .as_ref()
+                .is_none_or(|f| f.matches(v, ResourceKind::User))
         };
         let matching = |recs: Vec<UserRecord>| -> Vec<Value> {
             recs.iter()
                 .filter(|r| r.visible())
                 .map(|r| self.render_user(ctx, r))
-                .filter(|v| f.matches(v, ResourceKind::User))
+                .filter(|v| matches(v))
                 .collect()
         };
-        let found = match cands {
+        let mut found = match cands {
             Candidates::Some(urns) => matching(self.hydrate_users(ctx, &urns).await?),
             Candidates::Key(urn, username) => {
                 let hit = matching(self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?);
                 if hit.is_empty() {
-                    let urns = self
-                        .search_filtered(
-                            ctx,
-                            EntityKind::CorpUser,
-                            FacetFilter::iequal("ldap", &username),
-                        )
-                        .await?;
+                    let f = FacetFilter::iequal("ldap", &username);
+                    let urns = self.search_filtered(ctx, EntityKind::CorpUser, f).await?;
                     matching(self.hydrate_users(ctx, &urns).await?)
                 } else {
                     hit
                 }
             }
-            Candidates::Scan => matching(
-                self.hydrate_users(ctx, &self.scan(ctx, Kind::User).await?)
-                    .await?,
-            ),
-        };
-        for v in found {
-            if wanted(total) {
-                out.push(project(v, q, ResourceKind::User));
+            Candidates::Scan => {
+                let urns = self.scan(ctx, Kind::User).await?;
+                matching(self.hydrate_users(ctx, &urns).await?)
             }
-            total += 1;
-        }
+        };
+        q.sort(&mut found, ResourceKind::User);
+        let total = found.len();
+        let out = found
+            .into_iter()
+            .skip(start - 1)
+            .take(count)
+            .map(|v| project(v, q, ResourceKind::User))
+            .collect();
         Ok(list_response(total, start, out))
     }
 
@@ -131,55 +118,68 @@ impl Provisioner {
             None => self.scan(ctx, Kind::Group).await?,
         };
         let with_members = !skips_members(q);
-        let wanted = |i: usize| i + 1 >= start && i + 1 < start + count;
         let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
-        let total = match &q.filter {
-            None => {
-                let slice: Vec<Urn> = urns
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| wanted(*i))
-                    .map(|(_, u)| u.clone())
-                    .collect();
-                let recs = self.hydrate_groups(ctx, &slice).await?;
-                page.extend(
-                    recs.into_iter()
-                        .filter(GroupRecord::live)
-                        .map(|r| (r, None)),
-                );
-                urns.len()
-            }
-            Some(f) => {
-                let needs_members = f.to_string().to_ascii_lowercase().contains("members");
-                let recs: Vec<GroupRecord> = self
-                    .hydrate_groups(ctx, &urns)
+        let total = if q.filter.is_none() && q.sort_by.is_none() {
+            // The fast path (Okta's group import): urn order from the index, and only
+            // the requested page is read.
+            let slice: Vec<Urn> = urns.iter().skip(start - 1).take(count).cloned().collect();
+            let recs = self.hydrate_groups(ctx, &slice).await?;
+            page.extend(
+                recs.into_iter()
+                    .filter(GroupRecord::live)
+                    .map(|r| (r, None)),
+            );
+            urns.len()
+        } else {
+            let needs_members = q
+                .filter
+                .as_ref()
+                .is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
+            let recs: Vec<GroupRecord> = self
+                .hydrate_groups(ctx, &urns)
+                .await?
+                .into_iter()
+                .filter(GroupRecord::live)
+                .collect();
+            let members: Vec<Option<BTreeSet<String>>> = if needs_members {
+                self.members_of_many(ctx, &recs)
                     .await?
                     .into_iter()
-                    .filter(GroupRecord::live)
-                    .collect();
-                let members = if needs_members {
-                    self.members_of_many(ctx, &recs)
-                        .await?
-                        .into_iter()
-                        .map(Some)
-                        .collect()
-                } else {
-                    vec![None; recs.len()]
-                };
-                let mut n = 0usize;
-                for (rec, m) in recs.into_iter().zip(members) {
-                    if f.matches(
-                        &self.render_group(ctx, &rec, m.clone()),
-                        ResourceKind::Group,
-                    ) {
-                        if wanted(n) {
-                            page.push((rec, m));
-                        }
-                        n += 1;
+                    .map(Some)
+                    .collect()
+            } else {
+                vec![None; recs.len()]
+            };
+            // Render, keep what matches, sort (stable: urn order breaks ties), slice.
+            let mut found: Vec<(Value, GroupRecord, Option<BTreeSet<String>>)> = recs
+                .into_iter()
+                .zip(members)
+                .map(|(rec, m)| (self.render_group(ctx, &rec, m.clone()), rec, m))
+                .filter(|(v, _, _)| {
+                    q.filter
+                        .as_ref()
+                        .is_none_or(|f| f.matches(v, ResourceKind::Group))
+                })
+                .collect();
+            if let Some(by) = &q.sort_by {
+                found.sort_by(|a, b| {
+                    let o = scim::list::compare(&a.0, &b.0, by, ResourceKind::Group);
+                    if q.sort_order == scim::SortOrder::Descending {
+                        o.reverse()
+                    } else {
+                        o
                     }
-                }
-                n
+                });
             }
+            let n = found.len();
+            page.extend(
+                found
+                    .into_iter()
+                    .skip(start - 1)
+                    .take(count)
+                    .map(|(_, r, m)| (r, m)),
+            );
+            n
         };
         if with_members {
             let missing: Vec<GroupRecord> = page

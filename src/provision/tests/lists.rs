@@ -272,3 +272,48 @@ async fn a_list_over_many_batches_keeps_urn_order_and_exact_totals() {
     assert_eq!(calls.get("graphql.listUsers"), Some(&1));
     assert_eq!(calls.get("restli.entitiesV2.batchGet"), Some(&3));
 }
+
+#[tokio::test]
+async fn sort_by_is_honoured_before_paging() {
+    let env = Env::start().await;
+    for (u, t) in [("a", "Zeta"), ("b", "Alpha"), ("c", "Mid")] {
+        env.prov
+            .create_user(&env.ctx, json!({"userName": u, "title": t}))
+            .await
+            .expect("user");
+    }
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("sortBy=title&startIndex=2&count=1"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(3));
+    assert_eq!(l["Resources"][0]["userName"], json!("c"));
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("sortBy=title&sortOrder=descending&count=1"))
+        .await
+        .expect("list");
+    assert_eq!(l["Resources"][0]["userName"], json!("a"));
+    for g in ["b-group", "A-group", "c-group"] {
+        env.prov
+            .create_group(&env.ctx, json!({"displayName": g}))
+            .await
+            .expect("group");
+    }
+    let l = env
+        .prov
+        .list_groups(
+            &env.ctx,
+            &q("sortBy=displayName&sortOrder=descending&excludedAttributes=members"),
+        )
+        .await
+        .expect("list");
+    let names: Vec<&str> = l["Resources"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .map(|g| g["displayName"].as_str().expect("n"))
+        .collect();
+    assert_eq!(names, vec!["c-group", "b-group", "A-group"]);
+}
