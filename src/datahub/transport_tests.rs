@@ -185,7 +185,7 @@ async fn a_stalled_server_times_out() {
     let started = Instant::now();
     let r = c.key_exists("t", &Urn::corp_user("u")).await;
     assert!(
-        matches!(r, Err(Error::Unavailable { ref reason, .. }) if reason.contains("timed out")),
+        matches!(r, Err(Error::Unavailable { timeout: true, ref reason, .. }) if reason.contains("timed out")),
         "{r:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));

@@ -126,6 +126,7 @@ impl Provisioner {
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
+            sort_by_urn: false,
         };
         let page = self
             .client
@@ -149,6 +150,7 @@ impl Provisioner {
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
+            sort_by_urn: false,
         };
         let page = self
             .client
