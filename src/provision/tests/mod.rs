@@ -3,6 +3,7 @@
 
 mod groups;
 mod lists;
+mod scale;
 mod user_lifecycle;
 mod users;
 
