@@ -360,3 +360,42 @@ async fn a_groups_page_with_members_costs_a_constant_number_of_calls() {
         ["G10", "G11", "G12", "G13", "G14"]
     );
 }
+
+#[tokio::test]
+async fn only_groups_with_more_than_a_page_of_members_are_paged_on() {
+    let env = Env::start().await;
+    for g in ["big", "small"] {
+        env.prov
+            .create_group(&env.ctx, json!({"displayName": g}))
+            .await
+            .expect("group");
+    }
+    // 1001 members of "big" (written straight to the store: only the edges matter).
+    for i in 0..1001 {
+        let urn = format!("urn:li:corpuser:m{i:04}");
+        env.emu
+            .put_aspect(&urn, "corpUserKey", json!({"username": format!("m{i:04}")}));
+        env.emu.put_aspect(
+            &urn,
+            "groupMembership",
+            json!({"groups": ["urn:li:corpGroup:big"]}),
+        );
+    }
+    let (l, c) = page_cost(&env, "", true).await;
+    assert_eq!(
+        c,
+        calls(&[
+            ("graphql.corpGroup", 2),
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ]),
+        "one aliased request for both groups, one more page for the big one"
+    );
+    let sizes: Vec<usize> = l["Resources"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .map(|g| g["members"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes, [1001, 0]);
+}
