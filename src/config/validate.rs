@@ -308,6 +308,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
+                max_filter_scan: crate::provision::DEFAULT_MAX_FILTER_SCAN,
             },
             log_format: self.log_format,
             log_level: self.log_level.clone(),
