@@ -30,7 +30,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::datahub;
+use crate::{datahub, provision};
 
 pub use admin::Readiness;
 pub use auth::Authenticator;
@@ -80,6 +80,8 @@ pub struct AppState {
     pub readiness: Arc<Readiness>,
     /// The DataHub client (shared with the provisioner).
     pub client: datahub::Client,
+    /// SCIM ⇄ DataHub, with its ID-mapping cache; one per running server.
+    pub provisioner: provision::Provisioner,
 }
 
 /// The DataHub client configuration derived from `config`.
@@ -123,6 +125,7 @@ pub async fn run(
         auth,
         readiness: readiness.clone(),
         client: client.clone(),
+        provisioner: provision::Provisioner::new(config.provision.clone(), client.clone()),
     });
 
     listeners.scim.set_nonblocking(true)?;
