@@ -5,6 +5,7 @@ mod auth;
 mod chart;
 mod check;
 mod harness;
+mod logs;
 mod tls;
 
 use std::time::Duration;
