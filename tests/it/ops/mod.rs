@@ -4,13 +4,12 @@
 mod auth;
 mod chart;
 mod check;
-mod harness;
 mod logs;
 mod tls;
 
 use std::time::Duration;
 
-use harness::{sample, Gateway};
+use crate::harness::{self, sample, Gateway};
 
 fn calls_to(g: &Gateway, endpoint: &str) -> u64 {
     g.emu.call_counts().get(endpoint).copied().unwrap_or(0)
@@ -238,7 +237,6 @@ async fn discovery_and_locations_use_the_public_url_or_the_host() {
 #[tokio::test]
 async fn a_created_user_has_a_location_and_the_id_cache_is_reported() {
     let g = Gateway::ready(&[]).await;
-    let token = g.emu.admin_token();
     let body = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": "jane@example.com",
@@ -246,15 +244,8 @@ async fn a_created_user_has_a_location_and_the_id_cache_is_reported() {
         "emails": [{"value": "jane@example.com", "primary": true}],
         "active": true
     });
-    let r = g
-        .scim_body(
-            "POST",
-            "/openapi/scim/v2/Users",
-            Some(&token),
-            &[("content-type", "application/scim+json; charset=utf-8")],
-            serde_json::to_vec(&body).expect("json"),
-        )
-        .await;
+    // Same as the IdP sends, with the admin token, through the shared helper.
+    let r = g.scim_json("POST", "/openapi/scim/v2/Users", &body).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.headers["content-type"], "application/scim+json");
     let location = r.body["meta"]["location"].as_str().expect("meta.location");

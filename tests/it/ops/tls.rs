@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::harness::{make_certs, sample, write_pair, Gateway};
+use crate::harness::{make_certs, sample, write_pair, Gateway};
 
 #[tokio::test]
 async fn certificate_reload_keeps_old_config_on_bad_files() {
