@@ -93,8 +93,9 @@ pub fn client_config(config: &Config) -> datahub::ClientConfig {
     c
 }
 
-/// Serves until `shutdown` completes, then drains: `/ready` turns 503, the SCIM
-/// listener stops accepting, in-flight requests get `shutdown_grace` to finish.
+/// Serves until `shutdown` completes, then drains: `/ready` turns 503, after
+/// `shutdown_delay` the SCIM listener stops accepting, and in-flight requests get
+/// `shutdown_grace` to finish.
 pub async fn run(
     config: Config,
     listeners: Listeners,
@@ -162,8 +163,15 @@ pub async fn run(
     ));
 
     shutdown.await;
-    tracing::info!("shutdown requested: unready, closing the SCIM listener, draining");
     readiness.set_draining();
+    if !config.shutdown_delay.is_zero() {
+        tracing::info!(
+            delay_s = config.shutdown_delay.as_secs_f64(),
+            "shutdown requested: unready, still accepting during the shutdown delay"
+        );
+        tokio::time::sleep(config.shutdown_delay).await;
+    }
+    tracing::info!("shutting down: closing the SCIM listener, draining");
     let _ = stop_tx.send(true);
     let _ = scim_task.await;
     background.abort_all();

@@ -265,3 +265,20 @@ async fn a_created_user_has_a_location_and_the_id_cache_is_reported() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn during_the_shutdown_delay_new_requests_are_still_served() {
+    let mut g = Gateway::ready(&[("DATAHUB_SCIM_SHUTDOWN_DELAY", "800ms")]).await;
+    g.shutdown();
+    g.wait_admin_status("/ready", 503).await;
+    let r = g.scim("GET", "/scim/v2/Users", None).await;
+    assert_eq!(r.status, 401, "still accepting while unready");
+    let result = tokio::time::timeout(Duration::from_secs(10), g.task)
+        .await
+        .expect("run returns");
+    result.expect("join").expect("run ends cleanly");
+    assert!(
+        tokio::net::TcpStream::connect(g.scim).await.is_err(),
+        "listener closed after the delay"
+    );
+}
