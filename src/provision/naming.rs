@@ -143,6 +143,7 @@ mod tests {
             cache_capacity: 100,
             cache_ttl: std::time::Duration::from_secs(60),
             max_write_retries: 3,
+            max_filter_scan: super::super::DEFAULT_MAX_FILTER_SCAN,
         }
     }
 
@@ -223,5 +224,25 @@ mod tests {
         assert!(!valid_key(&"a".repeat(600)));
         assert!(!valid_key("a\u{241F}b"));
         assert!(group_name_for(&"ü".repeat(100)).is_err());
+    }
+
+    proptest::proptest! {
+        /// What URLEncoder writes, URLDecoder reads back; and only the characters
+        /// Java keeps unescaped ever appear raw.
+        #[test]
+        fn url_encoder_round_trips(s in "\\PC{0,40}") {
+            let enc = java_url_encode(&s);
+            proptest::prop_assert!(enc.bytes().all(|b| b.is_ascii_alphanumeric() || b"%+.-*_".contains(&b)));
+            let spaced = enc.replace('+', " ");
+            let back = percent_encoding::percent_decode_str(&spaced).decode_utf8().map(|c| c.into_owned());
+            proptest::prop_assert_eq!(back.ok(), Some(s));
+        }
+
+        #[test]
+        fn ids_round_trip(s in "\\PC{1,40}") {
+            let id = crate::provision::ids::user_id(&s);
+            let ok = !s.trim().is_empty() && s.trim() == s;
+            proptest::prop_assert_eq!(crate::provision::ids::decode(&id), ok.then(|| s.clone()));
+        }
     }
 }

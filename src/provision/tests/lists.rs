@@ -1,4 +1,4 @@
-//! Lists: key lookups, stable paging, filters in memory.
+//! Lists: key lookups, stable paging, index pre-filters, filters in memory.
 
 use serde_json::json;
 
@@ -267,8 +267,57 @@ async fn a_list_over_many_batches_keeps_urn_order_and_exact_totals() {
     assert_eq!(l["itemsPerPage"], json!(50));
     assert_eq!(l["Resources"][0]["userName"], json!("bulk200"));
     assert_eq!(l["Resources"][49]["userName"], json!("bulk249"));
-    let calls = env.take_calls();
-    // 251 index entries (the admin too): one listUsers page, three entitiesV2 batches.
-    assert_eq!(calls.get("graphql.listUsers"), Some(&1));
-    assert_eq!(calls.get("restli.entitiesV2.batchGet"), Some(&3));
+    // The index selects the SCIM users and this page only: one search, one batch read.
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1)
+        ])
+    );
+}
+
+#[tokio::test]
+async fn sort_by_is_honoured_before_paging() {
+    let env = Env::start().await;
+    for (u, t) in [("a", "Zeta"), ("b", "Alpha"), ("c", "Mid")] {
+        env.prov
+            .create_user(&env.ctx, json!({"userName": u, "title": t}))
+            .await
+            .expect("user");
+    }
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("sortBy=title&startIndex=2&count=1"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(3));
+    assert_eq!(l["Resources"][0]["userName"], json!("c"));
+    let l = env
+        .prov
+        .list_users(&env.ctx, &q("sortBy=title&sortOrder=descending&count=1"))
+        .await
+        .expect("list");
+    assert_eq!(l["Resources"][0]["userName"], json!("a"));
+    for g in ["b-group", "A-group", "c-group"] {
+        env.prov
+            .create_group(&env.ctx, json!({"displayName": g}))
+            .await
+            .expect("group");
+    }
+    let l = env
+        .prov
+        .list_groups(
+            &env.ctx,
+            &q("sortBy=displayName&sortOrder=descending&excludedAttributes=members"),
+        )
+        .await
+        .expect("list");
+    let names: Vec<&str> = l["Resources"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .map(|g| g["displayName"].as_str().expect("n"))
+        .collect();
+    assert_eq!(names, vec!["c-group", "b-group", "A-group"]);
 }

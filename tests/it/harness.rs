@@ -223,6 +223,20 @@ impl Gateway {
         })
     }
 
+    /// A SCIM request with a JSON body and the emulator's admin token.
+    pub async fn scim_json(&self, method: &str, path: &str, body: &serde_json::Value) -> Reply {
+        let token = self.emu.admin_token();
+        let bytes = serde_json::to_vec(body).expect("JSON body");
+        self.scim_body(
+            method,
+            path,
+            Some(&token),
+            &[("content-type", "application/scim+json")],
+            bytes,
+        )
+        .await
+    }
+
     /// A SCIM request trusting the gateway's CA; panics on transport errors.
     pub async fn scim(&self, method: &str, path: &str, token: Option<&str>) -> Reply {
         self.scim_with_ca(&self.certs.ca_pem.clone(), method, path, token)
