@@ -107,7 +107,6 @@ pub async fn run(
         errors.extend(e);
     }
     let elapsed = start.elapsed();
-    // Let late background writes (none expected) land before counting.
     let (gms, by) = calls_per_op(h, n);
     if let Some(first) = errors.first() {
         eprintln!(
