@@ -96,3 +96,26 @@ fn env_names_are_listed() {
         .iter()
         .all(|n| n == "DATAHUB_GMS_URL" || n.starts_with("DATAHUB_SCIM_")));
 }
+
+#[test]
+fn max_filter_scan_is_configurable() {
+    let plain = [("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1")];
+    let c = serve_config(["x"], &env(&plain)).expect("valid config");
+    assert_eq!(
+        c.provision.max_filter_scan,
+        crate::provision::DEFAULT_MAX_FILTER_SCAN
+    );
+    let e = env(&[plain[0], ("DATAHUB_SCIM_MAX_FILTER_SCAN", "2500")]);
+    let c = serve_config(["x"], &e).expect("valid config");
+    assert_eq!(c.provision.max_filter_scan, 2500);
+    let c = serve_config(["x", "--max-filter-scan", "7"], &e).expect("valid config");
+    assert_eq!(c.provision.max_filter_scan, 7, "flag beats env");
+    let err = serve_config(["x", "--max-filter-scan", "0"], &e).expect_err("zero");
+    assert!(
+        err.problems
+            .join("\n")
+            .contains("DATAHUB_SCIM_MAX_FILTER_SCAN"),
+        "{:?}",
+        err.problems
+    );
+}

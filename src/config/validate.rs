@@ -201,6 +201,13 @@ impl ServeArgs {
                 "must be at least 1",
             );
         }
+        if self.max_filter_scan == 0 {
+            p.push(
+                "max-filter-scan",
+                "DATAHUB_SCIM_MAX_FILTER_SCAN",
+                "must be at least 1",
+            );
+        }
         if self.max_body_bytes < 1024 {
             p.push(
                 "max-body-bytes",
@@ -314,7 +321,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
-                max_filter_scan: crate::provision::DEFAULT_MAX_FILTER_SCAN,
+                max_filter_scan: self.max_filter_scan,
             },
             log_format: self.log_format,
             log_level: self.log_level.clone(),
