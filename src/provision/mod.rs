@@ -141,4 +141,4 @@ impl Provisioner {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

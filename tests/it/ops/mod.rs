@@ -216,6 +216,7 @@ async fn discovery_and_locations_use_the_public_url_or_the_host() {
         "https://scim.example.com/gms/openapi/scim/v2/ServiceProviderConfig"
     );
     assert_eq!(r.body["filter"]["maxResults"], 100);
+    assert_eq!(r.body["sort"]["supported"], true, "sortBy is honoured");
     let r = g
         .scim("GET", "/scim/v2/Schemas/urn:nope", Some(&token))
         .await;
