@@ -314,3 +314,75 @@ async fn username_change_that_moves_the_urn_is_mutability() {
         json!("jo@new.com")
     );
 }
+
+#[tokio::test]
+async fn meta_created_is_stamped_once_and_kept() {
+    let env = Env::start().await;
+    let urn = "urn:li:corpuser:c@x.com";
+    let before = crate::datahub::aspects::now_millis();
+    let u = env
+        .prov
+        .create_user(&env.ctx, okta_user("c@x.com"))
+        .await
+        .expect("created");
+    let id = u["id"].as_str().expect("id").to_owned();
+    let stored = env.aspect(urn, "corpUserInfo")["customProperties"]["scim.created"].clone();
+    let ms: i64 = stored.as_str().expect("stored").parse().expect("ms");
+    assert!(ms >= before, "{ms} < {before}");
+    let created = u["meta"]["created"]
+        .as_str()
+        .expect("meta.created")
+        .to_owned();
+    assert_eq!(
+        Some(created.clone()),
+        crate::provision::scim_json::rfc3339(ms)
+    );
+    assert!(u["meta"]["lastModified"].is_string());
+    let text = u.to_string();
+    assert!(!text.contains("scim.created"), "not an attribute: {text}");
+
+    // GET, a no-op PUT (which writes nothing) and a PATCH keep it.
+    let got = env.prov.get_user(&env.ctx, &id, &q("")).await.expect("get");
+    assert_eq!(got["meta"]["created"], json!(created));
+    env.take_calls();
+    let put = env
+        .prov
+        .replace_user(&env.ctx, &id, okta_user("c@x.com"))
+        .await
+        .expect("put");
+    assert_eq!(
+        env.take_calls(),
+        calls(&[("restli.entitiesV2.batchGet", 1)]),
+        "a no-op PUT writes nothing"
+    );
+    assert_eq!(put["meta"]["created"], json!(created));
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "New"}]
+    });
+    let patched = env
+        .prov
+        .patch_user(&env.ctx, &id, patch)
+        .await
+        .expect("patch")
+        .expect("body");
+    assert_eq!(patched["meta"]["created"], json!(created));
+    assert_eq!(
+        env.aspect(urn, "corpUserInfo")["customProperties"]["scim.created"],
+        stored
+    );
+
+    // A revived user is a new resource: a new creation instant.
+    env.prov.delete_user(&env.ctx, &id).await.expect("deleted");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    env.prov
+        .create_user(&env.ctx, okta_user("c@x.com"))
+        .await
+        .expect("revived");
+    let revived: i64 = env.aspect(urn, "corpUserInfo")["customProperties"]["scim.created"]
+        .as_str()
+        .expect("stored")
+        .parse()
+        .expect("ms");
+    assert!(revived > ms, "{revived} <= {ms}");
+}
