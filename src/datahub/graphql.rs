@@ -77,6 +77,11 @@ pub struct ServerConfig {
     pub raw: Value,
 }
 
+/// Whether a `start`/`count` page ends within GraphQL's `Int` (32-bit signed).
+fn fits_graphql_int(start: u32, count: u32) -> bool {
+    i32::try_from(u64::from(start) + u64::from(count)).is_ok()
+}
+
 /// Turn a GraphQL response body into `data`, or the first error.
 pub fn parse_response<T: DeserializeOwned>(op: &str, body: &[u8]) -> Result<T> {
     #[derive(Deserialize)]
@@ -255,25 +260,47 @@ impl Client {
     }
 
     /// `searchAcrossEntities` → urns (index-backed, eventually consistent).
+    ///
+    /// A page that would end past the largest GraphQL `Int` (a client's huge
+    /// `startIndex`) cannot hold results and GMS rejects such variables: it is
+    /// answered empty, with the total of a zero-size page from the start.
     pub async fn search(&self, token: &str, req: &SearchRequest) -> Result<Page> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Data {
             search_across_entities: Option<RawPage>,
         }
+        let beyond = !fits_graphql_int(req.start, req.count);
+        let total_only;
+        let sent = if beyond {
+            total_only = SearchRequest {
+                start: 0,
+                count: 0,
+                ..req.clone()
+            };
+            &total_only
+        } else {
+            req
+        };
         let d: Data = self
             .graphql(
                 "graphql.searchAcrossEntities",
                 token,
                 "searchAcrossEntities",
                 documents::SEARCH_ACROSS_ENTITIES,
-                search_variables(req),
+                search_variables(sent),
             )
             .await?;
-        match d.search_across_entities {
-            Some(p) => p.into_page("searchAcrossEntities"),
-            None => Ok(Page::default()),
+        let mut page = match d.search_across_entities {
+            Some(p) => p.into_page("searchAcrossEntities")?,
+            None => Page::default(),
+        };
+        if beyond {
+            page.start = req.start;
+            page.count = 0;
+            page.urns.clear();
         }
+        Ok(page)
     }
 
     /// `listUsers(start, count)` → urns (index-backed, soft-deleted excluded).
