@@ -69,6 +69,22 @@ enum Candidates {
 impl Provisioner {
     /// `GET /Users` (and `POST /Users/.search`).
     pub async fn list_users(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (total, page) = self.users_page(ctx, q).await?;
+        Ok(list_response(total, q.start_index, page))
+    }
+
+    /// `GET /Groups` (and `POST /Groups/.search`).
+    pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (total, page) = self.groups_page(ctx, q).await?;
+        Ok(list_response(total, q.start_index, page))
+    }
+
+    /// The total and the requested page of a user list, projected.
+    pub(super) async fn users_page(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+    ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
@@ -116,7 +132,7 @@ impl Provisioner {
                         .into_iter()
                         .map(|v| project(v, q, ResourceKind::User))
                         .collect();
-                    return Ok(list_response(page.total as usize, start, out));
+                    return Ok((page.total as usize, out));
                 }
                 let urns = self
                     .scan_index(ctx, EntityKind::CorpUser, pre.groups)
@@ -132,11 +148,15 @@ impl Provisioner {
             .take(count)
             .map(|v| project(v, q, ResourceKind::User))
             .collect();
-        Ok(list_response(total, start, out))
+        Ok((total, out))
     }
 
-    /// `GET /Groups` (and `POST /Groups/.search`).
-    pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+    /// The total and the requested page of a group list, projected.
+    pub(super) async fn groups_page(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+    ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
         let keyed = match &q.filter {
             Some(f) => self.group_candidates(ctx, f).await?,
@@ -242,11 +262,11 @@ impl Provisioner {
                 project(self.render_group(ctx, &rec, m), q, ResourceKind::Group)
             })
             .collect();
-        Ok(list_response(total, start, out))
+        Ok((total, out))
     }
 
     /// 1-based start and the page size (default and cap: `max_page_size`).
-    fn page_of(&self, q: &ListQuery) -> (usize, usize) {
+    pub(super) fn page_of(&self, q: &ListQuery) -> (usize, usize) {
         let max = self.cfg.max_page_size.max(1);
         (q.start_index.max(1), q.count.unwrap_or(max).min(max))
     }

@@ -4,6 +4,7 @@
 mod groups;
 mod lists;
 mod scale;
+mod search;
 mod user_lifecycle;
 mod users;
 
