@@ -162,9 +162,11 @@ pub fn info_from_scim(
     }
 
     props.insert(KEY_MANAGED.to_owned(), MANAGED_VALUE.to_owned());
-    if let Some(v) = str_at(body, "userName") {
-        props.insert(KEY_USER_NAME.to_owned(), v);
-    }
+    // Required (RFC 7643 §4.1.1), and its presence is what marks the user as ours:
+    // without it the write would turn the user into one SCIM no longer sees.
+    let user_name = str_at(body, "userName")
+        .ok_or_else(|| scim::Error::invalid_value("userName is required"))?;
+    props.insert(KEY_USER_NAME.to_owned(), user_name);
     if let Some(v) = str_at(body, "externalId") {
         props.insert(KEY_EXTERNAL_ID.to_owned(), v);
     }

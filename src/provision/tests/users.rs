@@ -386,3 +386,53 @@ async fn meta_created_is_stamped_once_and_kept() {
         .expect("ms");
     assert!(revived > ms, "{revived} <= {ms}");
 }
+
+#[tokio::test]
+async fn a_user_without_user_name_is_refused_not_written_unmanaged() {
+    let mut cfg = super::config();
+    cfg.username_source = crate::provision::UsernameSource::PrimaryEmail;
+    let env = Env::with(cfg).await;
+    env.take_calls();
+    let e = env
+        .prov
+        .create_user(
+            &env.ctx,
+            json!({"emails": [{"value": "n@x.com", "primary": true}]}),
+        )
+        .await
+        .expect_err("userName is required");
+    assert_eq!(e.status, 400);
+    assert_eq!(
+        env.take_calls(),
+        calls(&[("restli.entitiesV2.batchGet", 1)]),
+        "nothing written"
+    );
+    assert_eq!(
+        env.aspect("urn:li:corpuser:n@x.com", "corpUserInfo"),
+        json!(null)
+    );
+
+    let u = env
+        .prov
+        .create_user(
+            &env.ctx,
+            json!({"userName": "n", "emails": [{"value": "n@x.com", "primary": true}]}),
+        )
+        .await
+        .expect("created");
+    let id = u["id"].as_str().expect("id").to_owned();
+    let remove = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "userName"}]
+    });
+    let e = env
+        .prov
+        .patch_user(&env.ctx, &id, remove)
+        .await
+        .expect_err("userName stays");
+    assert_eq!(e.status, 400);
+    env.prov
+        .get_user(&env.ctx, &id, &q(""))
+        .await
+        .expect("still a SCIM user");
+}
