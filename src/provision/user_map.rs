@@ -206,6 +206,7 @@ fn manager_urn(ent: &Value) -> Result<Option<crate::datahub::Urn>, scim::Error> 
     match id.filter(|s| !s.trim().is_empty()) {
         None => Ok(None),
         Some(id) => ids::decode(&id)
+            .filter(|username| super::naming::valid_key(username))
             .map(|username| Some(crate::datahub::Urn::corp_user(&username)))
             .ok_or_else(|| {
                 scim::Error::invalid_value("manager.value is not the id of a user of this service")

@@ -238,3 +238,12 @@ fn user_name_is_required() {
     let e = info_from_scim(&json!({"userName": "  "}), None, true).expect_err("blank");
     assert_eq!(e.status, 400);
 }
+
+#[test]
+fn manager_ids_must_be_usable_urn_keys() {
+    // Decodes, but to a key no DataHub urn can have (surrounding whitespace).
+    let body =
+        json!({"userName": "j", ENTERPRISE_SCHEMA: {"manager": {"value": ids::user_id(" boss")}}});
+    let e = info_from_scim(&body, None, true).expect_err("bad manager key");
+    assert_eq!(e.status, 400);
+}
