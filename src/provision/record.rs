@@ -10,16 +10,9 @@ use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
 use super::errors::Fail;
 use super::user_map::{UserView, KEY_CREATED};
 
-/// Aspects read for a user.
+/// Aspects read for a user, whether addressed as a user or as a group member
+/// (`origin` is written on create, never read: nothing depends on its old value).
 pub const USER_ASPECTS: &[&str] = &[
-    "corpUserInfo",
-    "corpUserStatus",
-    "status",
-    "origin",
-    "groupMembership",
-];
-/// Aspects read for a member (membership writes only need these).
-pub const MEMBER_ASPECTS: &[&str] = &[
     "corpUserInfo",
     "corpUserStatus",
     "status",
