@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::documents;
 use super::error::{Error, Result};
 use super::search::{search_variables, SearchRequest};
-use super::transport::{parse_json, status_error, truncate, Call, Client};
+use super::transport::{expect_success, parse_json, status_error, truncate, Call, Client};
 use super::urn::Urn;
 
 /// Most groups [`Client::group_members_many`] reads in one request.
@@ -305,44 +305,37 @@ impl Client {
 
     /// `listUsers(start, count)` → urns (index-backed, soft-deleted excluded).
     pub async fn list_users(&self, token: &str, start: u32, count: u32) -> Result<Page> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            list_users: Option<RawPage>,
-        }
-        let vars = json!({"input": {"start": start, "count": count}});
-        let d: Data = self
-            .graphql(
-                "graphql.listUsers",
-                token,
-                "listUsers",
-                documents::LIST_USERS,
-                vars,
-            )
-            .await?;
-        d.list_users
-            .map_or(Ok(Page::default()), |p| p.into_page("listUsers"))
+        let q = ("graphql.listUsers", "listUsers", documents::LIST_USERS);
+        self.list_page(token, q, start, count).await
     }
 
     /// `listGroups(start, count)` → urns (index-backed; needs manageIdentities).
     pub async fn list_groups(&self, token: &str, start: u32, count: u32) -> Result<Page> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            list_groups: Option<RawPage>,
-        }
+        let q = ("graphql.listGroups", "listGroups", documents::LIST_GROUPS);
+        self.list_page(token, q, start, count).await
+    }
+
+    /// One page of a `list…(input: {start, count})` query, given as (metrics
+    /// endpoint, operation = answer field, document); the answer is
+    /// `{ <field>: { start count total <items> } }`.
+    async fn list_page(
+        &self,
+        token: &str,
+        (endpoint, field, document): (&'static str, &'static str, &'static str),
+        start: u32,
+        count: u32,
+    ) -> Result<Page> {
         let vars = json!({"input": {"start": start, "count": count}});
-        let d: Data = self
-            .graphql(
-                "graphql.listGroups",
-                token,
-                "listGroups",
-                documents::LIST_GROUPS,
-                vars,
-            )
-            .await?;
-        d.list_groups
-            .map_or(Ok(Page::default()), |p| p.into_page("listGroups"))
+        let mut d: serde_json::Map<String, Value> =
+            self.graphql(endpoint, token, field, document, vars).await?;
+        match d.remove(field) {
+            None | Some(Value::Null) => Ok(Page::default()),
+            Some(v) => serde_json::from_value::<RawPage>(v)
+                .map_err(|e| {
+                    Error::InvalidResponse(format!("{field}: {}", truncate(e.to_string(), 200)))
+                })?
+                .into_page(field),
+        }
     }
 
     /// Members of `group` (INCOMING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
@@ -478,14 +471,7 @@ impl Client {
             body: None,
             restli: false,
         };
-        self.exchange(call, |r| {
-            if r.status.is_success() {
-                Ok(())
-            } else {
-                Err(status_error(&r))
-            }
-        })
-        .await
+        self.exchange(call, expect_success).await
     }
 }
 
