@@ -68,6 +68,13 @@ fn durations() {
     assert_eq!(parse_duration("15ms").ok(), Some(Duration::from_millis(15)));
     assert!(parse_duration("5 parsecs").is_err());
     assert!(parse_duration("").is_err());
+    // Too long to represent: an error, not an overflow.
+    assert!(parse_duration("18446744073709551615h").is_err());
+    assert!(parse_duration("18446744073709551615m").is_err());
+    assert_eq!(
+        parse_duration("18446744073709551615s").ok(),
+        Some(Duration::from_secs(u64::MAX))
+    );
 }
 
 #[test]

@@ -36,6 +36,21 @@ impl Problems {
         })
     }
 
+    /// A duration that must not be zero.
+    fn positive(&mut self, flag: &str, env: &str, v: &str) -> Duration {
+        match parse_duration(v) {
+            Ok(d) if d.is_zero() => {
+                self.push(flag, env, "must be positive");
+                d
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.push(flag, env, e);
+                Duration::ZERO
+            }
+        }
+    }
+
     fn readable(&mut self, flag: &str, env: &str, p: &Path) {
         if let Err(e) = std::fs::File::open(p) {
             self.push(flag, env, format!("cannot read {}: {e}", p.display()));
@@ -71,13 +86,13 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{v:?} is not a duration like 500ms, 5s, 2m or 1h"))?;
     let d = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        "ms" => Some(Duration::from_millis(n)),
+        "" | "s" => Some(Duration::from_secs(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
         _ => return Err(format!("{v:?} is not a duration like 500ms, 5s, 2m or 1h")),
     };
-    Ok(d)
+    d.ok_or_else(|| format!("{v:?} is too long a duration"))
 }
 
 impl ServeArgs {
@@ -223,7 +238,7 @@ impl ServeArgs {
             );
         }
 
-        let request_deadline = p.duration(
+        let request_deadline = p.positive(
             "request-deadline",
             "DATAHUB_SCIM_REQUEST_DEADLINE",
             &self.request_deadline,
@@ -248,12 +263,12 @@ impl ServeArgs {
             "DATAHUB_SCIM_TOKEN_CACHE_FAILURE_TTL",
             &self.token_cache_failure_ttl,
         );
-        let tls_reload_interval = p.duration(
+        let tls_reload_interval = p.positive(
             "tls-reload-interval",
             "DATAHUB_SCIM_TLS_RELOAD_INTERVAL",
             &self.tls_reload_interval,
         );
-        let gms_probe_interval = p.duration(
+        let gms_probe_interval = p.positive(
             "gms-probe-interval",
             "DATAHUB_SCIM_GMS_PROBE_INTERVAL",
             &self.gms_probe_interval,
@@ -263,27 +278,6 @@ impl ServeArgs {
             "DATAHUB_SCIM_ID_CACHE_TTL",
             &self.id_cache_ttl,
         );
-        if request_deadline.is_zero() {
-            p.push(
-                "request-deadline",
-                "DATAHUB_SCIM_REQUEST_DEADLINE",
-                "must be positive",
-            );
-        }
-        if tls_reload_interval.is_zero() {
-            p.push(
-                "tls-reload-interval",
-                "DATAHUB_SCIM_TLS_RELOAD_INTERVAL",
-                "must be positive",
-            );
-        }
-        if gms_probe_interval.is_zero() {
-            p.push(
-                "gms-probe-interval",
-                "DATAHUB_SCIM_GMS_PROBE_INTERVAL",
-                "must be positive",
-            );
-        }
 
         if !p.0.is_empty() {
             return Err(ConfigError { problems: p.0 });
