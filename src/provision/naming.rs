@@ -58,11 +58,11 @@ pub fn primary_email(user: &Value) -> Option<String> {
         _ => return None,
     };
     fn value<'v>(e: &&'v Value) -> Option<&'v str> {
-        get_ci(*e, "value")
+        get_ci(e, "value")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     }
-    let is_primary = |e: &&&Value| match get_ci(**e, "primary") {
+    let is_primary = |e: &&&Value| match get_ci(e, "primary") {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
