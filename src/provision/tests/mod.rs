@@ -6,6 +6,7 @@ mod lists;
 mod scale;
 mod search;
 mod user_lifecycle;
+mod user_rules;
 mod users;
 
 use std::collections::BTreeMap;

@@ -100,3 +100,25 @@ async fn root_search_pages_over_users_then_groups() {
         .expect("search");
     assert_eq!(names(&f), ["Group:G2"]);
 }
+
+#[tokio::test]
+async fn a_start_index_past_any_index_is_an_empty_page_not_a_502() {
+    let env = Env::start().await;
+    env.prov
+        .create_user(&env.ctx, json!({"userName": "a"}))
+        .await
+        .expect("user");
+    env.prov
+        .create_group(&env.ctx, json!({"displayName": "G"}))
+        .await
+        .expect("group");
+    for start in ["2147483648", "4294967296", "9223372036854775807"] {
+        let q = super::q(&format!("startIndex={start}&count=100"));
+        let u = env.prov.list_users(&env.ctx, &q).await.expect("users");
+        assert_eq!(u["totalResults"], json!(1), "{start}");
+        assert_eq!(u["Resources"], json!([]));
+        let g = env.prov.list_groups(&env.ctx, &q).await.expect("groups");
+        assert_eq!(g["totalResults"], json!(1), "{start}");
+        assert_eq!(g["Resources"], json!([]));
+    }
+}
