@@ -126,3 +126,20 @@ fn max_filter_scan_is_configurable() {
         err.problems
     );
 }
+
+#[test]
+fn max_page_size_stays_within_what_a_list_serves() {
+    let plain = ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1");
+    let c = serve_config(["x", "--max-page-size", "1000"], &env(&[plain])).expect("valid");
+    assert_eq!(c.provision.max_page_size, 1000);
+    for bad in ["0", "1001"] {
+        let err = serve_config(["x", "--max-page-size", bad], &env(&[plain])).expect_err(bad);
+        assert!(
+            err.problems
+                .join("\n")
+                .contains("DATAHUB_SCIM_MAX_PAGE_SIZE"),
+            "{:?}",
+            err.problems
+        );
+    }
+}

@@ -209,11 +209,14 @@ impl ServeArgs {
         if self.idp_name.trim().is_empty() {
             p.push("idp-name", "DATAHUB_SCIM_IDP_NAME", "must not be empty");
         }
-        if self.max_page_size == 0 {
+        if !(1..=crate::scim::list::MAX_COUNT).contains(&self.max_page_size) {
             p.push(
                 "max-page-size",
                 "DATAHUB_SCIM_MAX_PAGE_SIZE",
-                "must be at least 1",
+                format!(
+                    "must be between 1 and {} (the largest page a list serves)",
+                    crate::scim::list::MAX_COUNT
+                ),
             );
         }
         if self.max_filter_scan == 0 {
