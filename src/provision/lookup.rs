@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::errors::from_datahub;
+use super::errors::{from_datahub, Fail};
 use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use super::{cache::Kind, naming, Ctx, Provisioner};
 use crate::datahub::{
@@ -246,10 +246,8 @@ impl Provisioner {
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<UserRecord>, scim::Error> {
-        let ents = self.read_many(ctx, urns, USER_ASPECTS).await?;
-        ents.iter()
-            .map(|e| UserRecord::from_entity(e).map_err(scim::Error::from))
-            .collect()
+        self.hydrate(ctx, urns, USER_ASPECTS, UserRecord::from_entity)
+            .await
     }
 
     /// Batch primary-store read of groups.
@@ -258,9 +256,21 @@ impl Provisioner {
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<GroupRecord>, scim::Error> {
-        let ents = self.read_many(ctx, urns, GROUP_ASPECTS).await?;
+        self.hydrate(ctx, urns, GROUP_ASPECTS, GroupRecord::from_entity)
+            .await
+    }
+
+    /// [`Self::read_many`], each entity typed by `record`.
+    async fn hydrate<R>(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+        aspects: &'static [&'static str],
+        record: fn(&EntityAspects) -> Result<R, Fail>,
+    ) -> Result<Vec<R>, scim::Error> {
+        let ents = self.read_many(ctx, urns, aspects).await?;
         ents.iter()
-            .map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from))
+            .map(|e| record(e).map_err(scim::Error::from))
             .collect()
     }
 
