@@ -136,10 +136,33 @@ impl Provisioner {
         kind: EntityKind,
         query: &str,
     ) -> Result<Vec<Urn>, scim::Error> {
+        self.first_hits(ctx, kind, query, Vec::new()).await
+    }
+
+    /// Urns matching one index filter, sorted (callers verify every hit).
+    pub(super) async fn search_filtered(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        filter: FacetFilter,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let mut urns = self.first_hits(ctx, kind, "*", vec![vec![filter]]).await?;
+        urns.sort();
+        Ok(urns)
+    }
+
+    /// The first [`SEARCH_PAGE`] hits of a search, in relevance order.
+    async fn first_hits(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        query: &str,
+        or_filters: Vec<Vec<FacetFilter>>,
+    ) -> Result<Vec<Urn>, scim::Error> {
         let req = SearchRequest {
             types: vec![kind],
             query: query.to_owned(),
-            or_filters: Vec::new(),
+            or_filters,
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
@@ -151,32 +174,6 @@ impl Provisioner {
             .await
             .map_err(from_datahub)?;
         Ok(page.urns)
-    }
-
-    /// Urns matching one index filter (callers verify every hit).
-    pub(super) async fn search_filtered(
-        &self,
-        ctx: &Ctx,
-        kind: EntityKind,
-        filter: FacetFilter,
-    ) -> Result<Vec<Urn>, scim::Error> {
-        let req = SearchRequest {
-            types: vec![kind],
-            query: "*".into(),
-            or_filters: vec![vec![filter]],
-            start: 0,
-            count: SEARCH_PAGE,
-            include_soft_deleted: false,
-            sort_by_urn: false,
-        };
-        let page = self
-            .client
-            .search(&ctx.token, &req)
-            .await
-            .map_err(from_datahub)?;
-        let mut urns = page.urns;
-        urns.sort();
-        Ok(urns)
     }
 
     /// One page of the index for `kind` under `or_filters`, in urn order (stable
