@@ -87,22 +87,13 @@ impl Client {
         start: u32,
         count: u32,
     ) -> Result<RelatedPage> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            corp_group: Option<Value>,
-        }
         let vars = relationship_variables(group, "INCOMING", start, count);
-        let d: Data = self
-            .graphql(
-                "graphql.groupMembers",
-                token,
-                "groupMembers",
-                documents::GROUP_MEMBERS,
-                vars,
-            )
-            .await?;
-        parse_related("groupMembers", d.corp_group)
+        let q = (
+            "graphql.groupMembers",
+            "groupMembers",
+            documents::GROUP_MEMBERS,
+        );
+        self.related(token, q, "corpGroup", vars).await
     }
 
     /// The first page of members of each of `groups`, in input order, in ONE
@@ -160,22 +151,23 @@ impl Client {
         start: u32,
         count: u32,
     ) -> Result<RelatedPage> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            corp_user: Option<Value>,
-        }
         let vars = relationship_variables(user, "OUTGOING", start, count);
-        let d: Data = self
-            .graphql(
-                "graphql.userGroups",
-                token,
-                "userGroups",
-                documents::USER_GROUPS,
-                vars,
-            )
-            .await?;
-        parse_related("userGroups", d.corp_user)
+        let q = ("graphql.userGroups", "userGroups", documents::USER_GROUPS);
+        self.related(token, q, "corpUser", vars).await
+    }
+
+    /// One relationships query, given as (metrics endpoint, operation, document),
+    /// whose answer is `{ <entity_field>: { relationships { … } } }`.
+    async fn related(
+        &self,
+        token: &str,
+        (endpoint, op, document): (&'static str, &'static str, &'static str),
+        entity_field: &str,
+        vars: Value,
+    ) -> Result<RelatedPage> {
+        let mut d: serde_json::Map<String, Value> =
+            self.graphql(endpoint, token, op, document, vars).await?;
+        parse_related(op, d.remove(entity_field).filter(|v| !v.is_null()))
     }
 }
 
