@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the pure SCIM core (`src/scim/`): filter parsing and
-//! evaluation, PATCH parsing and application, the group member plan, and resource
+//! evaluation, PATCH parsing and application, the group member plan and its fold
+//! (`provision::delta::Delta::fold`, the one the gateway runs), and resource
 //! (de)serialisation, on the request shapes Okta and Entra ID really send
 //! (`src/scim/fixtures/idp/`). No I/O. Short runs: the whole file takes well under a
 //! minute (`cargo bench --bench scim`). Results: `docs/benchmarks.md`.
@@ -8,6 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use datahub_scim::provision::delta::Delta;
 use datahub_scim::scim::{self, Meta, PatchRequest, ResourceKind, User};
 use serde_json::{json, Value};
 
@@ -132,10 +134,8 @@ fn patches(c: &mut Criterion) {
             "Operations": [{"op": "add", "path": "members", "value": members}]
         });
         let req = PatchRequest::from_json(&body).expect("parses");
-        assert_eq!(
-            scim::plan_group(&req).expect("plans").fold().add.len(),
-            size
-        );
+        let folded = Delta::fold(&scim::plan_group(&req).expect("plans").members);
+        assert!(matches!(&folded, Delta::Incremental { add, .. } if add.len() == size));
         g.bench_function(format!("group/add_{size}_members/from_json"), |b| {
             b.iter(|| PatchRequest::from_json(black_box(&body)).expect("parses"))
         });
@@ -144,7 +144,10 @@ fn patches(c: &mut Criterion) {
         });
         let plan = scim::plan_group(&req).expect("plans");
         g.bench_function(format!("group/add_{size}_members/fold"), |b| {
-            b.iter(|| black_box(&plan).fold())
+            b.iter(|| Delta::fold(&black_box(&plan).members))
+        });
+        g.bench_function(format!("group/add_{size}_members/plan_group+fold"), |b| {
+            b.iter(|| Delta::fold(&scim::plan_group(black_box(&req)).expect("plans").members))
         });
     }
     g.finish();

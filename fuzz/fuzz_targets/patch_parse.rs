@@ -1,7 +1,9 @@
-//! PATCH: parse arbitrary JSON as a PatchOp, apply it to a sample user and group and
-//! plan it as a group patch. Never panics; a failed apply leaves the resource as it was.
+//! PATCH: parse arbitrary JSON as a PatchOp, apply it to a sample user and group,
+//! plan it as a group patch and fold the plan the way the gateway does
+//! (`provision::delta`). Never panics; a failed apply leaves the resource as it was.
 #![no_main]
 
+use datahub_scim::provision::delta::Delta;
 use datahub_scim::scim::{apply, plan_group, PatchRequest, ResourceKind, User};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
@@ -35,6 +37,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(g, group, "failed PATCH changed the group");
     }
     if let Ok(plan) = plan_group(&req) {
-        let _ = plan.fold();
+        let _ = Delta::fold(&plan.members);
     }
 });

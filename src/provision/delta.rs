@@ -161,6 +161,80 @@ mod tests {
     }
 
     #[test]
+    fn last_op_wins_per_user() {
+        // Moved from the former `scim::patch` fold: add then remove, remove then add.
+        let d = Delta::fold(&[
+            MemberOp::Add(v(&["a", "b"])),
+            MemberOp::Remove(v(&["a", "c"])),
+        ]);
+        assert_eq!(
+            d,
+            Delta::Incremental {
+                add: s(&["b"]),
+                remove: s(&["a", "c"])
+            }
+        );
+        let d = Delta::fold(&[MemberOp::Remove(v(&["b"])), MemberOp::Add(v(&["b"]))]);
+        assert_eq!(d.resolve(&s(&[])), (v(&["b"]), vec![]));
+        // After a replace, a later remove of a replaced member drops it from the list.
+        let d = Delta::fold(&[
+            MemberOp::Add(v(&["z"])),
+            MemberOp::Replace(v(&["x"])),
+            MemberOp::Add(v(&["y"])),
+            MemberOp::Remove(v(&["x"])),
+        ]);
+        assert_eq!(d, Delta::Absolute(s(&["y"])));
+        assert_eq!(d.resolve(&s(&["x", "z"])), (v(&["y"]), v(&["x", "z"])));
+    }
+
+    #[test]
+    fn fixture_plans_fold() {
+        use crate::scim::{plan_group, PatchRequest};
+        let fold = |text: &str| {
+            let body: serde_json::Value = serde_json::from_str(text).expect("fixture is JSON");
+            let req = PatchRequest::from_json(&body).expect("PatchOp parses");
+            Delta::fold(&plan_group(&req).expect("plans").members)
+        };
+        // RFC 7644 §3.5.2.2: remove all members, then add two: an absolute list.
+        let d = fold(include_str!(
+            "../scim/fixtures/rfc/7644-3.5.2.2-remove-then-add-members.json"
+        ));
+        let want = [
+            "2819c223-7f76-453a-919d-413861904646",
+            "08e1d05d-121c-4561-8b96-473d93df9210",
+        ];
+        assert_eq!(d, Delta::Absolute(s(&want)));
+        // Okta membership change: incremental, no member list needed.
+        let d = fold(include_str!(
+            "../scim/fixtures/idp/okta-2.9-membership.json"
+        ));
+        assert!(!d.needs_current());
+        assert_eq!(
+            d,
+            Delta::Incremental {
+                add: s(&["23a35c27-23d3-4c03-b4c5-6443c09e7173"]),
+                remove: s(&["89bb1940-b905-4575-9e7f-6f887cfb368e"])
+            }
+        );
+        // Okta "push now" of an empty group: reset to nothing.
+        let d = fold(include_str!(
+            "../scim/fixtures/idp/okta-2.9-push-empty.json"
+        ));
+        assert_eq!(d, Delta::Absolute(BTreeSet::new()));
+    }
+
+    #[test]
+    fn large_add_then_remove_of_the_same_users() {
+        // 20 000 adds then 20 000 removes (`benches/scim.rs` times folds of this size).
+        let ids: Vec<String> = (0..20_000).map(|i| format!("u{i}")).collect();
+        let d = Delta::fold(&[MemberOp::Add(ids.clone()), MemberOp::Remove(ids.clone())]);
+        let (add, remove) = d.resolve(&BTreeSet::new());
+        assert!(add.is_empty());
+        assert_eq!(remove.len(), 20_000);
+        assert!(remove.contains(&"u0".to_owned()));
+    }
+
+    #[test]
     fn overlay_applies_recent_writes() {
         let cur = overlay(v(&["a", "b"]), &[("b".into(), false), ("c".into(), true)]);
         assert_eq!(cur, s(&["a", "c"]));

@@ -13,7 +13,7 @@
 //!   diffed writes), `cache` (the moka ID-mapping cache).
 
 mod cache;
-mod delta;
+pub mod delta;
 mod errors;
 mod group_map;
 mod groups;

@@ -3,7 +3,7 @@
 //! an ordered list of member operations, so a group with 100 000 members is never
 //! materialised to add one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
@@ -33,19 +33,6 @@ pub struct GroupPatchPlan {
     pub other: PatchRequest,
     /// Member operations, in order.
     pub members: Vec<MemberOp>,
-}
-
-/// The net effect of the member operations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemberDelta {
-    /// When true, the final member list is exactly `add`: the caller must remove every
-    /// current member not in `add` (this is the only case that needs the full list).
-    pub reset: bool,
-    /// Ids that are members afterwards (when `reset` is false: ids the request wants
-    /// present; some may be members already).
-    pub add: Vec<String>,
-    /// Ids that are not members afterwards (empty when `reset`).
-    pub remove: Vec<String>,
 }
 
 /// Splits a Group PatchOp. Okta's pathless `replace` `{id, displayName}` has no
@@ -162,104 +149,5 @@ fn value_eqs(f: &Filter, out: &mut Vec<String>) -> Option<()> {
             value_eqs(r, out)
         }
         _ => None,
-    }
-}
-
-impl GroupPatchPlan {
-    /// Folds the member operations into their net effect. After the last
-    /// `Replace`/`RemoveAll` the result is a reset to a known list; without one, each
-    /// touched id's final state is decided by the last operation naming it, so the
-    /// caller never needs members it did not touch.
-    pub fn fold(&self) -> MemberDelta {
-        // Each touched id's final state and the step at which it last changed, so the
-        // output keeps the order of the last transitions (as applying the operations one
-        // by one to two lists would) in O(n log n), not O(n²), for large member pushes.
-        #[derive(Clone, Copy, PartialEq, Eq)]
-        enum State {
-            Add,
-            Remove,
-            /// Removed after a reset: neither added nor removed.
-            Drop,
-        }
-        fn set<'a>(
-            states: &mut HashMap<&'a str, (State, usize)>,
-            step: &mut usize,
-            id: &'a str,
-            target: State,
-        ) {
-            let entry = states.entry(id).or_insert((target, *step));
-            if entry.0 != target {
-                *entry = (target, *step);
-            }
-            *step += 1;
-        }
-        let mut reset = false;
-        let mut states: HashMap<&str, (State, usize)> = HashMap::new();
-        let mut step = 0usize;
-        for op in &self.members {
-            match op {
-                MemberOp::Replace(ids) => {
-                    reset = true;
-                    states.clear();
-                    for id in ids {
-                        set(&mut states, &mut step, id.as_str(), State::Add);
-                    }
-                }
-                MemberOp::RemoveAll => {
-                    reset = true;
-                    states.clear();
-                }
-                MemberOp::Add(ids) => {
-                    for id in ids {
-                        set(&mut states, &mut step, id.as_str(), State::Add);
-                    }
-                }
-                MemberOp::Remove(ids) => {
-                    let target = if reset { State::Drop } else { State::Remove };
-                    for id in ids {
-                        set(&mut states, &mut step, id.as_str(), target);
-                    }
-                }
-            }
-        }
-        let mut touched: Vec<(&str, State, usize)> = states
-            .into_iter()
-            .map(|(id, (st, at))| (id, st, at))
-            .collect();
-        touched.sort_unstable_by_key(|t| t.2);
-        let pick = |want: State| -> Vec<String> {
-            touched
-                .iter()
-                .filter(|t| t.1 == want)
-                .map(|t| t.0.to_owned())
-                .collect()
-        };
-        MemberDelta {
-            reset,
-            add: pick(State::Add),
-            remove: pick(State::Remove),
-        }
-    }
-}
-
-impl MemberDelta {
-    /// For a non-reset delta: the writes actually needed, given membership of the
-    /// touched ids only (`is_member(id)`): `(to_add, to_remove)` with no-ops dropped.
-    /// For a reset, `to_add` is the ids not yet members and `to_remove` is empty: the
-    /// caller must still remove current members outside `self.add`.
-    pub fn effective(&self, is_member: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
-        let add = self
-            .add
-            .iter()
-            .filter(|id| !is_member(id))
-            .cloned()
-            .collect();
-        let remove = self
-            .remove
-            .iter()
-            .filter(|id| is_member(id))
-            .cloned()
-            .collect();
-        (add, remove)
     }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub use apply::apply;
 pub use changes::Changes;
-pub use group::{plan_group, GroupPatchPlan, MemberDelta, MemberOp};
+pub use group::{plan_group, GroupPatchPlan, MemberOp};
 pub use path::PatchPath;
 
 use super::error::Error;

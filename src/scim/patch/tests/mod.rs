@@ -214,45 +214,6 @@ fn primary_is_unique() {
 }
 
 #[test]
-fn member_fold_semantics() {
-    let plan = |ops: Vec<MemberOp>| GroupPatchPlan {
-        other: PatchRequest { operations: vec![] },
-        members: ops,
-    };
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let d = plan(vec![
-        MemberOp::Add(s(&["a", "b"])),
-        MemberOp::Remove(s(&["a", "c"])),
-    ])
-    .fold();
-    assert_eq!(
-        (d.reset, d.add.clone(), d.remove.clone()),
-        (false, s(&["b"]), s(&["a", "c"]))
-    );
-    let d = plan(vec![MemberOp::Remove(s(&["b"])), MemberOp::Add(s(&["b"]))]).fold();
-    assert_eq!((d.add.clone(), d.remove.clone()), (s(&["b"]), vec![]));
-    let d = plan(vec![
-        MemberOp::Add(s(&["z"])),
-        MemberOp::Replace(s(&["x"])),
-        MemberOp::Add(s(&["y"])),
-        MemberOp::Remove(s(&["x"])),
-    ])
-    .fold();
-    assert_eq!(
-        (d.reset, d.add.clone(), d.remove.clone()),
-        (true, s(&["y"]), vec![])
-    );
-    // Only touched ids' membership is needed to find the real writes.
-    let d = plan(vec![
-        MemberOp::Add(s(&["a", "b"])),
-        MemberOp::Remove(s(&["c", "d"])),
-    ])
-    .fold();
-    let (add, remove) = d.effective(|id| id == "a" || id == "c");
-    assert_eq!((add, remove), (s(&["b"]), s(&["c"])));
-}
-
-#[test]
 fn member_plan_errors_and_pathless_members() {
     let r = req(
         r#"{"Operations":[{"op":"replace","value":{"displayName":"N","members":[{"value":"u9"}]}}]}"#,
@@ -317,33 +278,4 @@ proptest! {
         }
         prop_assert_eq!(step, u);
     }
-}
-
-#[test]
-fn fold_keeps_the_order_of_last_transitions_on_large_pushes() {
-    let plan = |ops: Vec<MemberOp>| GroupPatchPlan {
-        other: PatchRequest { operations: vec![] },
-        members: ops,
-    };
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let d = plan(vec![
-        MemberOp::Add(s(&["a", "b"])),
-        MemberOp::Remove(s(&["a"])),
-        MemberOp::Add(s(&["a", "c"])),
-        MemberOp::Remove(s(&["d"])),
-    ])
-    .fold();
-    assert!(!d.reset);
-    assert_eq!(d.add, s(&["b", "a", "c"]));
-    assert_eq!(d.remove, s(&["d"]));
-    // 20 000 adds then 20 000 removes of the same ids (`benches/scim.rs` times this).
-    let ids: Vec<String> = (0..20_000).map(|i| format!("u{i}")).collect();
-    let d = plan(vec![
-        MemberOp::Add(ids.clone()),
-        MemberOp::Remove(ids.clone()),
-    ])
-    .fold();
-    assert!(d.add.is_empty());
-    assert_eq!(d.remove.len(), 20_000);
-    assert_eq!(d.remove[0], "u0");
 }

@@ -120,14 +120,12 @@ fn rfc_remove_then_add_members() {
     );
     let plan = plan_group(&r).unwrap();
     assert_eq!(plan.members[0], MemberOp::RemoveAll);
-    let d = plan.fold();
-    assert!(d.reset);
     assert_eq!(
-        d.add,
-        [
-            "2819c223-7f76-453a-919d-413861904646",
-            "08e1d05d-121c-4561-8b96-473d93df9210"
-        ]
+        plan.members[1],
+        MemberOp::Add(vec![
+            "2819c223-7f76-453a-919d-413861904646".into(),
+            "08e1d05d-121c-4561-8b96-473d93df9210".into()
+        ])
     );
 }
 
