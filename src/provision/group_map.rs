@@ -9,12 +9,13 @@
 //! a group; neither OIDC JIT login nor the Okta/Azure ingestion sources set it, and
 //! GraphQL `createGroup` (which does) marks the group `NATIVE`.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::ids;
-use super::scim_json::{rfc3339, GROUP_SCHEMA};
 use crate::datahub::aspects::{AuditStamp, CorpGroupInfo, Origin, OriginType, Status};
 use crate::datahub::Urn;
+use crate::scim::resource::{rfc3339_millis, Member};
+use crate::scim::{Group, Meta};
 
 /// What a create/push of a displayName finds in DataHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,45 +97,54 @@ pub struct GroupView<'a> {
     pub modified_ms: Option<i64>,
 }
 
-/// The SCIM Group JSON. `displayName` falls back to the name (JIT groups always
-/// have one; ingestion groups may not).
+/// The SCIM Group JSON: a [`scim::Group`](Group) built from the aspects, rendered
+/// by its `to_json`. `displayName` falls back to the name (JIT groups always have
+/// one; ingestion groups may not). Asked-for members are listed even when there are
+/// none (`"members": []`).
 pub fn render(view: &GroupView<'_>, base_url: &str) -> Value {
     let id = ids::group_id(view.name);
-    let mut out = Map::new();
-    out.insert("schemas".into(), json!([GROUP_SCHEMA]));
-    out.insert("id".into(), json!(id));
-    let display = view
+    let display_name = view
         .info
         .and_then(|i| i.display_name.clone())
         .unwrap_or_else(|| view.name.to_owned());
-    out.insert("displayName".into(), json!(display));
-    if let Some(members) = &view.members {
-        let list: Vec<Value> = members
-            .iter()
-            .filter_map(|u| ids::user_id_of_urn(u))
-            .map(|uid| json!({"value": uid, "$ref": format!("{base_url}/Users/{uid}"), "type": "User"}))
-            .collect();
-        out.insert("members".into(), Value::Array(list));
-    }
+    let members: Vec<Member> = view
+        .members
+        .iter()
+        .flatten()
+        .filter_map(|u| ids::user_id_of_urn(u))
+        .map(|uid| Member {
+            ref_: Some(format!("{base_url}/Users/{uid}")),
+            type_: Some("User".into()),
+            ..Member::new(uid)
+        })
+        .collect();
+    let group = Group {
+        display_name,
+        external_id: None,
+        members,
+        extra: Default::default(),
+    };
     let created = view
         .created_ms
         .or_else(|| view.info.and_then(|i| i.created.as_ref()).map(|c| c.time));
-    let mut meta = Map::new();
-    meta.insert("resourceType".into(), json!("Group"));
-    if let Some(t) = created.and_then(rfc3339) {
-        meta.insert("created".into(), json!(t));
+    let meta = Meta {
+        created: created.and_then(rfc3339_millis),
+        last_modified: view.modified_ms.or(created).and_then(rfc3339_millis),
+        location: Some(format!("{base_url}/Groups/{id}")),
+        version: None,
+    };
+    let mut out = group.to_json(&id, &meta);
+    if let (Some(o), true) = (out.as_object_mut(), view.members.is_some()) {
+        o.entry("members")
+            .or_insert_with(|| Value::Array(Vec::new()));
     }
-    if let Some(t) = view.modified_ms.or(created).and_then(rfc3339) {
-        meta.insert("lastModified".into(), json!(t));
-    }
-    meta.insert("location".into(), json!(format!("{base_url}/Groups/{id}")));
-    out.insert("meta".into(), Value::Object(meta));
-    Value::Object(out)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn actor() -> Urn {
         Urn::corp_user("scim-bot")

@@ -14,11 +14,11 @@ use super::errors::{from_datahub, Fail};
 use super::group_map::{self, classify, is_owned, Existing, GroupView};
 use super::membership::member_urns;
 use super::record::GroupRecord;
-use super::scim_json::{multi_at, str_at};
 use super::users::{actor_urn, not_found, require_object};
 use super::{ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::datahub::aspects::{CorpGroupKey, Status};
 use crate::datahub::{EntityAspects, Proposal, Urn};
+use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
 
 impl Provisioner {
@@ -28,10 +28,10 @@ impl Provisioner {
     /// added in the same batch. Two GMS calls (three with members).
     pub async fn create_group(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
-        let display = str_at(&body, "displayName")
-            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?;
+        let sent = scim::Group::from_json(&body)?;
+        let display = sent.display_name.clone();
         let urn = Urn::corp_group(&naming::group_name_for(&display)?);
-        let adds = member_urns(&member_ids(&body)?)?;
+        let adds = member_urns(&member_ids(&sent))?;
         let actor = actor_urn(ctx);
         let idp = self.cfg.idp_name.clone();
         let mut found = Existing::Absent;
@@ -88,7 +88,7 @@ impl Provisioner {
         let mut out = self.render_group(ctx, &group, Some(members));
         // DataHub has no field for a group's externalId: it is echoed in the create
         // response (Entra records its mapping from it) but not stored.
-        if let (Some(ext), Some(o)) = (str_at(&body, "externalId"), out.as_object_mut()) {
+        if let (Some(ext), Some(o)) = (sent.external_id, out.as_object_mut()) {
             o.insert("externalId".into(), Value::String(ext));
         }
         Ok(out)
@@ -127,10 +127,15 @@ impl Provisioner {
     ) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let urn = group_urn(id)?;
-        let display = str_at(&body, "displayName");
-        let has_members = super::scim_json::get_ci(&body, "members").is_some();
+        // A PUT without `displayName` keeps the name ("" stands for "not sent"), one
+        // without `members` keeps the members.
+        let group = scim::Group::from_json_or_name(&body, Some(""))?;
+        let display = Some(group.display_name.clone()).filter(|d| !d.is_empty());
+        let has_members = body
+            .as_object()
+            .is_some_and(|o| get_ci(o, "members").is_some());
         let delta = if has_members {
-            Delta::fold(&[MemberOp::Replace(member_urns(&member_ids(&body)?)?)])
+            Delta::fold(&[MemberOp::Replace(member_urns(&member_ids(&group))?)])
         } else {
             Delta::default()
         };
@@ -175,10 +180,7 @@ impl Provisioner {
                 } else {
                     let mut doc = group_map::render(&view(g, None), &base);
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
-                    Some(
-                        str_at(&doc, "displayName")
-                            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?,
-                    )
+                    Some(scim::Group::from_json(&doc)?.display_name)
                 };
                 self.update_writes(g, ent, display, &actor)
             })
@@ -315,14 +317,8 @@ fn live(g: &GroupRecord) -> Result<(), scim::Error> {
 }
 
 /// `members[].value` of a Group body.
-fn member_ids(body: &Value) -> Result<Vec<String>, scim::Error> {
-    multi_at(body, "members")
-        .into_iter()
-        .map(|m| {
-            str_at(m, "value")
-                .ok_or_else(|| scim::Error::invalid_value("every member needs a 'value'"))
-        })
-        .collect()
+fn member_ids(group: &scim::Group) -> Vec<String> {
+    group.members.iter().map(|m| m.value.clone()).collect()
 }
 
 /// The group urn for a SCIM id; 404 when the id cannot be one of ours.

@@ -7,7 +7,8 @@
 //!
 //! - pure: [`ids`] (SCIM ids), [`naming`] (username and group-name rules),
 //!   `user_map` / `group_map` (SCIM JSON ⇄ aspects), `delta` (member operations),
-//!   `errors` (the one `datahub::Error` → `scim::Error` mapping), `scim_json`.
+//!   `errors` (the one `datahub::Error` → `scim::Error` mapping). Requests are
+//!   read and responses written by the typed `scim::User` / `scim::Group`.
 //! - I/O: `users`, `groups`, `membership` (batched conditional membership writes),
 //!   `list` + `lookup` (filters, paging, search fallbacks), `search` (root `/.search`), `record` (typed reads and
 //!   diffed writes), `cache` (the moka ID-mapping cache).
@@ -24,7 +25,6 @@ mod lookup;
 mod membership;
 pub mod naming;
 mod record;
-mod scim_json;
 mod search;
 mod user_map;
 mod users;

@@ -7,9 +7,10 @@
 
 use serde_json::Value;
 
-use super::scim_json::get_ci;
 use super::{ProvisionConfig, UsernameSource};
 use crate::scim;
+use crate::scim::json;
+use crate::scim::resource::MultiValue;
 
 /// The DataHub username for a SCIM user body, per the configured source attribute,
 /// regex (whole match of the first `find`, as `AUTH_OIDC_USER_NAME_CLAIM_REGEX`) and
@@ -45,34 +46,16 @@ pub fn derive_username(cfg: &ProvisionConfig, source: &str) -> Option<String> {
 
 /// `userName` as sent (a string), if any; the attribute name is case-insensitive.
 pub fn user_name_of(user: &Value) -> Option<String> {
-    get_ci(user, "userName")
+    json::get_ci(user.as_object()?, "userName")
         .and_then(Value::as_str)
         .map(str::to_owned)
 }
 
-/// The primary email, else the first one. Accepts OneLogin's single-object `emails`.
+/// The primary email, else the first one, read as `scim::User` reads `emails`
+/// (OneLogin's single object, `"True"` strings, empty values dropped).
 pub fn primary_email(user: &Value) -> Option<String> {
-    let emails: Vec<&Value> = match get_ci(user, "emails") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(o @ Value::Object(_)) => vec![o],
-        _ => return None,
-    };
-    fn value<'v>(e: &&'v Value) -> Option<&'v str> {
-        get_ci(e, "value")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    }
-    let is_primary = |e: &&&Value| match get_ci(e, "primary") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    };
-    emails
-        .iter()
-        .find(is_primary)
-        .and_then(value)
-        .or_else(|| emails.iter().find_map(|e| value(e)))
-        .map(str::to_owned)
+    let emails = MultiValue::list_from_json(json::get_ci(user.as_object()?, "emails")?).ok()?;
+    MultiValue::primary(&emails).map(|e| e.value.clone())
 }
 
 /// The DataHub group name for a displayName: `java.net.URLEncoder.encode(name, UTF-8)`,

@@ -18,14 +18,15 @@
 //!
 //! `id`, `meta`, `password`, `groups` and `schemas` in request bodies are ignored.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::ids;
-use super::scim_json::{
-    bool_at, get_ci, multi_at, rfc3339, str_at, ENTERPRISE_SCHEMA, USER_SCHEMA,
-};
 use crate::datahub::aspects::{CorpUserInfo, CorpUserStatus, GroupMembership, UserStatus};
-use crate::scim;
+use crate::datahub::Urn;
+use crate::scim::resource::{
+    rfc3339_millis, Address, Enterprise, Manager, Member, MultiValue, Name,
+};
+use crate::scim::{self, Meta, User};
 
 /// Prefix of every `customProperties` key we own.
 pub const SCIM_PREFIX: &str = "scim.";
@@ -52,30 +53,11 @@ pub fn managed_marker() -> String {
     format!("{KEY_MANAGED}={MANAGED_VALUE}")
 }
 
-/// Core single-valued strings without a DataHub field.
-const CORE_STRINGS: &[&str] = &[
-    "nickName",
-    "profileUrl",
-    "userType",
-    "preferredLanguage",
-    "locale",
-    "timezone",
-];
-/// `name` sub-attributes without a DataHub field.
-const NAME_STRINGS: &[&str] = &["middleName", "honorificPrefix", "honorificSuffix"];
-/// Enterprise strings without a DataHub field.
-const ENTERPRISE_STRINGS: &[&str] = &["employeeNumber", "costCenter", "organization", "division"];
-/// Multi-valued attributes kept verbatim (as JSON) so a GET returns what was sent.
-const MULTI: &[&str] = &[
-    "emails",
-    "phoneNumbers",
-    "addresses",
-    "ims",
-    "photos",
-    "roles",
-    "entitlements",
-    "x509Certificates",
-];
+/// Multi-valued attributes `scim::User` does not model (it keeps them in `extra`),
+/// stored verbatim as JSON so a GET returns what was sent. (`emails`,
+/// `phoneNumbers`, `addresses` and `roles` are stored the same way, as the typed
+/// resource writes them.)
+const EXTRA_MULTI: &[&str] = &["ims", "photos", "entitlements", "x509Certificates"];
 
 /// Everything DataHub holds about one user that the SCIM view needs.
 #[derive(Debug, Clone, Default)]
@@ -112,237 +94,245 @@ pub fn is_scim_managed(info: Option<&CorpUserInfo>) -> bool {
     info.is_some_and(|i| i.custom_properties.contains_key(KEY_USER_NAME))
 }
 
-/// The `corpUserInfo` a SCIM user body asks for. Fields we own are taken from the
-/// body (absent = cleared, PUT semantics); fields we do not own (`system`,
+/// The `corpUserInfo` a SCIM user body asks for, the body read by
+/// [`scim::User::from_json_or_active`]. Fields we own are taken from the body
+/// (absent = cleared, PUT semantics); fields we do not own (`system`,
 /// `isSupportUser`, `departmentId`, unknown members), `customProperties` keys
-/// outside `scim.*` and [`KEY_CREATED`] are kept from `existing`. `active` is `default_active` when the
-/// body does not say.
+/// outside `scim.*` and [`KEY_CREATED`] are kept from `existing`. `active` is
+/// `default_active` when the body does not say.
 pub fn info_from_scim(
     body: &Value,
     existing: Option<&CorpUserInfo>,
     default_active: bool,
 ) -> Result<CorpUserInfo, scim::Error> {
+    info_from_user(User::from_json_or_active(body, default_active)?, existing)
+}
+
+/// [`info_from_scim`] for an already parsed user.
+pub fn info_from_user(
+    mut user: User,
+    existing: Option<&CorpUserInfo>,
+) -> Result<CorpUserInfo, scim::Error> {
     let mut info = existing.cloned().unwrap_or_default();
     info.custom_properties
         .retain(|k, _| !k.starts_with(SCIM_PREFIX) || k == KEY_CREATED);
-    let props = &mut info.custom_properties;
 
-    info.active = bool_at(body, "active")?.unwrap_or(default_active);
-    info.display_name = str_at(body, "displayName");
-    info.title = str_at(body, "title");
-
-    let name = get_ci(body, "name").cloned().unwrap_or(Value::Null);
-    info.first_name = str_at(&name, "givenName");
-    info.last_name = str_at(&name, "familyName");
-    info.full_name = str_at(&name, "formatted").or_else(|| {
+    info.active = user.active;
+    info.display_name = user.display_name.take();
+    info.title = user.title.take();
+    let mut name = user.name.take().unwrap_or_default();
+    info.first_name = name.given_name.take();
+    info.last_name = name.family_name.take();
+    info.full_name = name.formatted.take().or_else(|| {
         let parts: Vec<String> = [info.first_name.clone(), info.last_name.clone()]
             .into_iter()
             .flatten()
             .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     });
-    for sub in NAME_STRINGS {
-        if let Some(v) = str_at(&name, sub) {
-            props.insert(format!("scim.name.{sub}"), v);
-        }
-    }
+    info.email = user.primary_email().map(str::to_owned);
+    let primary = user.addresses.iter().find(|a| a.primary == Some(true));
+    info.country_code = primary
+        .and_then(|a| a.country.clone())
+        .or_else(|| user.addresses.iter().find_map(|a| a.country.clone()));
+    info.department_name = user.enterprise.department.take();
+    info.manager_urn = manager_urn(user.enterprise.manager.as_ref())?;
 
-    info.email = primary_of(&multi_at(body, "emails"), "value");
-    info.country_code = primary_of(&multi_at(body, "addresses"), "country");
-
-    let ent = get_ci(body, ENTERPRISE_SCHEMA)
-        .cloned()
-        .unwrap_or(Value::Null);
-    info.department_name = str_at(&ent, "department");
-    info.manager_urn = manager_urn(&ent)?;
-    for attr in ENTERPRISE_STRINGS {
-        if let Some(v) = str_at(&ent, attr) {
-            props.insert(format!("scim.enterprise.{attr}"), v);
-        }
+    let mut props: Vec<(String, Option<String>)> = Vec::new();
+    for (sub, slot) in name_slots(&mut name) {
+        props.push((format!("scim.name.{sub}"), slot.take()));
     }
-
-    props.insert(KEY_MANAGED.to_owned(), MANAGED_VALUE.to_owned());
-    // Required (RFC 7643 §4.1.1), and its presence is what marks the user as ours:
-    // without it the write would turn the user into one SCIM no longer sees.
-    let user_name = str_at(body, "userName")
-        .ok_or_else(|| scim::Error::invalid_value("userName is required"))?;
-    props.insert(KEY_USER_NAME.to_owned(), user_name);
-    if let Some(v) = str_at(body, "externalId") {
-        props.insert(KEY_EXTERNAL_ID.to_owned(), v);
+    for (attr, slot) in enterprise_slots(&mut user.enterprise) {
+        props.push((format!("scim.enterprise.{attr}"), slot.take()));
     }
-    for attr in CORE_STRINGS {
-        if let Some(v) = str_at(body, attr) {
-            props.insert(format!("scim.{attr}"), v);
-        }
+    for (attr, slot) in core_slots(&mut user) {
+        props.push((format!("{SCIM_PREFIX}{attr}"), slot.take()));
     }
-    for attr in MULTI {
-        let items = multi_at(body, attr);
-        if !items.is_empty() {
-            let text = serde_json::to_string(&items)
-                .map_err(|_| scim::Error::invalid_value(format!("{attr} is not valid JSON")))?;
-            props.insert(format!("scim.{attr}"), text);
-        }
+    props.push((KEY_MANAGED.to_owned(), Some(MANAGED_VALUE.to_owned())));
+    // Required (RFC 7643 §4.1.1; `from_json` refuses a body without it), and its
+    // presence is what marks the user as ours.
+    props.push((KEY_USER_NAME.to_owned(), Some(user.user_name.clone())));
+    props.push((KEY_EXTERNAL_ID.to_owned(), user.external_id.take()));
+    let mut lists: Vec<(&str, Vec<Value>)> = vec![
+        (
+            "emails",
+            user.emails.iter().map(MultiValue::to_json).collect(),
+        ),
+        (
+            "phoneNumbers",
+            user.phone_numbers.iter().map(MultiValue::to_json).collect(),
+        ),
+        (
+            "addresses",
+            user.addresses.iter().map(Address::to_json).collect(),
+        ),
+        (
+            "roles",
+            user.roles.iter().map(MultiValue::to_json).collect(),
+        ),
+    ];
+    for attr in EXTRA_MULTI {
+        lists.push((attr, user.extra_list(attr)?));
     }
+    for (attr, items) in lists {
+        let text = (!items.is_empty()).then(|| Value::Array(items).to_string());
+        props.push((format!("{SCIM_PREFIX}{attr}"), text));
+    }
+    info.custom_properties
+        .extend(props.into_iter().filter_map(|(k, v)| Some((k, v?))));
     Ok(info)
 }
 
-/// The `sub` value of the primary element (else the first element that has one).
-fn primary_of(items: &[&Value], sub: &str) -> Option<String> {
-    let primary = items
-        .iter()
-        .find(|v| matches!(bool_at(v, "primary"), Ok(Some(true))));
-    primary
-        .and_then(|v| str_at(v, sub))
-        .or_else(|| items.iter().find_map(|v| str_at(v, sub)))
+/// `name` sub-attributes without a DataHub field, kept as `scim.name.<sub>`.
+fn name_slots(n: &mut Name) -> [(&'static str, &mut Option<String>); 3] {
+    [
+        ("middleName", &mut n.middle_name),
+        ("honorificPrefix", &mut n.honorific_prefix),
+        ("honorificSuffix", &mut n.honorific_suffix),
+    ]
 }
 
-/// Enterprise `manager`: `{"value": id}` (Okta, RFC) or a bare id string (Entra).
-fn manager_urn(ent: &Value) -> Result<Option<crate::datahub::Urn>, scim::Error> {
-    let id = match get_ci(ent, "manager") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(m @ Value::Object(_)) => str_at(m, "value"),
-        _ => None,
-    };
-    match id.filter(|s| !s.trim().is_empty()) {
+/// Enterprise strings without a DataHub field, kept as `scim.enterprise.<attr>`.
+fn enterprise_slots(e: &mut Enterprise) -> [(&'static str, &mut Option<String>); 4] {
+    [
+        ("employeeNumber", &mut e.employee_number),
+        ("costCenter", &mut e.cost_center),
+        ("organization", &mut e.organization),
+        ("division", &mut e.division),
+    ]
+}
+
+/// Core single-valued strings without a DataHub field, kept as `scim.<attr>`.
+fn core_slots(u: &mut User) -> [(&'static str, &mut Option<String>); 6] {
+    [
+        ("nickName", &mut u.nick_name),
+        ("profileUrl", &mut u.profile_url),
+        ("userType", &mut u.user_type),
+        ("preferredLanguage", &mut u.preferred_language),
+        ("locale", &mut u.locale),
+        ("timezone", &mut u.timezone),
+    ]
+}
+
+/// Enterprise `manager` (an object, or Entra's bare id string, as `from_json` reads
+/// it): its value must be the SCIM id of a user of this service.
+fn manager_urn(manager: Option<&Manager>) -> Result<Option<Urn>, scim::Error> {
+    match manager
+        .map(|m| m.value.as_str())
+        .filter(|s| !s.trim().is_empty())
+    {
         None => Ok(None),
-        Some(id) => ids::decode(&id)
+        Some(id) => ids::decode(id)
             .filter(|username| super::naming::valid_key(username))
-            .map(|username| Some(crate::datahub::Urn::corp_user(&username)))
+            .map(|username| Some(Urn::corp_user(&username)))
             .ok_or_else(|| {
                 scim::Error::invalid_value("manager.value is not the id of a user of this service")
             }),
     }
 }
 
-/// The SCIM User JSON for what DataHub holds.
+/// The SCIM User JSON for what DataHub holds: a [`scim::User`] built from the
+/// aspects, rendered by its `to_json`, plus the stored lists it does not model.
 pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
     let id = ids::user_id(view.username);
     let default_info = CorpUserInfo::default();
     let info = view.info.unwrap_or(&default_info);
     let props = &info.custom_properties;
     let prop = |k: &str| props.get(k).filter(|v| !v.is_empty()).cloned();
-    let mut out = Map::new();
+    let stored = |attr: &str| {
+        prop(&format!("{SCIM_PREFIX}{attr}")).and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    };
+    let list = |attr: &str| {
+        stored(attr)
+            .and_then(|v| MultiValue::list_from_json(&v).ok())
+            .unwrap_or_default()
+    };
 
-    let mut schemas = vec![json!(USER_SCHEMA)];
-    out.insert("id".into(), json!(id));
-    if let Some(v) = prop(KEY_EXTERNAL_ID) {
-        out.insert("externalId".into(), json!(v));
+    let mut u = User::new(prop(KEY_USER_NAME).unwrap_or_else(|| view.username.to_owned()));
+    u.external_id = prop(KEY_EXTERNAL_ID);
+    let mut name = Name {
+        formatted: info.full_name.clone(),
+        family_name: info.last_name.clone(),
+        given_name: info.first_name.clone(),
+        ..Name::default()
+    };
+    for (sub, slot) in name_slots(&mut name) {
+        *slot = prop(&format!("scim.name.{sub}"));
     }
-    out.insert(
-        "userName".into(),
-        json!(prop(KEY_USER_NAME).unwrap_or_else(|| view.username.to_owned())),
-    );
-
-    let mut name = Map::new();
-    if let Some(v) = &info.full_name {
-        name.insert("formatted".into(), json!(v));
+    u.name = (name != Name::default()).then_some(name);
+    u.display_name = info.display_name.clone();
+    u.title = info.title.clone();
+    for (attr, slot) in core_slots(&mut u) {
+        *slot = prop(&format!("{SCIM_PREFIX}{attr}"));
     }
-    if let Some(v) = &info.last_name {
-        name.insert("familyName".into(), json!(v));
-    }
-    if let Some(v) = &info.first_name {
-        name.insert("givenName".into(), json!(v));
-    }
-    for sub in NAME_STRINGS {
-        if let Some(v) = prop(&format!("scim.name.{sub}")) {
-            name.insert((*sub).into(), json!(v));
-        }
-    }
-    if !name.is_empty() {
-        out.insert("name".into(), Value::Object(name));
-    }
-    if let Some(v) = &info.display_name {
-        out.insert("displayName".into(), json!(v));
-    }
-    for attr in CORE_STRINGS {
-        if let Some(v) = prop(&format!("scim.{attr}")) {
-            out.insert((*attr).into(), json!(v));
-        }
-    }
-    if let Some(v) = &info.title {
-        out.insert("title".into(), json!(v));
-    }
-    out.insert(
-        "active".into(),
-        json!(effective_active(view.info, view.status)),
-    );
-
-    for attr in MULTI {
-        let stored =
-            prop(&format!("scim.{attr}")).and_then(|t| serde_json::from_str::<Vec<Value>>(&t).ok());
-        let value = match (*attr, stored) {
-            ("emails", stored) => emails_value(info.email.as_deref(), stored),
-            (_, Some(items)) if !items.is_empty() => Some(items),
-            _ => None,
-        };
-        if let Some(items) = value {
-            out.insert((*attr).into(), Value::Array(items));
-        }
-    }
-
-    let groups: Vec<Value> = view
+    u.active = effective_active(view.info, view.status);
+    u.emails = emails_value(info.email.as_deref(), list("emails"));
+    u.phone_numbers = list("phoneNumbers");
+    u.roles = list("roles");
+    u.addresses = stored("addresses")
+        .and_then(|v| Address::list_from_json(&v).ok())
+        .unwrap_or_default();
+    u.groups = view
         .membership
-        .map(|m| m.groups.iter().filter_map(|g| ids::group_id_of_urn(g.as_str())).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|gid| json!({"value": gid, "$ref": format!("{base_url}/Groups/{gid}"), "type": "direct"}))
-        .collect();
-    if !groups.is_empty() {
-        out.insert("groups".into(), Value::Array(groups));
+        .map(|m| {
+            m.groups
+                .iter()
+                .filter_map(|g| ids::group_id_of_urn(g.as_str()))
+                .map(|gid| Member {
+                    ref_: Some(format!("{base_url}/Groups/{gid}")),
+                    type_: Some("direct".into()),
+                    ..Member::new(gid)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (attr, slot) in enterprise_slots(&mut u.enterprise) {
+        *slot = prop(&format!("scim.enterprise.{attr}"));
     }
-
-    let mut ent = Map::new();
-    for attr in ENTERPRISE_STRINGS {
-        if let Some(v) = prop(&format!("scim.enterprise.{attr}")) {
-            ent.insert((*attr).into(), json!(v));
-        }
-    }
-    if let Some(v) = &info.department_name {
-        ent.insert("department".into(), json!(v));
-    }
-    if let Some(mid) = info
+    u.enterprise.department = info.department_name.clone();
+    u.enterprise.manager = info
         .manager_urn
         .as_ref()
         .and_then(|m| ids::user_id_of_urn(m.as_str()))
-    {
-        ent.insert(
-            "manager".into(),
-            json!({"value": mid, "$ref": format!("{base_url}/Users/{mid}")}),
-        );
-    }
-    if !ent.is_empty() {
-        schemas.push(json!(ENTERPRISE_SCHEMA));
-        out.insert(ENTERPRISE_SCHEMA.into(), Value::Object(ent));
-    }
+        .map(|mid| Manager {
+            ref_: Some(format!("{base_url}/Users/{mid}")),
+            value: mid,
+            display_name: None,
+        });
 
-    let mut meta = Map::new();
-    meta.insert("resourceType".into(), json!("User"));
-    if let Some(t) = view.created_ms.and_then(rfc3339) {
-        meta.insert("created".into(), json!(t));
+    let meta = Meta {
+        created: view.created_ms.and_then(rfc3339_millis),
+        last_modified: view
+            .modified_ms
+            .or(view.created_ms)
+            .and_then(rfc3339_millis),
+        location: Some(format!("{base_url}/Users/{id}")),
+        version: view.version.clone(),
+    };
+    let mut out = u.to_json(&id, &meta);
+    if let Some(o) = out.as_object_mut() {
+        for attr in EXTRA_MULTI {
+            if let Some(Value::Array(items)) = stored(attr).filter(|v| v != &json!([])) {
+                o.insert((*attr).into(), Value::Array(items));
+            }
+        }
     }
-    if let Some(t) = view.modified_ms.or(view.created_ms).and_then(rfc3339) {
-        meta.insert("lastModified".into(), json!(t));
-    }
-    meta.insert("location".into(), json!(format!("{base_url}/Users/{id}")));
-    if let Some(v) = &view.version {
-        meta.insert("version".into(), json!(v));
-    }
-    out.insert("meta".into(), Value::Object(meta));
-    out.insert("schemas".into(), Value::Array(schemas));
-    Value::Object(out)
+    out
 }
 
 /// `emails` as stored, unless DataHub's `email` changed under us; then a single
 /// primary work email synthesized from `corpUserInfo.email`.
-fn emails_value(email: Option<&str>, stored: Option<Vec<Value>>) -> Option<Vec<Value>> {
-    let stored_primary = stored
-        .as_ref()
-        .and_then(|s| primary_of(&s.iter().collect::<Vec<_>>(), "value"));
-    match (email, stored) {
-        (Some(e), Some(s)) if stored_primary.as_deref() == Some(e) => Some(s),
-        (Some(e), _) => Some(vec![json!({"value": e, "type": "work", "primary": true})]),
-        (None, Some(s)) if !s.is_empty() && stored_primary.is_none() => Some(s),
-        _ => None,
+fn emails_value(email: Option<&str>, stored: Vec<MultiValue>) -> Vec<MultiValue> {
+    let stored_primary = MultiValue::primary(&stored).map(|e| e.value.as_str());
+    match email {
+        Some(e) if stored_primary == Some(e) => stored,
+        Some(e) => vec![MultiValue {
+            value: e.to_owned(),
+            display: None,
+            type_: Some("work".into()),
+            primary: Some(true),
+        }],
+        None => Vec::new(),
     }
 }
 

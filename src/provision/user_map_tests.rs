@@ -3,6 +3,7 @@
 use super::*;
 use crate::datahub::aspects::AuditStamp;
 use crate::datahub::Urn;
+use crate::scim::schema::{ENTERPRISE_URN as ENTERPRISE_SCHEMA, USER_URN as USER_SCHEMA};
 use serde_json::json;
 
 const BASE: &str = "https://scim.example/scim/v2";
@@ -246,4 +247,40 @@ fn manager_ids_must_be_usable_urn_keys() {
         json!({"userName": "j", ENTERPRISE_SCHEMA: {"manager": {"value": ids::user_id(" boss")}}});
     let e = info_from_scim(&body, None, true).expect_err("bad manager key");
     assert_eq!(e.status, 400);
+}
+
+#[test]
+fn lenient_bodies_map_through_the_typed_user() {
+    // Formerly `scim_json::lenient_readers`: case-insensitive names, "" as absent,
+    // "False" strings, a single object for a multi-valued attribute.
+    let body = json!({
+        "userName": "j", "Title": "", "NICKNAME": "J", "active": "False",
+        "emails": {"value": "a@x"}, "ims": {"value": "j@chat", "type": "xmpp"}
+    });
+    let info = info_from_scim(&body, None, true).expect("maps");
+    assert_eq!(info.title, None);
+    assert_eq!(
+        info.custom_properties
+            .get("scim.nickName")
+            .map(String::as_str),
+        Some("J")
+    );
+    assert!(!info.active);
+    assert_eq!(info.email.as_deref(), Some("a@x"));
+    let u = render(&view("j", &info, None), BASE);
+    assert_eq!(u["nickName"], json!("J"));
+    assert_eq!(u["emails"], json!([{"value": "a@x"}]));
+    assert_eq!(u["ims"], json!([{"value": "j@chat", "type": "xmpp"}]));
+    assert!(u.get("title").is_none());
+    assert!(info_from_scim(&json!({"userName": "j", "active": "yes"}), None, true).is_err());
+}
+
+#[test]
+fn meta_times_are_rfc3339() {
+    use crate::scim::resource::rfc3339_millis;
+    assert_eq!(rfc3339_millis(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+    assert_eq!(
+        rfc3339_millis(1_760_000_000_123).as_deref(),
+        Some("2025-10-09T08:53:20.123Z")
+    );
 }

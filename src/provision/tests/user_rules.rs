@@ -37,7 +37,7 @@ async fn meta_created_is_stamped_once_and_kept() {
         .to_owned();
     assert_eq!(
         Some(created.clone()),
-        crate::provision::scim_json::rfc3339(ms)
+        crate::scim::resource::rfc3339_millis(ms)
     );
     assert!(u["meta"]["lastModified"].is_string());
     let text = u.to_string();

@@ -35,12 +35,19 @@ impl Group {
     /// Reads a client's Group JSON leniently. A missing `displayName` or a member
     /// without `value` is `400 invalidValue`.
     pub fn from_json(v: &Value) -> Result<Group, Error> {
+        Group::from_json_or_name(v, None)
+    }
+
+    /// [`Group::from_json`], with `displayName` = `default_name` when the body omits
+    /// it (a PUT that keeps the current name).
+    pub fn from_json_or_name(v: &Value, default_name: Option<&str>) -> Result<Group, Error> {
         let raw = v
             .as_object()
             .ok_or_else(|| Error::invalid_syntax("a Group must be a JSON object"))?;
         let o = expand_keys(raw, ResourceKind::Group);
         let display_name = string(&o, "displayName")?
             .filter(|s| !s.trim().is_empty())
+            .or_else(|| default_name.map(str::to_owned))
             .ok_or_else(|| Error::invalid_value("'displayName' is required"))?;
         let mut members: Vec<Member> = Vec::new();
         for el in multi(&o, "members")? {

@@ -7,11 +7,12 @@ use serde_json::{Map, Value};
 use crate::scim::error::Error;
 use crate::scim::json::get_ci;
 
-/// A string attribute; `""` and `null` are absent; numbers and booleans are rejected.
+/// A string attribute; `""`, blank (whitespace only) and `null` are absent; numbers
+/// and booleans are rejected.
 pub fn string(o: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
     match get_ci(o, name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Error::invalid_value(format!("'{name}' must be a string"))),
     }

@@ -1,6 +1,8 @@
 //! `meta` (RFC 7643 §3.1): what the service provider says about a resource.
 
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::scim::schema::ResourceKind;
 
@@ -34,4 +36,13 @@ impl Meta {
         }
         Value::Object(m)
     }
+}
+
+/// RFC 3339 text of a millisecond timestamp (DataHub's time unit), for `created`
+/// and `lastModified`.
+pub fn rfc3339_millis(ms: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
 }

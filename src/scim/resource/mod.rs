@@ -5,6 +5,7 @@
 mod expand;
 mod group;
 pub(crate) mod lenient;
+mod lists;
 mod meta;
 mod user;
 
@@ -14,7 +15,7 @@ mod tests;
 pub use expand::expand_keys;
 pub use group::{Group, Member};
 pub use lenient::boolean as lenient_bool;
-pub use meta::Meta;
+pub use meta::{rfc3339_millis, Meta};
 pub use user::{Address, Enterprise, Manager, MultiValue, Name, User};
 
 /// Keys a client may send that we never store: readOnly (`id`, `meta`, `groups`),

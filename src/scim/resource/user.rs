@@ -137,6 +137,11 @@ impl User {
     /// Reads a client's User JSON, leniently (see the module doc). A missing or empty
     /// `userName` is `400 invalidValue`.
     pub fn from_json(v: &Value) -> Result<User, Error> {
+        User::from_json_or_active(v, true)
+    }
+
+    /// [`User::from_json`], with `active` = `default_active` when the body omits it.
+    pub fn from_json_or_active(v: &Value, default_active: bool) -> Result<User, Error> {
         let raw = v
             .as_object()
             .ok_or_else(|| Error::invalid_syntax("a User must be a JSON object"))?;
@@ -163,7 +168,7 @@ impl User {
         for (slot, key) in simple.into_iter().zip(SIMPLE) {
             *slot = string(&o, key)?;
         }
-        u.active = bool_attr(&o, "active")?.unwrap_or(true);
+        u.active = bool_attr(&o, "active")?.unwrap_or(default_active);
         u.emails = read_multi(&o, "emails")?;
         u.phone_numbers = read_multi(&o, "phoneNumbers")?;
         u.roles = read_multi(&o, "roles")?;
@@ -250,11 +255,7 @@ impl User {
 
     /// The primary email (or the first one), if any.
     pub fn primary_email(&self) -> Option<&str> {
-        self.emails
-            .iter()
-            .find(|e| e.primary == Some(true))
-            .or_else(|| self.emails.first())
-            .map(|e| e.value.as_str())
+        MultiValue::primary(&self.emails).map(|e| e.value.as_str())
     }
 }
 
@@ -281,7 +282,7 @@ fn write_name(n: &Name) -> Value {
 }
 
 /// Elements without a `value` (OneLogin templates with unset parameters) are dropped.
-fn read_multi(o: &Map<String, Value>, name: &str) -> Result<Vec<MultiValue>, Error> {
+pub(super) fn read_multi(o: &Map<String, Value>, name: &str) -> Result<Vec<MultiValue>, Error> {
     let mut out = Vec::new();
     for el in multi(o, name)? {
         let Some(value) = string(el, "value")? else {
@@ -297,7 +298,7 @@ fn read_multi(o: &Map<String, Value>, name: &str) -> Result<Vec<MultiValue>, Err
     Ok(out)
 }
 
-fn write_multi(v: &MultiValue) -> Value {
+pub(super) fn write_multi(v: &MultiValue) -> Value {
     let mut m = Map::new();
     m.insert("value".into(), v.value.clone().into());
     put(&mut m, "display", &v.display);
@@ -308,7 +309,7 @@ fn write_multi(v: &MultiValue) -> Value {
     Value::Object(m)
 }
 
-fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
+pub(super) fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
     Ok(Address {
         formatted: string(o, "formatted")?,
         street_address: string(o, "streetAddress")?,
@@ -321,7 +322,7 @@ fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
     })
 }
 
-fn write_address(a: &Address) -> Value {
+pub(super) fn write_address(a: &Address) -> Value {
     let mut m = Map::new();
     put(&mut m, "formatted", &a.formatted);
     put(&mut m, "streetAddress", &a.street_address);
