@@ -54,12 +54,22 @@ pub struct Error {
 impl Error {
     /// An error with a status and detail, without `scimType`.
     pub fn new(status: u16, detail: impl Into<String>) -> Self {
-        Error { status, scim_type: None, detail: detail.into(), retry_after: None }
+        Error {
+            status,
+            scim_type: None,
+            detail: detail.into(),
+            retry_after: None,
+        }
     }
 
     /// An error with a status, `scimType` and detail.
     pub fn typed(status: u16, scim_type: ScimType, detail: impl Into<String>) -> Self {
-        Error { status, scim_type: Some(scim_type), detail: detail.into(), retry_after: None }
+        Error {
+            status,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+            retry_after: None,
+        }
     }
 
     pub fn invalid_filter(detail: impl Into<String>) -> Self {

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::fixture;
-use crate::harness::TestApp;
+use crate::harness::{keys, TestApp};
 use crate::support::datahub::{assert_group, assert_user};
 use crate::support::flows::*;
 use crate::support::scim::*;
@@ -21,20 +21,30 @@ fn guid() -> String {
 /// `GET /Users?filter=userName eq "…"` as Entra sends it (form-encoded).
 async fn entra_lookup(app: &TestApp, user_name: &str, flag: bool) -> Vec<Value> {
     let f = enc_plus(&format!("userName eq \"{user_name}\""));
-    let q = if flag { format!("{FLAG}&filter={f}") } else { format!("filter={f}") };
+    let q = if flag {
+        format!("{FLAG}&filter={f}")
+    } else {
+        format!("filter={f}")
+    };
     let v = app.get(&format!("/scim/v2/Users?{q}")).expect(200).await;
     assert_list(&v, 1)
 }
 
 async fn entra_create(app: &TestApp, user_name: &str) -> (String, String) {
     let ext = guid();
-    let body = fixture("entra/create_user.json", &[("userName", user_name), ("externalId", &ext)]);
+    let body = fixture(
+        "entra/create_user.json",
+        &[("userName", user_name), ("externalId", &ext)],
+    );
     let u = app.post("/scim/v2/Users", body).expect(201).await;
     assert_user_shape(&u);
     assert_eq!(u["userName"], json!(user_name));
     assert_eq!(u["externalId"], json!(ext));
     assert_eq!(u["active"], json!(true));
-    assert_eq!(u["emails"][0]["value"], json!(format!("{user_name}@testuser.com")));
+    assert_eq!(
+        u["emails"][0]["value"],
+        json!(format!("{user_name}@testuser.com"))
+    );
     assert_eq!(u["name"]["givenName"], json!("givenName"));
     (u["id"].as_str().expect("id").to_owned(), ext)
 }
@@ -44,12 +54,20 @@ async fn entra_test_connection_finds_nothing() {
     let app = TestApp::spawn().await;
     assert!(entra_lookup(&app, &guid(), false).await.is_empty());
     let v = app
-        .get(&format!("/scim/v2/Users?filter={}", enc_plus(&format!("userName eq \"{}\"", guid()))))
+        .get(&format!(
+            "/scim/v2/Users?filter={}",
+            enc_plus(&format!("userName eq \"{}\"", guid()))
+        ))
         .expect(200)
         .await;
     assert_empty_list(&v);
     let f = enc_plus(&format!("displayName eq \"{}\"", guid()));
-    let v = app.get(&format!("/scim/v2/Groups?excludedAttributes=members&filter={f}")).expect(200).await;
+    let v = app
+        .get(&format!(
+            "/scim/v2/Groups?excludedAttributes=members&filter={f}"
+        ))
+        .expect(200)
+        .await;
     assert_empty_list(&v);
     // The keep-alive with the flag on the URL behaves the same.
     assert!(entra_lookup(&app, &guid(), true).await.is_empty());
@@ -81,45 +99,100 @@ async fn entra_user_lifecycle_legacy_dialect() {
     patch_ok(&app, &user_path(&id), upd).await;
     let u = app.get(&user_path(&id)).expect(200).await;
     assert_user_shape(&u);
-    let work: Vec<&Value> = u["emails"].as_array().expect("emails").iter().filter(|e| e["type"] == "work").collect();
+    let work: Vec<&Value> = u["emails"]
+        .as_array()
+        .expect("emails")
+        .iter()
+        .filter(|e| e["type"] == "work")
+        .collect();
     assert_eq!(work.len(), 1, "{u}");
     assert_eq!(work[0]["value"], json!("new@contoso.com"));
     assert_eq!(u["name"]["familyName"], json!("NewName"));
-    assert_eq!(u["name"]["givenName"], json!("givenName"), "other sub-attributes kept");
+    assert_eq!(
+        u["name"]["givenName"],
+        json!("givenName"),
+        "other sub-attributes kept"
+    );
     assert_eq!(u[ENTERPRISE]["department"], json!("Retail"));
     let info = assert_user(&app, &un, &un, "ACTIVE").await;
     assert_eq!(info["email"], json!("new@contoso.com"));
     assert_eq!(info["lastName"], json!("NewName"));
-    assert_eq!(info["departmentName"], json!("Retail"), "department has a DataHub field");
+    assert_eq!(
+        info["departmentName"],
+        json!("Retail"),
+        "department has a DataHub field"
+    );
 
     // Manager: sent as a bare string, returned as an object.
-    let add_mgr = patch(json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": mid}]));
+    let add_mgr =
+        patch(json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": mid}]));
     patch_ok(&app, &user_path(&id), add_mgr).await;
     let u = app.get(&user_path(&id)).expect(200).await;
     assert_user_shape(&u);
-    assert_eq!(u[ENTERPRISE]["manager"]["value"], json!(mid), "manager comes back as {{\"value\": id}}: {u}");
-    let info = app.aspect(&user_urn(&un), "corpUserInfo").await.expect("info");
-    assert_eq!(info["managerUrn"], json!(user_urn(&mgr)), "manager has a DataHub field");
+    assert_eq!(
+        u[ENTERPRISE]["manager"]["value"],
+        json!(mid),
+        "manager comes back as {{\"value\": id}}: {u}"
+    );
+    let info = app
+        .aspect(&user_urn(&un), "corpUserInfo")
+        .await
+        .expect("info");
+    assert_eq!(
+        info["managerUrn"],
+        json!(user_urn(&mgr)),
+        "manager has a DataHub field"
+    );
     let rm_mgr = patch(json!([{"op": "Remove", "path": format!("{ENTERPRISE}:manager")}]));
     patch_ok(&app, &user_path(&id), rm_mgr).await;
     let u = app.get(&user_path(&id)).expect(200).await;
     assert!(u[ENTERPRISE]["manager"].is_null(), "manager removed: {u}");
-    assert_eq!(u[ENTERPRISE]["department"], json!("Retail"), "removing manager keeps department");
-    let info = app.aspect(&user_urn(&un), "corpUserInfo").await.expect("info");
+    assert_eq!(
+        u[ENTERPRISE]["department"],
+        json!("Retail"),
+        "removing manager keeps department"
+    );
+    let info = app
+        .aspect(&user_urn(&un), "corpUserInfo")
+        .await
+        .expect("info");
     assert!(info.get("managerUrn").is_none(), "{info}");
 
     // Disable with the string "False"; still readable and found; enable with "True".
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))).await;
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "SUSPENDED").await;
     let u = app.get(&user_path(&id)).expect(200).await;
     assert_eq!(u["active"], json!(false), "active is a JSON boolean");
-    assert_eq!(entra_lookup(&app, &un, false).await[0]["active"], json!(false));
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "Replace", "path": "active", "value": "True"}]))).await;
+    assert_eq!(
+        entra_lookup(&app, &un, false).await[0]["active"],
+        json!(false)
+    );
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "Replace", "path": "active", "value": "True"}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "ACTIVE").await;
     // Some tenants send lower-case strings.
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "Replace", "path": "active", "value": "false"}]))).await;
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "Replace", "path": "active", "value": "false"}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "SUSPENDED").await;
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "Replace", "path": "active", "value": "true"}]))).await;
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "Replace", "path": "active", "value": "true"}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "ACTIVE").await;
     app.shutdown().await;
 }
@@ -141,52 +214,99 @@ async fn entra_flag_dialect() {
         "name.familyName": "Unua",
         format!("{ENTERPRISE}:employeeNumber"): "Aklq"}}]));
     patch_ok(&app, &format!("{}?{FLAG}", user_path(&id)), upd).await;
-    let u = app.get(&format!("{}?{FLAG}", user_path(&id))).expect(200).await;
+    let u = app
+        .get(&format!("{}?{FLAG}", user_path(&id)))
+        .expect(200)
+        .await;
     assert_user_shape(&u);
     assert_eq!(u["displayName"], json!("Bjfe"));
     assert_eq!(u["name"]["givenName"], json!("Kkom"));
     assert_eq!(u["name"]["familyName"], json!("Unua"));
     assert_eq!(u[ENTERPRISE]["employeeNumber"], json!("Aklq"));
-    for literal in ["name.givenName", "name.familyName", &format!("{ENTERPRISE}:employeeNumber")] {
-        assert!(u.get(literal).is_none(), "dotted/URN key {literal} stored literally: {u}");
+    for literal in [
+        "name.givenName",
+        "name.familyName",
+        &format!("{ENTERPRISE}:employeeNumber"),
+    ] {
+        assert!(
+            u.get(literal).is_none(),
+            "dotted/URN key {literal} stored literally: {u}"
+        );
     }
     let info = assert_user(&app, &un, &un, "ACTIVE").await;
     assert_eq!(info["displayName"], json!("Bjfe"));
     assert_eq!(info["firstName"], json!("Kkom"));
     assert_eq!(info["lastName"], json!("Unua"));
-    let props = info["customProperties"].as_object().expect("customProperties");
-    assert!(props.keys().all(|k| !k.contains("name.givenName")), "{info}");
-    assert!(props.values().any(|v| v == "Aklq"), "employeeNumber has no DataHub field: kept under scim.*: {info}");
+    let props = info["customProperties"]
+        .as_object()
+        .expect("customProperties");
+    assert!(
+        props.keys().all(|k| !k.contains("name.givenName")),
+        "{info}"
+    );
+    assert!(
+        props.values().any(|v| v == "Aklq"),
+        "employeeNumber has no DataHub field: kept under scim.*: {info}"
+    );
 
     // Pathless add with dotted keys works too.
-    let add = patch(json!([{"op": "add", "value": {"title": "Engineer", "name.givenName": "Kkom2"}}]));
+    let add =
+        patch(json!([{"op": "add", "value": {"title": "Engineer", "name.givenName": "Kkom2"}}]));
     patch_ok(&app, &format!("{}?{FLAG}", user_path(&id)), add).await;
     let u = app.get(&user_path(&id)).expect(200).await;
     assert_eq!(u["title"], json!("Engineer"));
     assert_eq!(u["name"]["givenName"], json!("Kkom2"));
-    assert_eq!(app.aspect(&user_urn(&un), "corpUserInfo").await.expect("info")["title"], json!("Engineer"));
+    assert_eq!(
+        app.aspect(&user_urn(&un), "corpUserInfo")
+            .await
+            .expect("info")["title"],
+        json!("Engineer")
+    );
 
     // Boolean active.
-    patch_ok(&app, &format!("{}?{FLAG}", user_path(&id)), patch(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    patch_ok(
+        &app,
+        &format!("{}?{FLAG}", user_path(&id)),
+        patch(json!([{"op": "replace", "path": "active", "value": false}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "SUSPENDED").await;
-    patch_ok(&app, &format!("{}?{FLAG}", user_path(&id)), patch(json!([{"op": "replace", "path": "active", "value": true}]))).await;
+    patch_ok(
+        &app,
+        &format!("{}?{FLAG}", user_path(&id)),
+        patch(json!([{"op": "replace", "path": "active", "value": true}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "ACTIVE").await;
 
     // Groups: add two, remove one by filter path.
     let display = app.uniq("Flag Group");
     let g = app
-        .post(&format!("/scim/v2/Groups?{FLAG}"), fixture("entra/create_group.json", &[("displayName", &display), ("externalId", &guid())]))
+        .post(
+            &format!("/scim/v2/Groups?{FLAG}"),
+            fixture(
+                "entra/create_group.json",
+                &[("displayName", &display), ("externalId", &guid())],
+            ),
+        )
         .expect(201)
         .await;
     let gid = g["id"].as_str().expect("id").to_owned();
-    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}, {"value": oid}]}]));
+    let add =
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": id}, {"value": oid}]}]));
     patch_ok(&app, &format!("{}?{FLAG}", group_path(&gid)), add).await;
-    assert_eq!(members(&app, &gid).await, sorted(&[id.clone(), oid.clone()]));
+    assert_eq!(
+        members(&app, &gid).await,
+        sorted(&[id.clone(), oid.clone()])
+    );
     let rm = patch(json!([{"op": "remove", "path": format!("members[value eq \"{id}\"]")}]));
     patch_ok(&app, &format!("{}?{FLAG}", group_path(&gid)), rm).await;
     assert_eq!(members(&app, &gid).await, vec![oid.clone()]);
     assert!(app.groups_of(&user_urn(&un)).await.is_empty());
-    assert_eq!(app.groups_of(&user_urn(&other)).await, vec![group_urn(&display)]);
+    assert_eq!(
+        app.groups_of(&user_urn(&other)).await,
+        vec![group_urn(&display)]
+    );
     app.shutdown().await;
 }
 
@@ -197,12 +317,23 @@ async fn entra_group_lifecycle() {
     let app = TestApp::spawn().await;
     let display = app.uniq("Sales");
     let f = enc_plus(&format!("displayName eq \"{display}\""));
-    let v = app.get(&format!("/scim/v2/Groups?excludedAttributes=members&filter={f}")).expect(200).await;
+    let v = app
+        .get(&format!(
+            "/scim/v2/Groups?excludedAttributes=members&filter={f}"
+        ))
+        .expect(200)
+        .await;
     assert_empty_list(&v);
 
     let ext = guid();
     let g = app
-        .post("/scim/v2/Groups", fixture("entra/create_group.json", &[("displayName", &display), ("externalId", &ext)]))
+        .post(
+            "/scim/v2/Groups",
+            fixture(
+                "entra/create_group.json",
+                &[("displayName", &display), ("externalId", &ext)],
+            ),
+        )
         .expect(201)
         .await;
     assert_group_shape(&g);
@@ -212,11 +343,22 @@ async fn entra_group_lifecycle() {
     assert_eq!(g["externalId"], json!(ext));
     assert_group(&app, &display).await;
 
-    let v = app.get(&format!("/scim/v2/Groups?excludedAttributes=members&filter={f}")).expect(200).await;
+    let v = app
+        .get(&format!(
+            "/scim/v2/Groups?excludedAttributes=members&filter={f}"
+        ))
+        .expect(200)
+        .await;
     let found = assert_list(&v, 1);
     assert_eq!(ids(&found), vec![gid.clone()]);
-    assert!(found[0].get("members").is_none(), "excludedAttributes=members: {v}");
-    let one = app.get(&format!("{}?excludedAttributes=members", group_path(&gid))).expect(200).await;
+    assert!(
+        found[0].get("members").is_none(),
+        "excludedAttributes=members: {v}"
+    );
+    let one = app
+        .get(&format!("{}?excludedAttributes=members", group_path(&gid)))
+        .expect(200)
+        .await;
     assert!(one.get("members").is_none(), "{one}");
     assert_eq!(one["displayName"], json!(display));
 
@@ -235,19 +377,37 @@ async fn entra_group_lifecycle() {
         assert_eq!(app.groups_of(&user_urn(n)).await, vec![group_urn(&display)]);
     }
     // Remove with a value list removes only the listed member.
-    let rm = patch(json!([{"op": "Remove", "path": "members", "value": [{"$ref": null, "value": uid[0]}]}]));
+    let rm = patch(
+        json!([{"op": "Remove", "path": "members", "value": [{"$ref": null, "value": uid[0]}]}]),
+    );
     patch_ok(&app, &group_path(&gid), rm).await;
-    assert_eq!(members(&app, &gid).await, sorted(&[uid[1].clone(), uid[2].clone()]));
+    assert_eq!(
+        members(&app, &gid).await,
+        sorted(&[uid[1].clone(), uid[2].clone()])
+    );
     assert!(app.groups_of(&user_urn(&names[0])).await.is_empty());
-    assert_eq!(app.groups_of(&user_urn(&names[1])).await, vec![group_urn(&display)]);
+    assert_eq!(
+        app.groups_of(&user_urn(&names[1])).await,
+        vec![group_urn(&display)]
+    );
 
     // Rename.
     let renamed = format!("{display} EMEA");
-    patch_ok(&app, &group_path(&gid), patch(json!([{"op": "Replace", "path": "displayName", "value": renamed}]))).await;
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "Replace", "path": "displayName", "value": renamed}])),
+    )
+    .await;
     let got = app.get(&group_path(&gid)).expect(200).await;
     assert_eq!(got["displayName"], json!(renamed));
     assert_eq!(member_ids(&got), sorted(&[uid[1].clone(), uid[2].clone()]));
-    assert_eq!(app.aspect(&group_urn(&display), "corpGroupInfo").await.expect("info")["displayName"], json!(renamed));
+    assert_eq!(
+        app.aspect(&group_urn(&display), "corpGroupInfo")
+            .await
+            .expect("info")["displayName"],
+        json!(renamed)
+    );
 
     // Delete.
     app.delete(&group_path(&gid)).expect(204).await;
@@ -266,20 +426,37 @@ async fn entra_delete_then_rehire() {
     let urn = user_urn(&un);
     let (id, _) = entra_create(&app, &un).await;
     let display = app.uniq("Leavers");
-    let gid = create_group(&app, &display).await["id"].as_str().expect("id").to_owned();
-    patch_ok(&app, &group_path(&gid), patch(json!([{"op": "Add", "path": "members", "value": [{"value": id}]}]))).await;
+    let gid = create_group(&app, &display).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "Add", "path": "members", "value": [{"value": id}]}])),
+    )
+    .await;
 
     let resp = app.delete(&user_path(&id)).send().await;
     assert_eq!(resp.status, 204, "{}", String::from_utf8_lossy(&resp.body));
     assert!(resp.body.is_empty());
     let e = app.get(&user_path(&id)).expect(404).await;
     assert_error(&e, 404, None);
-    assert!(entra_lookup(&app, &un, false).await.is_empty(), "filters skip deleted users");
-    assert!(!members(&app, &gid).await.contains(&id), "a deleted user is no member");
+    assert!(
+        entra_lookup(&app, &un, false).await.is_empty(),
+        "filters skip deleted users"
+    );
+    assert!(
+        !members(&app, &gid).await.contains(&id),
+        "a deleted user is no member"
+    );
     app.delete(&user_path(&id)).expect(404).await;
     // DataHub: soft delete by default: removed + SUSPENDED, kept.
     if app.exists(&urn).await {
-        assert!(app.removed(&urn).await, "soft-deleted user has status.removed = true");
+        assert!(
+            app.removed(&urn).await,
+            "soft-deleted user has status.removed = true"
+        );
         assert_eq!(app.user_status(&urn).await.as_deref(), Some("SUSPENDED"));
     }
 
@@ -288,7 +465,36 @@ async fn entra_delete_then_rehire() {
     assert_eq!(id2, id, "the id derives from the username");
     let info = assert_user(&app, &un, &un, "ACTIVE").await;
     assert_eq!(info["email"], json!(format!("{un}@testuser.com")));
-    assert_eq!(app.get(&user_path(&id)).expect(200).await["active"], json!(true));
+    assert_eq!(
+        app.get(&user_path(&id)).expect(200).await["active"],
+        json!(true)
+    );
     assert_eq!(ids(&entra_lookup(&app, &un, false).await), vec![id.clone()]);
+    app.shutdown().await;
+}
+
+/// With `DATAHUB_SCIM_USER_DELETE=hard` the user entity is deleted in DataHub; the
+/// re-hire is again a fresh 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_hard_delete_policy() {
+    let app = TestApp::builder()
+        .config(keys::USER_DELETE, "hard")
+        .spawn()
+        .await;
+    let un = app.uniq("hard.leaver@contoso.com");
+    let urn = user_urn(&un);
+    let (id, _) = entra_create(&app, &un).await;
+    app.delete(&user_path(&id)).expect(204).await;
+    app.get(&user_path(&id)).expect(404).await;
+    assert!(
+        !app.exists(&urn).await,
+        "hard delete removes the key aspect"
+    );
+    assert!(app.aspect(&urn, "corpUserInfo").await.is_none());
+    assert!(entra_lookup(&app, &un, false).await.is_empty());
+    app.delete(&user_path(&id)).expect(404).await;
+    let (id2, _) = entra_create(&app, &un).await;
+    assert_eq!(id2, id);
+    assert_user(&app, &un, &un, "ACTIVE").await;
     app.shutdown().await;
 }

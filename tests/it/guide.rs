@@ -22,25 +22,43 @@ async fn put_active(app: &TestApp, id: &str, active: bool) {
 
 /// Okta AIW group push: PUT with the complete member list.
 async fn push_group(app: &TestApp, gid: &str, display: &str, members: &[(&str, &str)]) {
-    let m: Vec<Value> = members.iter().map(|(id, un)| json!({"value": id, "display": un})).collect();
-    app.put(&group_path(gid), json!({"schemas": [GROUP_SCHEMA], "id": gid, "displayName": display, "members": m}))
-        .expect(200)
-        .await;
+    let m: Vec<Value> = members
+        .iter()
+        .map(|(id, un)| json!({"value": id, "display": un}))
+        .collect();
+    app.put(
+        &group_path(gid),
+        json!({"schemas": [GROUP_SCHEMA], "id": gid, "displayName": display, "members": m}),
+    )
+    .expect(200)
+    .await;
 }
 
 async fn assign(app: &TestApp, user_name: &str, first: &str) -> String {
     assert!(lookup_user(app, user_name).await.is_empty());
-    let mut body = fixture("okta/create_user.json", &[("userName", user_name), ("externalId", &format!("00u{first}0000000000"))]);
+    let mut body = fixture(
+        "okta/create_user.json",
+        &[
+            ("userName", user_name),
+            ("externalId", &format!("00u{first}0000000000")),
+        ],
+    );
     body["name"]["givenName"] = json!(first);
     body["displayName"] = json!(format!("{first} User"));
     body["roles"] = json!([{"primary": true, "value": "Reader"}]);
-    app.post("/scim/v2/Users", body).expect(201).await["id"].as_str().expect("id").to_owned()
+    app.post("/scim/v2/Users", body).expect(201).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
 }
 
 /// The guide's four scenarios, with admin-given roles and policies surviving all of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn okta_guide_scenarios_and_admin_aspects_survive() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder()
+        .config(keys::IDP_NAME, "OKTA")
+        .spawn()
+        .await;
     let team = app.uniq("governance-team");
     let john = app.uniq("john");
     let sid = app.uniq("sid");
@@ -48,7 +66,13 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
 
     // 1. Push the group.
     assert!(lookup_group(&app, &team).await.is_empty());
-    let gid = app.post("/scim/v2/Groups", fixture("okta/create_group.json", &[("displayName", &team)])).expect(201).await["id"]
+    let gid = app
+        .post(
+            "/scim/v2/Groups",
+            fixture("okta/create_group.json", &[("displayName", &team)]),
+        )
+        .expect(201)
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -63,16 +87,41 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
         let info = assert_user(&app, un, un, "ACTIVE").await;
         assert_eq!(info["firstName"], json!(first));
         assert_eq!(info["displayName"], json!(format!("{first} User")));
-        assert_eq!(app.groups_of(urn).await, vec![gurn.clone()], "{un} in {team}");
+        assert_eq!(
+            app.groups_of(urn).await,
+            vec![gurn.clone()],
+            "{un} in {team}"
+        );
     }
-    assert_eq!(members(&app, &gid).await, sorted(&[jid.clone(), sid_id.clone()]));
+    assert_eq!(
+        members(&app, &gid).await,
+        sorted(&[jid.clone(), sid_id.clone()])
+    );
+    for urn in [&gurn, &jurn, &surn] {
+        let o = app.aspect(urn, "origin").await.expect("origin");
+        assert_eq!(
+            o,
+            json!({"type": "EXTERNAL", "externalType": "OKTA"}),
+            "{urn}: the configured IdP name"
+        );
+    }
 
     // Admins work inside DataHub: a role on the group and on john, a native group and
     // an edited profile on john.
     let role = json!({"roles": ["urn:li:dataHubRole:Editor"]});
     app.put_aspect(&gurn, "roleMembership", role.clone()).await;
-    app.put_aspect(&jurn, "roleMembership", json!({"roles": ["urn:li:dataHubRole:Admin"]})).await;
-    app.put_aspect(&jurn, "nativeGroupMembership", json!({"nativeGroups": ["urn:li:corpGroup:datahub-admins"]})).await;
+    app.put_aspect(
+        &jurn,
+        "roleMembership",
+        json!({"roles": ["urn:li:dataHubRole:Admin"]}),
+    )
+    .await;
+    app.put_aspect(
+        &jurn,
+        "nativeGroupMembership",
+        json!({"nativeGroups": ["urn:li:corpGroup:datahub-admins"]}),
+    )
+    .await;
     app.put_aspect(
         &jurn,
         "corpUserEditableInfo",
@@ -80,16 +129,31 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
                "pictureLink": "assets/platforms/default_avatar.png", "slack": "@john", "title": "Data Governor"}),
     )
     .await;
-    let admin_user = ["roleMembership", "nativeGroupMembership", "corpUserEditableInfo"];
+    let admin_user = [
+        "roleMembership",
+        "nativeGroupMembership",
+        "corpUserEditableInfo",
+    ];
     let before_john = snapshot(&app, &jurn, &admin_user).await;
-    let before_group = snapshot(&app, &gurn, &["roleMembership", "ownership", "corpGroupEditableInfo"]).await;
-    assert!(before_john.iter().all(|(_, v, _)| v.is_some()), "seeded: {before_john:?}");
+    let before_group = snapshot(
+        &app,
+        &gurn,
+        &["roleMembership", "ownership", "corpGroupEditableInfo"],
+    )
+    .await;
+    assert!(
+        before_john.iter().all(|(_, v, _)| v.is_some()),
+        "seeded: {before_john:?}"
+    );
 
     // A profile push and a keep-alive push change nothing the admins own.
     let mut u = app.get(&user_path(&jid)).expect(200).await;
     u["name"]["familyName"] = json!("Smith");
     app.put(&user_path(&jid), u).expect(200).await;
-    assert_eq!(app.aspect(&jurn, "corpUserInfo").await.expect("info")["lastName"], json!("Smith"));
+    assert_eq!(
+        app.aspect(&jurn, "corpUserInfo").await.expect("info")["lastName"],
+        json!("Smith")
+    );
     push_group(&app, &gid, &team, &[(&jid, &john), (&sid_id, &sid)]).await;
 
     // 3. John is removed from the assigned group: Okta deactivates john and pushes the
@@ -99,13 +163,20 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
     assert_user(&app, &john, &john, "SUSPENDED").await;
     assert!(app.groups_of(&jurn).await.is_empty(), "john left {team}");
     assert_eq!(app.groups_of(&surn).await, vec![gurn.clone()]);
-    assert_eq!(app.get(&user_path(&jid)).expect(200).await["active"], json!(false));
+    assert_eq!(
+        app.get(&user_path(&jid)).expect(200).await["active"],
+        json!(false)
+    );
     assert_eq!(members(&app, &gid).await, vec![sid_id.clone()]);
 
     // 4. Sid is unassigned: Okta deactivates sid (a user PUT never touches membership).
     put_active(&app, &sid_id, false).await;
     assert_user(&app, &sid, &sid, "SUSPENDED").await;
-    assert_eq!(app.groups_of(&surn).await, vec![gurn.clone()], "PUT /Users with groups: [] keeps membership");
+    assert_eq!(
+        app.groups_of(&surn).await,
+        vec![gurn.clone()],
+        "PUT /Users with groups: [] keeps membership"
+    );
 
     // Re-assignment: lookup by userName, reactivate.
     assert_eq!(ids(&lookup_user(&app, &john).await), vec![jid.clone()]);
@@ -117,12 +188,24 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
     // Rename the group in Okta, then unlink and delete it.
     let renamed = format!("{team}-renamed");
     push_group(&app, &gid, &renamed, &[(&jid, &john)]).await;
-    assert_eq!(app.aspect(&gurn, "corpGroupInfo").await.expect("info")["displayName"], json!(renamed));
+    assert_eq!(
+        app.aspect(&gurn, "corpGroupInfo").await.expect("info")["displayName"],
+        json!(renamed)
+    );
     app.delete(&group_path(&gid)).expect(204).await;
 
-    assert_eq!(snapshot(&app, &jurn, &admin_user).await, before_john, "john's admin-owned aspects untouched");
     assert_eq!(
-        snapshot(&app, &gurn, &["roleMembership", "ownership", "corpGroupEditableInfo"]).await,
+        snapshot(&app, &jurn, &admin_user).await,
+        before_john,
+        "john's admin-owned aspects untouched"
+    );
+    assert_eq!(
+        snapshot(
+            &app,
+            &gurn,
+            &["roleMembership", "ownership", "corpGroupEditableInfo"]
+        )
+        .await,
         before_group,
         "the group's admin-owned aspects untouched"
     );
@@ -134,7 +217,8 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
 /// Seeds a user as DataHub's OIDC login leaves it (no `scim.*` properties).
 async fn seed_sso_user(app: &TestApp, username: &str) {
     let urn = user_urn(username);
-    app.put_aspect(&urn, "corpUserKey", json!({"username": username})).await;
+    app.put_aspect(&urn, "corpUserKey", json!({"username": username}))
+        .await;
     app.put_aspect(
         &urn,
         "corpUserInfo",
@@ -149,23 +233,51 @@ async fn seed_sso_user(app: &TestApp, username: &str) {
         json!({"status": "ACTIVE", "lastModified": {"time": 1_760_000_000_000_i64, "actor": "urn:li:corpuser:__datahub_system"}}),
     )
     .await;
-    app.put_aspect(&urn, "corpUserEditableInfo", json!({"aboutMe": "logged in by SSO", "teams": [], "skills": [],
-        "pictureLink": "assets/platforms/default_avatar.png"}))
+    app.put_aspect(
+        &urn,
+        "corpUserEditableInfo",
+        json!({"aboutMe": "logged in by SSO", "teams": [], "skills": [],
+        "pictureLink": "assets/platforms/default_avatar.png"}),
+    )
     .await;
 }
 
 async fn adopt(app: &TestApp, user_name: &str, username: &str) {
     let urn = user_urn(username);
     let editable = snapshot(app, &urn, &["corpUserEditableInfo"]).await;
-    let body = fixture("okta/create_user.json", &[("userName", user_name), ("externalId", "00ujane000000000000")]);
+    let body = fixture(
+        "okta/create_user.json",
+        &[
+            ("userName", user_name),
+            ("externalId", "00ujane000000000000"),
+        ],
+    );
     let u = app.post("/scim/v2/Users", body.clone()).expect(201).await;
-    assert_eq!(u["id"], json!(user_id(username)), "the SSO user's urn is adopted");
+    assert_eq!(
+        u["id"],
+        json!(user_id(username)),
+        "the SSO user's urn is adopted"
+    );
     assert_eq!(u["userName"], json!(user_name));
     let info = assert_user(app, username, user_name, "ACTIVE").await;
-    assert_eq!(info["customProperties"]["costCenter"], json!("42"), "customProperties not ours are kept");
-    assert_eq!(info["firstName"], json!("Test"), "SCIM now manages the profile");
-    assert_eq!(snapshot(app, &urn, &["corpUserEditableInfo"]).await, editable);
-    assert_eq!(ids(&lookup_user(app, user_name).await), vec![user_id(username)]);
+    assert_eq!(
+        info["customProperties"]["costCenter"],
+        json!("42"),
+        "customProperties not ours are kept"
+    );
+    assert_eq!(
+        info["firstName"],
+        json!("Test"),
+        "SCIM now manages the profile"
+    );
+    assert_eq!(
+        snapshot(app, &urn, &["corpUserEditableInfo"]).await,
+        editable
+    );
+    assert_eq!(
+        ids(&lookup_user(app, user_name).await),
+        vec![user_id(username)]
+    );
     // Adopted once: a second create is a conflict.
     let e = app.post("/scim/v2/Users", body).expect(409).await;
     assert_error(&e, 409, Some("uniqueness"));
@@ -182,17 +294,30 @@ async fn sso_user_is_adopted_not_duplicated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn username_regex_strips_the_domain_like_datahubs_helm_default() {
-    let app = TestApp::builder().config(keys::USERNAME_REGEX, "([^@]+)").spawn().await;
+    let app = TestApp::builder()
+        .config(keys::USERNAME_REGEX, "([^@]+)")
+        .spawn()
+        .await;
     let local = app.uniq("jane");
     let un = format!("{local}@example.com");
     seed_sso_user(&app, &local).await;
     adopt(&app, &un, &local).await;
-    assert!(!app.exists(&user_urn(&un)).await, "no second user urn:li:corpuser:{un}");
+    assert!(
+        !app.exists(&user_urn(&un)).await,
+        "no second user urn:li:corpuser:{un}"
+    );
 
     // A user who never logged in gets the same short urn.
     let bob = format!("{}@example.com", app.uniq("bob"));
     let short = bob.split('@').next().expect("local part").to_owned();
-    let u = app.post("/scim/v2/Users", fixture("okta/create_user.json", &[("userName", &bob), ("externalId", "00ubob")]))
+    let u = app
+        .post(
+            "/scim/v2/Users",
+            fixture(
+                "okta/create_user.json",
+                &[("userName", &bob), ("externalId", "00ubob")],
+            ),
+        )
         .expect(201)
         .await;
     assert_eq!(u["id"], json!(user_id(&short)));

@@ -30,7 +30,9 @@ macro_rules! require_emulator {
         match $app.emu() {
             Some(e) => e,
             None => {
-                eprintln!("skipped: this test needs the emulator's internals (real GMS configured)");
+                eprintln!(
+                    "skipped: this test needs the emulator's internals (real GMS configured)"
+                );
                 return;
             }
         }
@@ -39,8 +41,12 @@ macro_rules! require_emulator {
 
 /// A real GMS to run against, from `DATAHUB_GMS_URL` + `DATAHUB_GMS_TOKEN`.
 fn real_gms() -> Option<(String, String)> {
-    let url = std::env::var("DATAHUB_GMS_URL").ok().filter(|s| !s.is_empty())?;
-    let token = std::env::var("DATAHUB_GMS_TOKEN").ok().filter(|s| !s.is_empty())?;
+    let url = std::env::var("DATAHUB_GMS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let token = std::env::var("DATAHUB_GMS_TOKEN")
+        .ok()
+        .filter(|s| !s.is_empty())?;
     Some((url.trim_end_matches('/').to_owned(), token))
 }
 
@@ -79,7 +85,11 @@ impl TestApp {
     }
 
     pub fn builder() -> Builder {
-        Builder { index_lag: Duration::ZERO, config: Vec::new(), gateways: 1 }
+        Builder {
+            index_lag: Duration::ZERO,
+            config: Vec::new(),
+            gateways: 1,
+        }
     }
 
     /// The emulator, or `None` against a real GMS.
@@ -157,7 +167,12 @@ impl TestApp {
         if let Some(emu) = &self.emu {
             return emu.aspect(urn, name);
         }
-        let url = format!("{}/aspects/{}?aspect={}&version=0", self.gms_url, enc(urn), name);
+        let url = format!(
+            "{}/aspects/{}?aspect={}&version=0",
+            self.gms_url,
+            enc(urn),
+            name
+        );
         let req = http::Request::builder()
             .uri(url)
             .header("authorization", format!("Bearer {}", self.token))
@@ -196,18 +211,28 @@ impl TestApp {
             .body(serde_json::to_vec(&body).expect("JSON").into())
             .expect("request");
         let resp = self.gms_client.send(req).await;
-        assert_eq!(resp.status, 200, "ingestProposal {name} on {urn}: {:?}", resp.body);
+        assert_eq!(
+            resp.status, 200,
+            "ingestProposal {name} on {urn}: {:?}",
+            resp.body
+        );
     }
 
     /// Whether the entity's key aspect exists.
     pub async fn exists(&self, urn: &str) -> bool {
-        let key = if urn.starts_with("urn:li:corpGroup:") { "corpGroupKey" } else { "corpUserKey" };
+        let key = if urn.starts_with("urn:li:corpGroup:") {
+            "corpGroupKey"
+        } else {
+            "corpUserKey"
+        };
         self.aspect(urn, key).await.is_some()
     }
 
     /// `corpUserStatus.status` of a user.
     pub async fn user_status(&self, urn: &str) -> Option<String> {
-        self.aspect(urn, "corpUserStatus").await.and_then(|v| v["status"].as_str().map(str::to_owned))
+        self.aspect(urn, "corpUserStatus")
+            .await
+            .and_then(|v| v["status"].as_str().map(str::to_owned))
     }
 
     /// `groupMembership.groups` of a user, sorted (empty when absent).
@@ -226,13 +251,19 @@ impl TestApp {
 
     /// `status.removed` of an entity (false when absent).
     pub async fn removed(&self, urn: &str) -> bool {
-        self.aspect(urn, "status").await.is_some_and(|v| v["removed"] == json!(true))
+        self.aspect(urn, "status")
+            .await
+            .is_some_and(|v| v["removed"] == json!(true))
     }
 
-    /// Stops every gateway and joins them, so panics inside them fail the test.
+    /// Stops every gateway and the emulator and joins them, so panics inside them fail
+    /// the test.
     pub async fn shutdown(mut self) {
         for gw in &mut self.gateways {
             gw.stop().await;
+        }
+        if let Some(emu) = self.emu.take() {
+            emu.shutdown().await;
         }
     }
 }
@@ -278,9 +309,16 @@ impl Builder {
         let (emu, gms_url, token) = match real_gms() {
             Some((url, token)) => (None, url, token),
             None => {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind emulator");
-                let cfg = EmulatorConfig { index_lag: self.index_lag, ..Default::default() };
-                let emu = Emulator::start(cfg, listener).await.expect("emulator starts");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind emulator");
+                let cfg = EmulatorConfig {
+                    index_lag: self.index_lag,
+                    ..Default::default()
+                };
+                let emu = Emulator::start(cfg, listener)
+                    .await
+                    .expect("emulator starts");
                 let url = emu.base_url();
                 let token = emu.admin_token();
                 (Some(emu), url, token)
@@ -291,7 +329,15 @@ impl Builder {
             gateways.push(start_gateway(&gms_url, &self.config, &pki).await);
         }
         let client = TestClient::new(&[&pki.ca_pem]);
-        TestApp { emu, gms_url, token, gateways, client, gms_client: TestClient::native(), _dir: dir }
+        TestApp {
+            emu,
+            gms_url,
+            token,
+            gateways,
+            client,
+            gms_client: TestClient::native(),
+            _dir: dir,
+        }
     }
 }
 
@@ -300,11 +346,15 @@ pub mod keys {
     pub const GMS_URL: &str = "DATAHUB_GMS_URL";
     pub const LISTEN: &str = "DATAHUB_SCIM_LISTEN";
     pub const ADMIN_LISTEN: &str = "DATAHUB_SCIM_ADMIN_LISTEN";
-    pub const TLS_CERT: &str = "DATAHUB_SCIM_TLS_CERT";
-    pub const TLS_KEY: &str = "DATAHUB_SCIM_TLS_KEY";
+    pub const TLS_CERT: &str = "DATAHUB_SCIM_TLS_CERT_FILE";
+    pub const TLS_KEY: &str = "DATAHUB_SCIM_TLS_KEY_FILE";
     pub const USERNAME_REGEX: &str = "DATAHUB_SCIM_USERNAME_REGEX";
     pub const REQUEST_DEADLINE: &str = "DATAHUB_SCIM_REQUEST_DEADLINE";
-    pub const GMS_REQUEST_TIMEOUT: &str = "DATAHUB_GMS_REQUEST_TIMEOUT";
+    pub const GMS_REQUEST_TIMEOUT: &str = "DATAHUB_SCIM_GMS_REQUEST_TIMEOUT";
+    pub const SHUTDOWN_GRACE: &str = "DATAHUB_SCIM_SHUTDOWN_GRACE";
+    pub const GMS_PROBE_INTERVAL: &str = "DATAHUB_SCIM_GMS_PROBE_INTERVAL";
+    pub const USER_DELETE: &str = "DATAHUB_SCIM_USER_DELETE";
+    pub const IDP_NAME: &str = "DATAHUB_SCIM_IDP_NAME";
 }
 
 /// Starts one gateway through the real `http::run()`, on fresh loopback listeners.
@@ -315,13 +365,15 @@ async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki)
     env.insert(keys::ADMIN_LISTEN.into(), "127.0.0.1:0".into());
     env.insert(keys::TLS_CERT.into(), pki.cert_file.display().to_string());
     env.insert(keys::TLS_KEY.into(), pki.key_file.display().to_string());
+    env.insert(keys::SHUTDOWN_GRACE.into(), "2s".into());
+    env.insert(keys::GMS_PROBE_INTERVAL.into(), "1s".into());
     for (k, v) in extra {
         env.insert(k.clone(), v.clone());
     }
     let config = datahub_scim::config::serve_config(["datahub-scim"], &env)
         .unwrap_or_else(|e| panic!("test config is valid: {e}"));
-    let scim = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind scim");
-    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
+    let scim = std::net::TcpListener::bind("127.0.0.1:0").expect("bind scim");
+    let admin = std::net::TcpListener::bind("127.0.0.1:0").expect("bind admin");
     let base = format!("https://{}", scim.local_addr().expect("addr"));
     let admin_url = format!("http://{}", admin.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
@@ -333,7 +385,12 @@ async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki)
         .await
         .expect("gateway run() ends cleanly");
     });
-    let gw = Gateway { base, admin: admin_url, shutdown: Some(tx), task: Some(task) };
+    let gw = Gateway {
+        base,
+        admin: admin_url,
+        shutdown: Some(tx),
+        task: Some(task),
+    };
     wait_ready(&gw).await;
     gw
 }
@@ -352,4 +409,54 @@ async fn wait_ready(gw: &Gateway) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("gateway not ready within 5 s");
+}
+
+/// The harness itself: TLS with the test CA, plain HTTP refused on the TLS port, the
+/// admin port, both URL prefixes, and a clean shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_over_tls() {
+    let app = TestApp::spawn().await;
+    assert!(app.gateway(0).base.starts_with("https://"));
+    assert_eq!(app.admin_get("/live").send().await.status, 200);
+    let ready = app.admin_get("/ready").send().await;
+    assert_eq!(ready.status, 200);
+    let v = app
+        .get("/scim/v2/Users?startIndex=1&count=1")
+        .expect(200)
+        .await;
+    crate::support::scim::assert_list(&v, 1);
+    let v = app
+        .get("/openapi/scim/v2/Users?startIndex=1&count=1")
+        .expect(200)
+        .await;
+    crate::support::scim::assert_list(&v, 1);
+    let e = app
+        .get("/scim/v2/Users")
+        .token("not-a-token")
+        .expect(401)
+        .await;
+    crate::support::scim::assert_error(&e, 401, None);
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let plain = app.gateway(0).base.replace("https://", "http://");
+    let req = http::Request::builder()
+        .uri(format!("{plain}/scim/v2/Users"))
+        .header("authorization", format!("Bearer {}", app.token()))
+        .body(Default::default())
+        .expect("request");
+    let r = TestClient::new(&[]).try_send(req).await;
+    assert!(
+        r.as_ref().is_none_or(|r| r.status == 400),
+        "plain HTTP on the TLS port: {r:?}"
+    );
+    // A client that does not trust the test CA fails the handshake.
+    let req = http::Request::builder()
+        .uri(format!("{}/scim/v2/Users", app.gateway(0).base))
+        .body(Default::default())
+        .expect("request");
+    assert!(
+        TestClient::new(&[]).try_send(req).await.is_none(),
+        "untrusted certificate accepted"
+    );
+    app.shutdown().await;
 }

@@ -16,13 +16,25 @@ async fn jumpcloud_connection_test_creates_and_deletes() {
     let un = app.uniq("jc-test@jumpcloud.example");
     let display = app.uniq("JumpCloud Test Group");
     for round in 0..2 {
-        assert!(lookup_user(&app, &un).await.is_empty(), "round {round}: the test user does not exist yet");
-        let u = app.post("/scim/v2/Users", fixture("jumpcloud/create_user.json", &[("userName", &un)])).expect(201).await;
+        assert!(
+            lookup_user(&app, &un).await.is_empty(),
+            "round {round}: the test user does not exist yet"
+        );
+        let u = app
+            .post(
+                "/scim/v2/Users",
+                fixture("jumpcloud/create_user.json", &[("userName", &un)]),
+            )
+            .expect(201)
+            .await;
         assert_user_shape(&u);
         let uid = u["id"].as_str().expect("id").to_owned();
         assert_user(&app, &un, &un, "ACTIVE").await;
         let g = app
-            .post("/scim/v2/Groups", fixture("jumpcloud/create_group.json", &[("displayName", &display)]))
+            .post(
+                "/scim/v2/Groups",
+                fixture("jumpcloud/create_group.json", &[("displayName", &display)]),
+            )
             .expect(201)
             .await;
         assert_group_shape(&g);
@@ -31,13 +43,31 @@ async fn jumpcloud_connection_test_creates_and_deletes() {
         assert_eq!(g["members"].as_array().map(Vec::len).unwrap_or(0), 0);
 
         let r = app.delete(&user_path(&uid)).send().await;
-        assert_eq!(r.status, 204, "round {round}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            204,
+            "round {round}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         let r = app.delete(&group_path(&gid)).send().await;
-        assert_eq!(r.status, 204, "round {round}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            204,
+            "round {round}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         app.get(&user_path(&uid)).expect(404).await;
         app.get(&group_path(&gid)).expect(404).await;
         assert!(lookup_group(&app, &display).await.is_empty());
-        assert_eq!(app.get(&format!("/scim/v2/Users?filter={}", enc(&format!("userName eq \"{un}\"")))).expect(200).await["totalResults"], json!(0));
+        assert_eq!(
+            app.get(&format!(
+                "/scim/v2/Users?filter={}",
+                enc(&format!("userName eq \"{un}\""))
+            ))
+            .expect(200)
+            .await["totalResults"],
+            json!(0)
+        );
     }
     app.shutdown().await;
 }

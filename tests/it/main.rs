@@ -5,12 +5,12 @@ mod harness;
 mod support;
 
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
-mod okta; // Okta AIW (PUT) and OIN (PATCH) apps, and Okta's own spec test sequence
-mod entra; // Microsoft Entra ID, legacy and aadOptscim062020 PATCH dialects
-mod onelogin; // OneLogin template bodies, suspend and delete
-mod jumpcloud; // JumpCloud's connection test (create + delete a user and a group)
-mod guide; // DataHub's Okta guide scenarios, admin-owned aspects, SSO identity adoption
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults
+mod entra; // Microsoft Entra ID, legacy and aadOptscim062020 PATCH dialects
+mod guide; // DataHub's Okta guide scenarios, admin-owned aspects, SSO identity adoption
+mod jumpcloud; // JumpCloud's connection test (create + delete a user and a group)
+mod okta; // Okta AIW (PUT) and OIN (PATCH) apps, and Okta's own spec test sequence
+mod onelogin; // OneLogin template bodies, suspend and delete
 mod upstream_calls; // the GMS calls each SCIM operation costs (docs/upstream-calls.md)
 
 /// Loads `fixtures/<name>` and replaces every `{{key}}` with its value.
@@ -20,6 +20,9 @@ pub fn fixture(name: &str, vars: &[(&str, &str)]) -> serde_json::Value {
     for (k, v) in vars {
         text = text.replace(&format!("{{{{{k}}}}}"), v);
     }
-    assert!(!text.contains("{{"), "{name}: unreplaced placeholder in {text}");
+    assert!(
+        !text.contains("{{"),
+        "{name}: unreplaced placeholder in {text}"
+    );
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }

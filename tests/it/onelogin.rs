@@ -20,18 +20,28 @@ async fn onelogin_template_user_suspend_and_delete() {
     let un = app.uniq("olivia@onelogin.example");
     let body = fixture(
         "onelogin/create_user.json",
-        &[("userName", &un), ("externalId", "123456789"), ("givenName", "Olivia"), ("familyName", "Login")],
+        &[
+            ("userName", &un),
+            ("externalId", "123456789"),
+            ("givenName", "Olivia"),
+            ("familyName", "Login"),
+        ],
     );
     let u = app.post("/scim/v2/Users", body).expect(201).await;
     assert_user_shape(&u);
     let id = u["id"].as_str().expect("id").to_owned();
     assert_eq!(u["userName"], json!(un));
     assert_eq!(u["name"]["givenName"], json!("Olivia"));
-    let emails = u["emails"].as_array().expect("emails come back as an array");
+    let emails = u["emails"]
+        .as_array()
+        .expect("emails come back as an array");
     assert_eq!(emails.len(), 1, "{u}");
     assert_eq!(emails[0]["value"], json!(un));
     assert!(
-        u[ENTERPRISE]["manager"].is_null() || u[ENTERPRISE]["manager"]["value"].as_str().is_some_and(|v| !v.is_empty()),
+        u[ENTERPRISE]["manager"].is_null()
+            || u[ENTERPRISE]["manager"]["value"]
+                .as_str()
+                .is_some_and(|v| !v.is_empty()),
         "an empty manager from a template is no manager: {u}"
     );
 
@@ -40,32 +50,73 @@ async fn onelogin_template_user_suspend_and_delete() {
     assert_eq!(info["email"], json!(un));
     assert_eq!(info["firstName"], json!("Olivia"));
     assert_eq!(info["lastName"], json!("Login"));
-    assert!(info.get("managerUrn").is_none(), "empty manager.value must not become a urn: {info}");
-    assert_ne!(info["title"], json!(""), "an empty template value is not a title");
+    assert!(
+        info.get("managerUrn").is_none(),
+        "empty manager.value must not become a urn: {info}"
+    );
+    assert_ne!(
+        info["title"],
+        json!(""),
+        "an empty template value is not a title"
+    );
     assert_eq!(ids(&lookup_user(&app, &un).await), vec![id.clone()]);
 
     // The template is also the PUT body.
     let body = fixture(
         "onelogin/create_user.json",
-        &[("userName", &un), ("externalId", "123456789"), ("givenName", "Olivia"), ("familyName", "Relogin")],
+        &[
+            ("userName", &un),
+            ("externalId", "123456789"),
+            ("givenName", "Olivia"),
+            ("familyName", "Relogin"),
+        ],
     );
     let u = app.put(&user_path(&id), body).expect(200).await;
     assert_eq!(u["name"]["familyName"], json!("Relogin"));
-    assert_eq!(app.aspect(&urn, "corpUserInfo").await.expect("info")["lastName"], json!("Relogin"));
+    assert_eq!(
+        app.aspect(&urn, "corpUserInfo").await.expect("info")["lastName"],
+        json!("Relogin")
+    );
 
     // Suspend, re-enable.
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "replace", "path": "active", "value": false}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "SUSPENDED").await;
-    assert_eq!(app.get(&user_path(&id)).expect(200).await["active"], json!(false));
-    patch_ok(&app, &user_path(&id), patch(json!([{"op": "replace", "path": "active", "value": true}]))).await;
+    assert_eq!(
+        app.get(&user_path(&id)).expect(200).await["active"],
+        json!(false)
+    );
+    patch_ok(
+        &app,
+        &user_path(&id),
+        patch(json!([{"op": "replace", "path": "active", "value": true}])),
+    )
+    .await;
     assert_user(&app, &un, &un, "ACTIVE").await;
 
     // Groups from roles, membership by value lists.
     let display = app.uniq("OneLogin Role");
-    let gid = create_group(&app, &display).await["id"].as_str().expect("id").to_owned();
-    patch_ok(&app, &group_path(&gid), patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]))).await;
+    let gid = create_group(&app, &display).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}])),
+    )
+    .await;
     assert_eq!(app.groups_of(&urn).await, vec![group_urn(&display)]);
-    patch_ok(&app, &group_path(&gid), patch(json!([{"op": "remove", "path": "members", "value": [{"value": id}]}]))).await;
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "remove", "path": "members", "value": [{"value": id}]}])),
+    )
+    .await;
     assert!(app.groups_of(&urn).await.is_empty());
 
     // Deprovisioning action "Delete".

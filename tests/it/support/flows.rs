@@ -17,16 +17,26 @@ pub fn group_path(id: &str) -> String {
 /// `GET /Users?filter=userName eq "…"&startIndex=1&count=100` (Okta's pre-create lookup).
 pub async fn lookup_user(app: &TestApp, user_name: &str) -> Vec<Value> {
     let f = enc(&format!("userName eq \"{user_name}\""));
-    let v = app.get(&format!("/scim/v2/Users?filter={f}&startIndex=1&count=100")).expect(200).await;
+    let v = app
+        .get(&format!("/scim/v2/Users?filter={f}&startIndex=1&count=100"))
+        .expect(200)
+        .await;
     let res = assert_list(&v, 1);
-    assert_eq!(v["totalResults"].as_u64(), Some(res.len() as u64), "one page holds every match: {v}");
+    assert_eq!(
+        v["totalResults"].as_u64(),
+        Some(res.len() as u64),
+        "one page holds every match: {v}"
+    );
     res
 }
 
 /// `GET /Groups?filter=displayName eq "…"` (Okta's group push lookup).
 pub async fn lookup_group(app: &TestApp, display_name: &str) -> Vec<Value> {
     let f = enc(&format!("displayName eq \"{display_name}\""));
-    let v = app.get(&format!("/scim/v2/Groups?filter={f}")).expect(200).await;
+    let v = app
+        .get(&format!("/scim/v2/Groups?filter={f}"))
+        .expect(200)
+        .await;
     assert_list(&v, 1)
 }
 
@@ -67,9 +77,4 @@ pub async fn patch_ok(app: &TestApp, path: &str, body: Value) -> Option<Value> {
 pub async fn members(app: &TestApp, gid: &str) -> Vec<String> {
     let g = app.get(&group_path(gid)).expect(200).await;
     member_ids(&g)
-}
-
-/// `{"value": id}` member objects.
-pub fn member_refs(ids: &[&str]) -> Value {
-    Value::Array(ids.iter().map(|i| json!({"value": i})).collect())
 }

@@ -71,7 +71,9 @@ impl TestClient {
             .https_or_http()
             .enable_http1()
             .build();
-        TestClient { inner: Client::builder(TokioExecutor::new()).build(connector) }
+        TestClient {
+            inner: Client::builder(TokioExecutor::new()).build(connector),
+        }
     }
 
     /// Sends one request; `None` when the connection fails or times out.
@@ -81,19 +83,39 @@ impl TestClient {
             let res = self.inner.request(req).await.ok()?;
             let (parts, body) = res.into_parts();
             let body = body.collect().await.ok()?;
-            Some(Resp { status: parts.status.as_u16(), headers: parts.headers, body: body.to_bytes(), what })
+            Some(Resp {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: body.to_bytes(),
+                what,
+            })
         };
-        tokio::time::timeout(Duration::from_secs(2), fut).await.ok().flatten()
+        tokio::time::timeout(Duration::from_secs(2), fut)
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Sends one request and reads the whole response.
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Resp {
         let what = format!("{} {}", req.method(), req.uri());
         let fut = async {
-            let res = self.inner.request(req).await.unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let res = self
+                .inner
+                .request(req)
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
             let (parts, body) = res.into_parts();
-            let body = body.collect().await.unwrap_or_else(|e| panic!("{what}: body: {e}"));
-            Resp { status: parts.status.as_u16(), headers: parts.headers, body: body.to_bytes(), what: what.clone() }
+            let body = body
+                .collect()
+                .await
+                .unwrap_or_else(|e| panic!("{what}: body: {e}"));
+            Resp {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: body.to_bytes(),
+                what: what.clone(),
+            }
         };
         tokio::time::timeout(REQUEST_TIMEOUT, fut)
             .await
@@ -113,7 +135,9 @@ fn rustls_pemfile_certs(rd: &mut &[u8]) -> Vec<rustls_pki_types::CertificateDer<
             cur = Some(String::new());
         } else if line == "-----END CERTIFICATE-----" {
             let b64 = cur.take().expect("END without BEGIN");
-            let der = base64::engine::general_purpose::STANDARD.decode(b64).expect("PEM base64");
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("PEM base64");
             out.push(rustls_pki_types::CertificateDer::from(der));
         } else if let Some(c) = cur.as_mut() {
             c.push_str(line);
@@ -142,13 +166,20 @@ impl Resp {
             return Value::Null;
         }
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{}: body is not JSON ({e}): {}", self.what, String::from_utf8_lossy(&self.body))
+            panic!(
+                "{}: body is not JSON ({e}): {}",
+                self.what,
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
     /// A header as a string.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Asserts the SCIM envelope of this response (see the module doc).
@@ -250,7 +281,9 @@ impl Req {
         for (k, v) in &self.headers {
             b = b.header(k, v);
         }
-        let req = b.body(Full::new(self.body.clone().unwrap_or_default())).expect("valid request");
+        let req = b
+            .body(Full::new(self.body.clone().unwrap_or_default()))
+            .expect("valid request");
         self.client.send(req).await
     }
 }

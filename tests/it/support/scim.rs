@@ -12,11 +12,13 @@ pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-/// The Microsoft vendor schema Entra lists on groups.
-pub const MS_GROUP_SCHEMA: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 /// Characters left as-is in a query value (RFC 3986 unreserved).
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes a query value the way Okta does (space → `%20`, `"` → `%22`, `@` → `%40`).
 pub fn enc(s: &str) -> String {
@@ -49,7 +51,9 @@ pub fn java_url_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -81,13 +85,32 @@ pub fn patch(ops: Value) -> Value {
 /// the schema, integer `totalResults`/`startIndex`/`itemsPerPage`, and a `Resources`
 /// array whose length is `itemsPerPage`. Returns the resources.
 pub fn assert_list(v: &Value, start_index: u64) -> Vec<Value> {
-    assert_eq!(v["schemas"], json!([LIST_RESPONSE]), "ListResponse schema: {v}");
-    assert!(v["totalResults"].is_u64(), "totalResults must be an integer: {v}");
+    assert_eq!(
+        v["schemas"],
+        json!([LIST_RESPONSE]),
+        "ListResponse schema: {v}"
+    );
+    assert!(
+        v["totalResults"].is_u64(),
+        "totalResults must be an integer: {v}"
+    );
     assert_eq!(v["startIndex"], json!(start_index), "startIndex: {v}");
-    assert!(v["itemsPerPage"].is_u64(), "itemsPerPage must be an integer: {v}");
-    let res = v["Resources"].as_array().unwrap_or_else(|| panic!("Resources must be an array: {v}"));
-    assert_eq!(v["itemsPerPage"].as_u64(), Some(res.len() as u64), "itemsPerPage = len(Resources): {v}");
-    assert!(v["totalResults"].as_u64().unwrap_or(0) >= res.len() as u64, "totalResults >= page: {v}");
+    assert!(
+        v["itemsPerPage"].is_u64(),
+        "itemsPerPage must be an integer: {v}"
+    );
+    let res = v["Resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("Resources must be an array: {v}"));
+    assert_eq!(
+        v["itemsPerPage"].as_u64(),
+        Some(res.len() as u64),
+        "itemsPerPage = len(Resources): {v}"
+    );
+    assert!(
+        v["totalResults"].as_u64().unwrap_or(0) >= res.len() as u64,
+        "totalResults >= page: {v}"
+    );
     res.clone()
 }
 
@@ -100,14 +123,21 @@ pub fn assert_empty_list(v: &Value) {
 
 /// The ids of a list's resources.
 pub fn ids(resources: &[Value]) -> Vec<String> {
-    resources.iter().map(|r| r["id"].as_str().expect("resource id").to_owned()).collect()
+    resources
+        .iter()
+        .map(|r| r["id"].as_str().expect("resource id").to_owned())
+        .collect()
 }
 
 /// The member ids of a SCIM group (empty when `members` is absent).
 pub fn member_ids(group: &Value) -> Vec<String> {
     let mut v: Vec<String> = group["members"]
         .as_array()
-        .map(|a| a.iter().map(|m| m["value"].as_str().expect("member value").to_owned()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|m| m["value"].as_str().expect("member value").to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -124,10 +154,21 @@ pub fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
 /// schemas, userName, boolean `active`, `meta.resourceType`, arrays for multi-valued
 /// attributes, enterprise manager as an object.
 pub fn assert_user_shape(u: &Value) {
-    assert!(u["id"].as_str().is_some_and(|s| !s.is_empty()), "user id: {u}");
-    assert!(u["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x == USER_SCHEMA)), "schemas: {u}");
+    assert!(
+        u["id"].as_str().is_some_and(|s| !s.is_empty()),
+        "user id: {u}"
+    );
+    assert!(
+        u["schemas"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == USER_SCHEMA)),
+        "schemas: {u}"
+    );
     assert!(u["userName"].is_string(), "userName: {u}");
-    assert!(u["active"].is_boolean(), "active must be a JSON boolean: {u}");
+    assert!(
+        u["active"].is_boolean(),
+        "active must be a JSON boolean: {u}"
+    );
     assert_eq!(u["meta"]["resourceType"], "User", "meta.resourceType: {u}");
     for multi in ["emails", "phoneNumbers", "addresses", "groups", "roles"] {
         if !u[multi].is_null() {
@@ -142,8 +183,16 @@ pub fn assert_user_shape(u: &Value) {
 
 /// Asserts the invariants of a SCIM group body.
 pub fn assert_group_shape(g: &Value) {
-    assert!(g["id"].as_str().is_some_and(|s| !s.is_empty()), "group id: {g}");
-    assert!(g["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x == GROUP_SCHEMA)), "schemas: {g}");
+    assert!(
+        g["id"].as_str().is_some_and(|s| !s.is_empty()),
+        "group id: {g}"
+    );
+    assert!(
+        g["schemas"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == GROUP_SCHEMA)),
+        "schemas: {g}"
+    );
     assert!(g["displayName"].is_string(), "displayName: {g}");
     assert_eq!(g["meta"]["resourceType"], "Group", "meta.resourceType: {g}");
     if !g["members"].is_null() {
@@ -153,7 +202,12 @@ pub fn assert_group_shape(g: &Value) {
 
 /// Asserts a SCIM error body with this status (and `scimType`, if given).
 pub fn assert_error(v: &Value, status: u16, scim_type: Option<&str>) {
-    assert!(v["schemas"].as_array().is_some_and(|s| s.iter().any(|x| x == ERROR_SCHEMA)), "{v}");
+    assert!(
+        v["schemas"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x == ERROR_SCHEMA)),
+        "{v}"
+    );
     assert_eq!(v["status"], json!(status.to_string()), "{v}");
     if let Some(t) = scim_type {
         assert_eq!(v["scimType"], json!(t), "{v}");

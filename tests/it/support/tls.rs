@@ -20,7 +20,9 @@ impl TestPki {
     pub fn generate(dir: &Path) -> TestPki {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.distinguished_name.push(DnType::CommonName, "datahub-scim test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "datahub-scim test CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca = ca_params.self_signed(&ca_key).expect("CA cert");
@@ -29,13 +31,21 @@ impl TestPki {
         let mut leaf_params =
             CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
                 .expect("leaf params");
-        leaf_params.distinguished_name.push(DnType::CommonName, "127.0.0.1");
-        let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).expect("leaf cert");
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        let leaf = leaf_params
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .expect("leaf cert");
 
         let cert_file = dir.join("tls.crt");
         let key_file = dir.join("tls.key");
         std::fs::write(&cert_file, format!("{}{}", leaf.pem(), ca.pem())).expect("write cert");
         std::fs::write(&key_file, leaf_key.serialize_pem()).expect("write key");
-        TestPki { ca_pem: ca.pem(), cert_file, key_file }
+        TestPki {
+            ca_pem: ca.pem(),
+            cert_file,
+            key_file,
+        }
     }
 }
