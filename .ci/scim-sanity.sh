@@ -3,7 +3,8 @@
 # conformance checker, and fail only on failures not listed in the allow-list.
 #
 # Usage: .ci/scim-sanity.sh [path/to/datahub-scim]   (default: target/debug/datahub-scim)
-# Env:   SCIM_SANITY_REPORT  where to save the JSON report (default: target/scim-sanity-report.json)
+# Env:   SCIM_SANITY_REPORT  where to save the JSON report (default: target/scim-sanity-report.json;
+#                            the printed summary goes next to it as .txt)
 #        SCIM_SANITY_ALLOWED allow-list file (default: .ci/scim-sanity-allowed.txt);
 #                            each line: `<check name> # <RFC reason>`; blank lines and lines
 #                            starting with `#` are ignored.
@@ -81,7 +82,7 @@ mkdir -p "$(dirname "$REPORT")"
 # The demo serves a self-signed certificate; there is nothing to trust it by, so skip
 # verification (the TLS path itself is covered by the integration tests).
 set +e
-scim-sanity probe "$BASE_URL" \
+PYTHONWARNINGS="ignore:Unverified HTTPS request" scim-sanity probe "$BASE_URL" \
   --token "$TOKEN" \
   --tls-no-verify \
   --i-accept-side-effects \
@@ -90,7 +91,9 @@ scim-sanity probe "$BASE_URL" \
 probe_rc=$?
 set -e
 
-python3 - "$REPORT" "$ALLOWED" "$probe_rc" <<'PY'
+SUMMARY="${REPORT%.json}.txt"
+set +e
+python3 - "$REPORT" "$ALLOWED" "$probe_rc" <<'PY' | tee "$SUMMARY"
 import json, sys
 
 report_path, allowed_path, probe_rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -142,3 +145,7 @@ if unexpected:
     sys.exit(1)
 print("scim-sanity: no unexpected failures")
 PY
+rc=${PIPESTATUS[0]}
+set -e
+echo "scim-sanity: report saved to $REPORT and $SUMMARY"
+exit "$rc"
