@@ -4,6 +4,10 @@
 mod harness;
 mod support;
 
+/// The GMS emulator driven through the real DataHub client (or a real GMS when
+/// `DATAHUB_GMS_URL` + `DATAHUB_GMS_TOKEN` are set).
+mod emulator;
+
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults
 mod entra; // Microsoft Entra ID, legacy and aadOptscim062020 PATCH dialects

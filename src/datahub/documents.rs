@@ -1,0 +1,75 @@
+//! Every GraphQL document the client sends, in one place. The test in
+//! `graphql_tests.rs` validates each against DataHub's schema files.
+
+/// The caller's urn and whether it may manage users and groups.
+pub const ME: &str = "query me {
+  me {
+    corpUser { urn }
+    platformPrivileges { manageIdentities }
+  }
+}";
+
+/// Search users or groups by facet filters; urns only.
+pub const SEARCH_ACROSS_ENTITIES: &str =
+    "query searchAcrossEntities($input: SearchAcrossEntitiesInput!) {
+  searchAcrossEntities(input: $input) {
+    start
+    count
+    total
+    searchResults { entity { urn } }
+  }
+}";
+
+/// Page through users (search index; soft-deleted excluded).
+pub const LIST_USERS: &str = "query listUsers($input: ListUsersInput!) {
+  listUsers(input: $input) {
+    start
+    count
+    total
+    users { urn }
+  }
+}";
+
+/// Page through groups (search index; soft-deleted excluded).
+pub const LIST_GROUPS: &str = "query listGroups($input: ListGroupsInput!) {
+  listGroups(input: $input) {
+    start
+    count
+    total
+    groups { urn }
+  }
+}";
+
+/// Members of a group: INCOMING membership edges on the group.
+pub const GROUP_MEMBERS: &str = "query groupMembers($urn: String!, $input: RelationshipsInput!) {
+  corpGroup(urn: $urn) {
+    relationships(input: $input) {
+      start
+      count
+      total
+      relationships { type entity { urn } }
+    }
+  }
+}";
+
+/// Groups of a user: OUTGOING membership edges on the user.
+pub const USER_GROUPS: &str = "query userGroups($urn: String!, $input: RelationshipsInput!) {
+  corpUser(urn: $urn) {
+    relationships(input: $input) {
+      start
+      count
+      total
+      relationships { type entity { urn } }
+    }
+  }
+}";
+
+/// `(operation name, document)` of every document above.
+pub const ALL: &[(&str, &str)] = &[
+    ("me", ME),
+    ("searchAcrossEntities", SEARCH_ACROSS_ENTITIES),
+    ("listUsers", LIST_USERS),
+    ("listGroups", LIST_GROUPS),
+    ("groupMembers", GROUP_MEMBERS),
+    ("userGroups", USER_GROUPS),
+];

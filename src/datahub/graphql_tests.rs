@@ -1,0 +1,212 @@
+//! GraphQL documents against DataHub's schema files, request variables, and
+//! response / error parsing.
+
+use super::*;
+use crate::datahub::{EntityKind, FacetFilter};
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+
+/// DataHub's four schema files merged into one schema. Those files reference
+/// types defined in upstream files we do not have, so full schema validation
+/// is expected to fail; then the merged schema is used as is (each executable
+/// document is still fully validated against it, so a field, argument or
+/// variable type our documents use that the schema lacks is caught).
+fn datahub_schema() -> Option<Valid<Schema>> {
+    let dir = super::super::reference_dir("datahub-graphql")?;
+    let mut builder = Schema::builder();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read schema dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "graphql"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "expected app, auth, entity, search");
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read schema file");
+        builder = builder.parse(text, path);
+    }
+    let schema = match builder.build() {
+        Ok(s) => s,
+        Err(with_errors) => {
+            eprintln!("schema build: {} diagnostics", with_errors.errors.len());
+            with_errors.partial
+        }
+    };
+    Some(match schema.clone().validate() {
+        Ok(valid) => valid,
+        Err(with_errors) => {
+            eprintln!(
+                "schema validation: {} diagnostics (types defined in upstream files not copied); \
+                 validating documents against the merged schema as is",
+                with_errors.errors.len()
+            );
+            Valid::assume_valid(schema)
+        }
+    })
+}
+
+#[test]
+fn documents_validate_against_datahub_schema() {
+    let Some(schema) = datahub_schema() else {
+        return;
+    };
+    for (name, doc) in documents::ALL {
+        if let Err(e) =
+            ExecutableDocument::parse_and_validate(&schema, *doc, format!("{name}.graphql"))
+        {
+            panic!("{name} does not validate:\n{}", e.errors);
+        }
+        assert!(
+            doc.contains(&format!("query {name}")),
+            "{name}: operation name"
+        );
+    }
+    // The check has teeth: a wrong field or input type is refused.
+    for bad in [
+        "query me { me { corpUser { urn nope } } }",
+        "query q($i: NoSuchInput!) { listUsers(input: $i) { total } }",
+        "query q($i: ListGroupsInput!) { listUsers(input: $i) { total } }",
+    ] {
+        assert!(
+            ExecutableDocument::parse_and_validate(&schema, bad, "bad.graphql").is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn search_variables_match_the_reference_example() {
+    let req = SearchRequest {
+        types: vec![EntityKind::CorpUser],
+        query: "*".into(),
+        or_filters: vec![vec![FacetFilter::equal("email", "jdoe@example.com")]],
+        start: 0,
+        count: 10,
+        include_soft_deleted: false,
+    };
+    assert_eq!(
+        search_variables(&req),
+        json!({"input": {
+            "types": ["CORP_USER"], "query": "*", "start": 0, "count": 10,
+            "searchFlags": {"includeSoftDeleted": false},
+            "orFilters": [{"and": [{"field": "email", "values": ["jdoe@example.com"],
+                                    "condition": "EQUAL", "negated": false}]}]
+        }})
+    );
+    let req = SearchRequest {
+        types: vec![EntityKind::CorpGroup],
+        or_filters: vec![
+            vec![FacetFilter::iequal("name", "eng")],
+            vec![FacetFilter {
+                negated: true,
+                ..FacetFilter::equal("removed", "true")
+            }],
+        ],
+        include_soft_deleted: true,
+        ..req
+    };
+    let v = search_variables(&req);
+    assert_eq!(v["input"]["types"], json!(["CORP_GROUP"]));
+    assert_eq!(v["input"]["orFilters"][0]["and"][0]["condition"], "IEQUAL");
+    assert_eq!(v["input"]["orFilters"][1]["and"][0]["negated"], true);
+    assert_eq!(v["input"]["searchFlags"]["includeSoftDeleted"], true);
+}
+
+#[test]
+fn relationship_variables_shape() {
+    assert_eq!(
+        relationship_variables(&Urn::corp_group("eng"), "INCOMING", 20, 50),
+        json!({"urn": "urn:li:corpGroup:eng", "input": {
+            "types": ["IsMemberOfGroup", "IsMemberOfNativeGroup"],
+            "direction": "INCOMING", "start": 20, "count": 50}})
+    );
+}
+
+#[test]
+fn graphql_errors_map_by_extension_code() {
+    let body = |code: Value| {
+        json!({"data": null, "errors": [{"message": "Unauthorized to perform this action. Please contact your DataHub administrator.",
+            "locations": [{"line": 1, "column": 10}], "path": ["listGroups"],
+            "extensions": {"code": code, "type": "X", "classification": "DataFetchingException"}}]})
+        .to_string()
+    };
+    let p = |code: Value| parse_response::<Value>("op", body(code).as_bytes());
+    assert!(
+        matches!(p(json!(403)), Err(Error::Forbidden(m)) if m.starts_with("Unauthorized to perform"))
+    );
+    assert!(matches!(p(json!(404)), Err(Error::NotFound(_))));
+    assert!(matches!(p(json!(409)), Err(Error::Conflict(_))));
+    assert!(matches!(p(json!(400)), Err(Error::Invalid(_))));
+    assert!(matches!(p(json!(503)), Err(Error::Unavailable { .. })));
+    assert!(matches!(p(json!(500)), Err(Error::Unavailable { .. })));
+    assert!(matches!(p(json!("403")), Err(Error::Forbidden(_))));
+    // No code (e.g. a graphql-java validation error): invalid request.
+    let no_code = json!({"errors": [{"message": "Validation error"}]}).to_string();
+    assert!(matches!(
+        parse_response::<Value>("op", no_code.as_bytes()),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        parse_response::<Value>("op", b"{}"),
+        Err(Error::InvalidResponse(_))
+    ));
+    assert!(matches!(
+        parse_response::<Value>("op", b"<html>"),
+        Err(Error::InvalidResponse(_))
+    ));
+}
+
+#[test]
+fn pages_parse_from_all_three_shapes() {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        search_across_entities: RawPage,
+        list_users: RawPage,
+        list_groups: RawPage,
+    }
+    let body = json!({"data": {
+        "searchAcrossEntities": {"start": 0, "count": 1, "total": 3,
+            "searchResults": [{"entity": {"urn": "urn:li:corpuser:a b"}}]},
+        "listUsers": {"start": 5, "count": 2, "total": 7,
+            "users": [{"urn": "urn:li:corpuser:x"}, {"urn": "urn:li:corpuser:y"}]},
+        "listGroups": {"start": 0, "count": 0, "total": 0, "groups": []}
+    }})
+    .to_string();
+    let d: Data = parse_response("op", body.as_bytes()).expect("parse");
+    let s = d.search_across_entities.into_page("s").expect("page");
+    assert_eq!((s.start, s.count, s.total), (0, 1, 3));
+    assert_eq!(s.urns, vec![Urn::corp_user("a b")]);
+    let u = d.list_users.into_page("u").expect("page");
+    assert_eq!(u.urns, vec![Urn::corp_user("x"), Urn::corp_user("y")]);
+    assert_eq!(u.total, 7);
+    assert!(d.list_groups.into_page("g").expect("page").urns.is_empty());
+}
+
+#[test]
+fn relationships_parse_and_skip_null_entities() {
+    let group = json!({"relationships": {"start": 0, "count": 3, "total": 3, "relationships": [
+        {"type": "IsMemberOfGroup", "entity": {"urn": "urn:li:corpuser:a"}},
+        {"type": "IsMemberOfNativeGroup", "entity": {"urn": "urn:li:corpuser:b"}},
+        {"type": "IsMemberOfGroup", "entity": null}
+    ]}});
+    let p = parse_related("groupMembers", Some(group)).expect("parse");
+    assert_eq!(p.total, 3);
+    assert_eq!(
+        p.related,
+        vec![
+            Related {
+                urn: Urn::corp_user("a"),
+                relationship: "IsMemberOfGroup".into()
+            },
+            Related {
+                urn: Urn::corp_user("b"),
+                relationship: "IsMemberOfNativeGroup".into()
+            },
+        ]
+    );
+    assert_eq!(
+        parse_related("x", None).expect("empty"),
+        RelatedPage::default()
+    );
+}

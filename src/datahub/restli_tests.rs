@@ -1,0 +1,231 @@
+//! MCP serialization (as in the reference examples), `GET /aspects` parsing
+//! and the HTTP status → Error mapping.
+
+use super::super::aspects::{CorpGroupInfo, CorpUserInfo, GroupMembership};
+use super::super::transport::{status_error, Reply};
+use super::*;
+use http::{HeaderMap, StatusCode};
+
+fn info() -> CorpUserInfo {
+    CorpUserInfo {
+        active: true,
+        display_name: Some("Jöhn Doe".into()),
+        email: Some("jdoe@example.com".into()),
+        ..CorpUserInfo::default()
+    }
+}
+
+#[test]
+fn mcp_matches_the_reference_shape() {
+    let urn = Urn::corp_user("jdoe@example.com");
+    let p = Proposal::upsert(&urn, &info()).expect("proposal");
+    let mcp = p.to_mcp(1_760_000_000_000);
+    assert_eq!(
+        mcp,
+        json!({
+            "entityType": "corpuser",
+            "entityUrn": "urn:li:corpuser:jdoe@example.com",
+            "changeType": "UPSERT",
+            "aspectName": "corpUserInfo",
+            "aspect": {
+                "value": "{\"customProperties\":{},\"active\":true,\"displayName\":\"J\\u00f6hn Doe\",\"email\":\"jdoe@example.com\"}",
+                "contentType": "application/json"
+            },
+            "systemMetadata": {
+                "lastObserved": 1_760_000_000_000_i64,
+                "runId": "datahub-scim",
+                "properties": {"appSource": "datahub-scim"}
+            },
+            "headers": {"X-DataHub-Sync-Index-Update": "true"}
+        })
+    );
+    // The inner value is pure ASCII and decodes back to the same aspect.
+    let inner = mcp["aspect"]["value"].as_str().expect("string");
+    assert!(inner.is_ascii());
+    assert!(inner.contains(r"J\u00f6hn"));
+    let back: CorpUserInfo = serde_json::from_str(inner).expect("inner JSON");
+    assert_eq!(back, info());
+}
+
+#[test]
+fn group_mcp_uses_the_group_entity_type_and_escapes_astral_chars() {
+    let urn = Urn::corp_group("Data Eng (EU) 🚀");
+    let g = CorpGroupInfo {
+        display_name: Some("Data Eng (EU) 🚀".into()),
+        ..CorpGroupInfo::default()
+    };
+    let p = Proposal::upsert(&urn, &g).expect("proposal");
+    let mcp = p.to_mcp(1);
+    assert_eq!(mcp["entityType"], "corpGroup");
+    assert_eq!(mcp["entityUrn"], "urn:li:corpGroup:Data Eng (EU) 🚀");
+    assert_eq!(mcp["aspectName"], "corpGroupInfo");
+    assert_eq!(
+        p.value_json(),
+        r#"{"displayName":"Data Eng (EU) \ud83d\ude80","admins":[],"members":[],"groups":[]}"#
+    );
+    let back: CorpGroupInfo = serde_json::from_str(p.value_json()).expect("parse");
+    assert_eq!(back, g);
+}
+
+#[test]
+fn ascii_json_escapes_only_non_ascii() {
+    let s = ascii_json(&json!({"a": "plain \"q\" \\ é 名 😀"})).expect("ser");
+    assert_eq!(s, r#"{"a":"plain \"q\" \\ \u00e9 \u540d \ud83d\ude00"}"#);
+    let v: Value = serde_json::from_str(&s).expect("valid JSON");
+    assert_eq!(v["a"], "plain \"q\" \\ é 名 😀");
+}
+
+#[test]
+fn conditional_headers() {
+    let urn = Urn::corp_user("u");
+    let m = GroupMembership::default();
+    let p = Proposal::upsert(&urn, &m).expect("p").if_version_match("3");
+    assert_eq!(p.header(IF_VERSION_MATCH), Some("3"));
+    assert_eq!(p.header(SYNC_INDEX_HEADER), Some("true"));
+    let p = Proposal::upsert(&urn, &m).expect("p").if_absent();
+    assert_eq!(
+        p.to_mcp(0)["headers"],
+        json!({"If-Version-Match": "-1", "X-DataHub-Sync-Index-Update": "true"})
+    );
+}
+
+#[test]
+fn conditional_on_uses_the_version_read() {
+    use super::super::entities::EntityAspects;
+    let urn = Urn::corp_user("u");
+    let mut e = EntityAspects::empty(urn.clone());
+    e.insert("groupMembership", json!({"groups": []}), Some("4".into()));
+    let m = GroupMembership::default();
+    let p = Proposal::upsert(&urn, &m).expect("p").conditional_on(&e);
+    assert_eq!(p.header(IF_VERSION_MATCH), Some("4"));
+    // Absent aspect → only if still absent.
+    let info = super::super::aspects::Status::removed(true);
+    let p = Proposal::upsert(&urn, &info).expect("p").conditional_on(&e);
+    assert_eq!(p.header(IF_VERSION_MATCH), Some("-1"));
+    // Present without a reported version → unconditional.
+    e.insert("status", json!({"removed": false}), None);
+    let p = Proposal::upsert(&urn, &info).expect("p").conditional_on(&e);
+    assert_eq!(p.header(IF_VERSION_MATCH), None);
+}
+
+#[test]
+fn batch_body() {
+    let urn = Urn::corp_user("u");
+    let a = Proposal::upsert(&urn, &info()).expect("p");
+    let b = Proposal::upsert(&urn, &GroupMembership::default()).expect("p");
+    let body = ingest_body(&[a.clone(), b.clone()], 9);
+    assert_eq!(body["async"], "false");
+    assert_eq!(body["proposals"], json!([a.to_mcp(9), b.to_mcp(9)]));
+    assert_eq!(body.as_object().expect("obj").len(), 2);
+    let text = serde_json::to_string(&body).expect("ser");
+    assert!(!text.contains("DELETE") && !text.contains("RESTATE"));
+}
+
+#[test]
+fn proposal_debug_hides_personal_data() {
+    let p = Proposal::upsert(&Urn::corp_user("secret.person"), &info()).expect("p");
+    let d = format!("{p:?}");
+    assert!(
+        !d.contains("secret") && !d.contains("jdoe") && !d.contains("hn Doe"),
+        "{d}"
+    );
+}
+
+#[test]
+fn parses_the_fqcn_wrapped_aspect() {
+    let body = br#"{"aspect": {"com.linkedin.identity.CorpUserInfo": {"active": true, "displayName": "J\u00f6hn Doe", "email": "jdoe@example.com"}}, "version": 0}"#;
+    let v: CorpUserInfo = parse_versioned_aspect(body).expect("parse");
+    assert_eq!(v, info());
+    let body = br#"{"aspect": {"com.linkedin.identity.GroupMembership": {"groups": ["urn:li:corpGroup:a"]}}, "version": 0}"#;
+    let g: GroupMembership = parse_versioned_aspect(body).expect("parse");
+    assert_eq!(g.groups, vec![Urn::corp_group("a")]);
+    // Wrong aspect among several members is an error, not a silent default.
+    let body = br#"{"aspect": {"a.B": {}, "c.D": {}}, "version": 0}"#;
+    assert!(matches!(
+        parse_versioned_aspect::<CorpUserInfo>(body),
+        Err(Error::InvalidResponse(_))
+    ));
+    assert!(matches!(
+        parse_versioned_aspect::<CorpUserInfo>(b"not json"),
+        Err(Error::InvalidResponse(_))
+    ));
+}
+
+#[test]
+fn key_aspects() {
+    assert_eq!(
+        key_aspect_name(&Urn::corp_user("u")).expect("k"),
+        "corpUserKey"
+    );
+    assert_eq!(
+        key_aspect_name(&Urn::corp_group("g")).expect("k"),
+        "corpGroupKey"
+    );
+    assert!(key_aspect_name(&Urn::new("dataset", "x")).is_err());
+}
+
+fn reply(status: u16, body: &str, headers: &[(&'static str, &str)]) -> Reply {
+    let mut h = HeaderMap::new();
+    for (k, v) in headers {
+        h.insert(*k, v.parse().expect("header"));
+    }
+    Reply {
+        status: StatusCode::from_u16(status).expect("status"),
+        headers: h,
+        body: bytes::Bytes::from(body.to_owned()),
+    }
+}
+
+#[test]
+fn status_mapping() {
+    assert!(matches!(
+        status_error(&reply(401, "", &[])),
+        Error::Unauthorized
+    ));
+    assert!(matches!(
+        status_error(&reply(403, r#"{"status":403,"message":"no"}"#, &[])),
+        Error::Forbidden(m) if m == "no"
+    ));
+    assert!(matches!(
+        status_error(&reply(404, "", &[])),
+        Error::NotFound(_)
+    ));
+    assert!(matches!(
+        status_error(&reply(409, "", &[])),
+        Error::Conflict(_)
+    ));
+    assert!(matches!(
+        status_error(&reply(412, r#"{"error":"Precondition Error","message":"Expected version 1, actual version 2"}"#, &[])),
+        Error::PreconditionFailed(m) if m.contains("Expected version 1")
+    ));
+    assert!(matches!(
+        status_error(&reply(
+            422,
+            r#"{"status":422,"message":"Expected version 3, actual version 4"}"#,
+            &[]
+        )),
+        Error::PreconditionFailed(_)
+    ));
+    assert!(matches!(
+        status_error(&reply(422, r#"{"status":422,"message":"Failed to validate record: field active required"}"#, &[])),
+        Error::Invalid(m) if m.contains("active")
+    ));
+    assert!(matches!(status_error(&reply(400, "", &[])), Error::Invalid(m) if m == "HTTP 400"));
+    match status_error(&reply(503, "{}", &[("retry-after", "7")])) {
+        Error::Unavailable { retry_after, .. } => {
+            assert_eq!(retry_after, Some(std::time::Duration::from_secs(7)))
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(matches!(
+        status_error(&reply(429, "", &[])),
+        Error::Unavailable { .. }
+    ));
+    assert!(matches!(
+        status_error(&reply(500, "<html>", &[])),
+        Error::Unavailable {
+            retry_after: None,
+            ..
+        }
+    ));
+}

@@ -1,0 +1,85 @@
+//! Conditional read-modify-write with bounded retry: batch-read, let the
+//! caller build proposals conditioned on the versions read, write them in one
+//! `ingestProposalBatch`; on a lost race re-read and re-apply.
+
+use std::time::Duration;
+
+use super::entities::EntityAspects;
+use super::error::Error;
+use super::restli::Proposal;
+use super::transport::Client;
+
+/// What a successful [`Client::read_modify_write`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RmwReport {
+    /// Read + write rounds used (1 = no conflict).
+    pub attempts: u32,
+    /// Proposals written in the final round (0 = nothing to change, no write).
+    pub written: usize,
+}
+
+impl Client {
+    /// Read `aspects` of `urns` (one [`Client::batch_get`]), call `build`
+    /// with the entities (index-aligned with `urns`), and write the returned
+    /// proposals in one [`Client::ingest`]. `build` should condition each
+    /// proposal on what it read ([`Proposal::conditional_on`]). When GMS
+    /// reports a precondition failure the whole round is retried, up to
+    /// `max_attempts` rounds in total; then [`Error::RetriesExhausted`].
+    /// An empty proposal list ends the loop without writing.
+    ///
+    /// `build` may run several times and must derive everything from its
+    /// argument. Its own errors are returned as they are.
+    pub async fn read_modify_write<F, E>(
+        &self,
+        token: &str,
+        urns: &[crate::datahub::Urn],
+        aspects: &[&str],
+        max_attempts: u32,
+        mut build: F,
+    ) -> Result<RmwReport, E>
+    where
+        F: FnMut(&[EntityAspects]) -> Result<Vec<Proposal>, E>,
+        E: From<Error>,
+    {
+        let max_attempts = max_attempts.max(1);
+        for attempt in 1..=max_attempts {
+            let entities = self.batch_get(token, urns, aspects).await?;
+            let proposals = build(&entities)?;
+            if proposals.is_empty() {
+                return Ok(RmwReport {
+                    attempts: attempt,
+                    written: 0,
+                });
+            }
+            match self.ingest(token, &proposals).await {
+                Ok(()) => {
+                    return Ok(RmwReport {
+                        attempts: attempt,
+                        written: proposals.len(),
+                    })
+                }
+                Err(Error::PreconditionFailed(_)) if attempt < max_attempts => {
+                    self.note_conflict_retry("restli.ingestProposalBatch");
+                    tracing::debug!(attempt, "conditional write lost a race, retrying");
+                    // Small growing pause so racing writers interleave.
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                }
+                Err(Error::PreconditionFailed(_)) => {
+                    return Err(Error::RetriesExhausted {
+                        attempts: max_attempts,
+                    }
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::RetriesExhausted {
+            attempts: max_attempts,
+        }
+        .into())
+    }
+}
+
+#[cfg(test)]
+#[path = "rmw_tests.rs"]
+mod tests;

@@ -1,0 +1,395 @@
+//! The HTTP/1.1 keep-alive transport to GMS (hyper-util legacy client over
+//! hyper-rustls), the [`Client`] handle, its config, timeouts, the upstream
+//! span per call and the [`Observer`] hook. Endpoint modules (`restli`,
+//! `graphql`, `entities`) build requests and interpret replies; this file
+//! moves bytes and maps HTTP statuses to [`Error`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tracing::Instrument;
+
+use super::error::{Error, Result};
+
+/// Largest GMS response body we accept (bytes).
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// How to reach GMS.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// GMS root, `http://host:8080` or `https://host/gms` (a path prefix is kept).
+    pub base_url: String,
+    /// Limit for establishing a TCP (+TLS) connection.
+    pub connect_timeout: Duration,
+    /// Limit for one whole call: connect, send, status and full body.
+    pub request_timeout: Duration,
+    /// Extra PEM CA bundle trusted in addition to the system roots.
+    pub ca_bundle: Option<PathBuf>,
+    /// Idle keep-alive connections kept per host.
+    pub max_idle_per_host: usize,
+}
+
+impl ClientConfig {
+    /// Defaults: 5 s connect, 30 s request, no extra CA, 16 idle connections.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            ca_bundle: None,
+            max_idle_per_host: 16,
+        }
+    }
+}
+
+/// How one upstream call ended, for metrics (bounded label set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// 2xx and no GraphQL error.
+    Ok,
+    /// 400/422 or another 4xx not listed below.
+    ClientError,
+    /// 401.
+    Unauthorized,
+    /// 403 / GraphQL 403.
+    Forbidden,
+    /// 404 / GraphQL 404 (also the expected "absent" answer of existence probes).
+    NotFound,
+    /// 409, 412, precondition 422.
+    Conflict,
+    /// 5xx, 429, unparseable response.
+    ServerError,
+    /// The request timeout fired.
+    Timeout,
+    /// Could not connect, or the connection broke.
+    ConnectError,
+}
+
+impl Outcome {
+    /// Stable lower-case label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::ClientError => "client_error",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Forbidden => "forbidden",
+            Outcome::NotFound => "not_found",
+            Outcome::Conflict => "conflict",
+            Outcome::ServerError => "server_error",
+            Outcome::Timeout => "timeout",
+            Outcome::ConnectError => "connect_error",
+        }
+    }
+
+    fn of_error(e: &Error) -> Outcome {
+        match e {
+            Error::Unauthorized => Outcome::Unauthorized,
+            Error::Forbidden(_) => Outcome::Forbidden,
+            Error::NotFound(_) => Outcome::NotFound,
+            Error::Conflict(_) | Error::PreconditionFailed(_) | Error::RetriesExhausted { .. } => {
+                Outcome::Conflict
+            }
+            Error::Invalid(_) | Error::Config(_) => Outcome::ClientError,
+            Error::Unavailable { .. } | Error::InvalidResponse(_) => Outcome::ServerError,
+        }
+    }
+}
+
+/// Receives one report per upstream call. Implemented by the metrics module.
+pub trait Observer: Send + Sync {
+    /// A call to `endpoint` (e.g. `restli.ingestProposalBatch`) finished.
+    fn upstream_call(&self, endpoint: &'static str, outcome: Outcome, elapsed: Duration);
+    /// A conditional write on `endpoint` lost a race and is being retried.
+    fn conflict_retry(&self, endpoint: &'static str);
+}
+
+type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The DataHub GMS client. Cheap to clone (an `Arc` inside); share one.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    http: HyperClient,
+    /// Base URL without trailing slash.
+    base: String,
+    request_timeout: Duration,
+    observer: Option<Arc<dyn Observer>>,
+}
+
+/// A complete upstream reply.
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// What to send.
+pub(crate) struct Call<'a> {
+    /// Metric / span name, e.g. `restli.getAspect`.
+    pub endpoint: &'static str,
+    pub method: Method,
+    /// Path and query, starting with `/`, already encoded.
+    pub path: String,
+    /// Caller's bearer token; `None` for unauthenticated endpoints.
+    pub token: Option<&'a str>,
+    /// JSON body.
+    pub body: Option<Vec<u8>>,
+    /// Add `X-RestLi-Protocol-Version: 2.0.0`.
+    pub restli: bool,
+}
+
+// === impl Client ===
+
+impl Client {
+    /// Build a client. Fails on a malformed base URL or unreadable CA bundle.
+    pub fn new(cfg: ClientConfig) -> Result<Client> {
+        let base = cfg.base_url.trim_end_matches('/').to_owned();
+        let uri: Uri = base
+            .parse()
+            .map_err(|_| Error::Config("base_url is not a valid URL".into()))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(Error::Config("base_url must be http:// or https://".into())),
+        };
+        if uri.authority().is_none() || uri.query().is_some() {
+            return Err(Error::Config("base_url needs a host and no query".into()));
+        }
+        let tls = super::tls::client_config(https, cfg.ca_bundle.as_deref())?;
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_connect_timeout(Some(cfg.connect_timeout));
+        tcp.set_nodelay(true);
+        tcp.set_keepalive(Some(Duration::from_secs(60)));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(50))
+            .pool_max_idle_per_host(cfg.max_idle_per_host)
+            .build(connector);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                request_timeout: cfg.request_timeout,
+                observer: None,
+            }),
+        })
+    }
+
+    /// The same client, reporting every call to `observer`.
+    pub fn with_observer(self, observer: Arc<dyn Observer>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.observer = Some(observer);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The configured base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub(crate) fn note_conflict_retry(&self, endpoint: &'static str) {
+        if let Some(o) = &self.inner.observer {
+            o.conflict_retry(endpoint);
+        }
+    }
+
+    /// Send `call`, then let `interpret` turn the reply into a value. One span
+    /// and one observer report per call; the outcome comes from `interpret`'s
+    /// error if any, else from the HTTP status.
+    pub(crate) async fn exchange<T>(
+        &self,
+        call: Call<'_>,
+        interpret: impl FnOnce(Reply) -> Result<T>,
+    ) -> Result<T> {
+        let endpoint = call.endpoint;
+        let span = tracing::info_span!(
+            "datahub.upstream",
+            endpoint,
+            status = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let (outcome, result) = async {
+            match self.send(call).await {
+                Err((outcome, e)) => (outcome, Err(e)),
+                Ok(reply) => {
+                    let status = reply.status;
+                    tracing::Span::current().record("status", status.as_u16());
+                    match interpret(reply) {
+                        Ok(v) if status == StatusCode::NOT_FOUND => (Outcome::NotFound, Ok(v)),
+                        Ok(v) => (Outcome::Ok, Ok(v)),
+                        Err(e) => (Outcome::of_error(&e), Err(e)),
+                    }
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let elapsed = started.elapsed();
+        span.record("outcome", outcome.as_str());
+        span.in_scope(|| {
+            tracing::debug!(
+                elapsed_ms = elapsed.as_millis() as u64,
+                "datahub upstream call finished"
+            )
+        });
+        if let Some(o) = &self.inner.observer {
+            o.upstream_call(endpoint, outcome, elapsed);
+        }
+        result
+    }
+
+    async fn send(&self, call: Call<'_>) -> std::result::Result<Reply, (Outcome, Error)> {
+        let request = self.build(&call).map_err(|e| (Outcome::ClientError, e))?;
+        let work = async {
+            let resp = self.inner.http.request(request).await.map_err(|e| {
+                let what = if e.is_connect() {
+                    "connect failed"
+                } else {
+                    "connection error"
+                };
+                (Outcome::ConnectError, Error::unavailable(what))
+            })?;
+            let (parts, body) = resp.into_parts();
+            let body = Limited::new(body, MAX_BODY)
+                .collect()
+                .await
+                .map_err(|_| {
+                    (
+                        Outcome::ConnectError,
+                        Error::unavailable("connection error while reading the body"),
+                    )
+                })?
+                .to_bytes();
+            Ok(Reply {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.inner.request_timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err((Outcome::Timeout, Error::unavailable("request timed out"))),
+        }
+    }
+
+    fn build(&self, call: &Call<'_>) -> Result<Request<Full<Bytes>>> {
+        let url = format!("{}{}", self.inner.base, call.path);
+        let mut b = Request::builder()
+            .method(call.method.clone())
+            .uri(url)
+            .header(ACCEPT, "application/json");
+        if let Some(token) = call.token {
+            let mut v = HeaderValue::try_from(format!("Bearer {token}"))
+                .map_err(|_| Error::Invalid("token is not a valid header value".into()))?;
+            v.set_sensitive(true);
+            b = b.header(AUTHORIZATION, v);
+        }
+        if call.restli {
+            b = b.header("X-RestLi-Protocol-Version", "2.0.0");
+        }
+        let body = match &call.body {
+            Some(bytes) => {
+                b = b.header(CONTENT_TYPE, "application/json");
+                Full::new(Bytes::from(bytes.clone()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        b.body(body)
+            .map_err(|_| Error::Invalid("could not build the upstream request".into()))
+    }
+}
+
+/// Map a non-2xx reply to an [`Error`], reading `message`/`error` from a JSON
+/// body. A Rest.li 422 is a lost conditional write when its message says so.
+pub(crate) fn status_error(reply: &Reply) -> Error {
+    let msg = error_message(&reply.body);
+    let code = reply.status.as_u16();
+    match code {
+        401 => Error::Unauthorized,
+        403 => Error::Forbidden(msg),
+        404 => Error::NotFound(msg),
+        409 => Error::Conflict(msg),
+        412 => Error::PreconditionFailed(msg),
+        422 if is_precondition_message(&msg) => Error::PreconditionFailed(msg),
+        429 | 500..=599 => Error::Unavailable {
+            reason: if msg.is_empty() {
+                format!("HTTP {code}")
+            } else {
+                format!("HTTP {code}: {msg}")
+            },
+            retry_after: retry_after(&reply.headers),
+        },
+        400..=499 => Error::Invalid(if msg.is_empty() {
+            format!("HTTP {code}")
+        } else {
+            msg
+        }),
+        _ => Error::InvalidResponse(format!("unexpected HTTP status {code}")),
+    }
+}
+
+/// GMS's precondition messages: "Expected version X, actual version Y", or a
+/// validation report naming the PRECONDITION subtype.
+pub(crate) fn is_precondition_message(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("precondition") || m.contains("expected version")
+}
+
+fn error_message(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => ["message", "error"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    truncate(text, 500)
+}
+
+pub(crate) fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Parse a JSON body into `T`, naming the endpoint on failure.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| Error::InvalidResponse(format!("{what}: {}", truncate(e.to_string(), 200))))
+}
+
+#[cfg(test)]
+#[path = "transport_tests.rs"]
+mod tests;
