@@ -29,72 +29,104 @@ const TABLE: &[Row] = &[
     Row {
         op: "create user",
         request: "POST /Users",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "get user",
         request: "GET /Users/{id}",
-        calls: &[],
+        calls: &[("restli.entitiesV2.batchGet", 1)],
     },
     Row {
         op: "userName eq lookup",
         request: "GET /Users?filter=userName eq \"…\"",
-        calls: &[],
+        calls: &[("restli.entitiesV2.batchGet", 1)],
     },
     Row {
         op: "deactivate (PATCH active)",
         request: "PATCH /Users/{id} replace active=false",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "replace user",
         request: "PUT /Users/{id}",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "create group",
         request: "POST /Groups",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "add 1 member",
         request: "PATCH /Groups/{id} add members (1)",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "add 50 members",
         request: "PATCH /Groups/{id} add members (50)",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "remove 1 member",
         request: "PATCH /Groups/{id} remove members[value eq …]",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "replace members",
         request: "PATCH /Groups/{id} replace members (3 of 51)",
-        calls: &[],
+        calls: &[
+            ("graphql.corpGroup", 1),
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "get group",
         request: "GET /Groups/{id}",
-        calls: &[],
+        calls: &[("graphql.corpGroup", 1), ("restli.entitiesV2.batchGet", 1)],
     },
     Row {
         op: "get group without members",
         request: "GET /Groups/{id}?excludedAttributes=members",
-        calls: &[],
+        calls: &[("restli.entitiesV2.batchGet", 1)],
     },
     Row {
         op: "delete user",
         request: "DELETE /Users/{id}",
-        calls: &[],
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
     Row {
         op: "delete group",
         request: "DELETE /Groups/{id}",
-        calls: &[],
+        calls: &[
+            ("graphql.corpGroup", 1),
+            ("restli.entitiesV2.batchGet", 3),
+            ("restli.ingestProposalBatch", 1),
+        ],
     },
 ];
 
