@@ -36,7 +36,11 @@ async fn entra_create(app: &TestApp, user_name: &str) -> (String, String) {
         "entra/create_user.json",
         &[("userName", user_name), ("externalId", &ext)],
     );
-    let u = app.post("/scim/v2/Users", body).expect(201).await;
+    let u = app
+        .post("/scim/v2/Users", body)
+        .content_type("application/scim+json")
+        .expect(201)
+        .await;
     assert_user_shape(&u);
     assert_eq!(u["userName"], json!(user_name));
     assert_eq!(u["externalId"], json!(ext));
@@ -551,5 +555,34 @@ async fn entra_match_by_external_id() {
         vec![gid],
         "externalId eq finds the group"
     );
+    app.shutdown().await;
+}
+
+/// Legacy `Add` on `emails[type eq "work"].value` when the user has no work email
+/// creates the entry (idp-scim-clients.md §3.4), and `Replace displayName` on a user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_add_creates_a_missing_work_email() {
+    let app = TestApp::spawn().await;
+    let un = app.uniq("no.mail@contoso.com");
+    let body = json!({"schemas": [USER_SCHEMA, ENTERPRISE], "externalId": guid(), "userName": un,
+        "active": true, "name": {"givenName": "No", "familyName": "Mail"}, "roles": []});
+    let id = app.post("/scim/v2/Users", body).expect(201).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let add = patch(json!([
+        {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "found@contoso.com"},
+        {"op": "Replace", "path": "displayName", "value": "Found Mail"}]));
+    patch_ok(&app, &user_path(&id), add).await;
+    let u = app.get(&user_path(&id)).expect(200).await;
+    assert_user_shape(&u);
+    let emails = u["emails"].as_array().expect("emails");
+    assert_eq!(emails.len(), 1, "{u}");
+    assert_eq!(emails[0]["type"], json!("work"));
+    assert_eq!(emails[0]["value"], json!("found@contoso.com"));
+    assert_eq!(u["displayName"], json!("Found Mail"));
+    let info = assert_user(&app, &un, &un, "ACTIVE").await;
+    assert_eq!(info["email"], json!("found@contoso.com"));
+    assert_eq!(info["displayName"], json!("Found Mail"));
     app.shutdown().await;
 }

@@ -156,6 +156,12 @@ async fn okta_aiw_user_lifecycle_is_all_put() {
         "PUT of a GET is a no-op"
     );
 
+    // An old Okta sample echoes a non-ISO meta.created and extra meta members: ignored.
+    let mut odd = app.get(&user_path(&id)).expect(200).await;
+    odd["meta"] = json!({"resourceType": "User", "created": "2018-05-03 10:24:23", "lastModified": "yesterday"});
+    let put3 = app.put(&user_path(&id), odd).expect(200).await;
+    assert_eq!(strip_meta(&put3)["name"], strip_meta(&again)["name"]);
+
     // Deactivate (unassign / Okta deactivation): PUT the whole user with active:false.
     let mut u = app.get(&user_path(&id)).expect(200).await;
     u["active"] = json!(false);
@@ -467,6 +473,11 @@ async fn okta_oin_push_groups() {
     );
     assert_group(&app, &display).await;
     assert_eq!(ids(&lookup_group(&app, &display).await), vec![gid.clone()]);
+    assert_eq!(
+        ids(&lookup_group(&app, &display.to_uppercase()).await),
+        vec![gid.clone()],
+        "displayName eq is case-insensitive"
+    );
     let dup = app
         .post(
             "/scim/v2/Groups",

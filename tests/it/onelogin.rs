@@ -118,6 +118,22 @@ async fn onelogin_template_user_suspend_and_delete() {
     )
     .await;
     assert!(app.groups_of(&urn).await.is_empty());
+    // `remove` of `members` without a value removes everyone (RFC 7644 §3.5.2.2).
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}])),
+    )
+    .await;
+    assert_eq!(app.groups_of(&urn).await, vec![group_urn(&display)]);
+    patch_ok(
+        &app,
+        &group_path(&gid),
+        patch(json!([{"op": "remove", "path": "members"}])),
+    )
+    .await;
+    assert!(app.groups_of(&urn).await.is_empty());
+    assert!(members(&app, &gid).await.is_empty());
 
     // Deprovisioning action "Delete".
     app.delete(&user_path(&id)).expect(204).await;

@@ -258,6 +258,12 @@ impl Req {
         self
     }
 
+    /// Sends the body with this exact `Content-Type`.
+    pub fn content_type(mut self, ct: &str) -> Self {
+        self.content_type = ct.to_owned();
+        self
+    }
+
     /// Sets any other header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
