@@ -329,13 +329,19 @@ impl Builder {
             gateways.push(start_gateway(&gms_url, &self.config, &pki).await);
         }
         let client = TestClient::new(&[&pki.ca_pem]);
+        // Platform roots only matter for a real GMS (possibly behind HTTPS).
+        let gms_client = if emu.is_some() {
+            TestClient::new(&[])
+        } else {
+            TestClient::native()
+        };
         TestApp {
             emu,
             gms_url,
             token,
             gateways,
             client,
-            gms_client: TestClient::native(),
+            gms_client,
             _dir: dir,
         }
     }

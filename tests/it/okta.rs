@@ -210,13 +210,16 @@ async fn okta_aiw_group_membership_is_a_full_put() {
     }
     let display = app.uniq("Data Stewards");
     assert!(lookup_group(&app, &display).await.is_empty());
-    let g = app
+    let resp = app
         .post(
             "/scim/v2/Groups",
             fixture("okta/create_group.json", &[("displayName", &display)]),
         )
-        .expect(201)
+        .send()
         .await;
+    assert_eq!(resp.status, 201, "{}", String::from_utf8_lossy(&resp.body));
+    resp.assert_scim_envelope();
+    let g = resp.json();
     assert_group_shape(&g);
     let gid = g["id"].as_str().expect("id").to_owned();
     assert_eq!(
@@ -224,6 +227,9 @@ async fn okta_aiw_group_membership_is_a_full_put() {
         group_id(&display),
         "group id = base64url(URLEncoder(displayName))"
     );
+    let location = resp.header("location").expect("201 carries Location");
+    assert!(location.ends_with(&format!("/Groups/{gid}")), "{location}");
+    assert_eq!(g["meta"]["location"], json!(location));
     assert_eq!(member_ids(&g), Vec::<String>::new());
     let info = assert_group(&app, &display).await;
     assert_eq!(
