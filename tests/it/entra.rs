@@ -379,6 +379,16 @@ async fn entra_group_lifecycle() {
     for n in &names {
         assert_eq!(app.groups_of(&user_urn(n)).await, vec![group_urn(&display)]);
     }
+    // Adding a member again does not duplicate it.
+    let again = patch(
+        json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": uid[0]}]}]),
+    );
+    patch_ok(&app, &group_path(&gid), again).await;
+    assert_eq!(members(&app, &gid).await, sorted(&uid));
+    assert_eq!(
+        app.groups_of(&user_urn(&names[0])).await,
+        vec![group_urn(&display)]
+    );
     // Remove with a value list removes only the listed member.
     let rm = patch(
         json!([{"op": "Remove", "path": "members", "value": [{"$ref": null, "value": uid[0]}]}]),

@@ -324,5 +324,34 @@ async fn username_regex_strips_the_domain_like_datahubs_helm_default() {
     assert_eq!(u["userName"], json!(bob), "SCIM keeps the IdP's userName");
     assert_user(&app, &short, &bob, "ACTIVE").await;
     assert_eq!(ids(&lookup_user(&app, &bob).await), vec![user_id(&short)]);
+
+    // Another address with the same local part is the same DataHub user: a conflict.
+    let other = format!("{short}@other.example");
+    let e = app
+        .post(
+            "/scim/v2/Users",
+            fixture(
+                "okta/create_user.json",
+                &[("userName", &other), ("externalId", "00ubob2")],
+            ),
+        )
+        .expect(409)
+        .await;
+    assert_error(&e, 409, Some("uniqueness"));
+
+    // Okta "update application username": a new domain keeps the urn, so it is allowed,
+    // and the new userName finds the user.
+    let moved = format!("{short}@newco.example");
+    let mut u = app.get(&user_path(&user_id(&short))).expect(200).await;
+    u["userName"] = json!(moved);
+    let put = app.put(&user_path(&user_id(&short)), u).expect(200).await;
+    assert_eq!(put["userName"], json!(moved));
+    assert_eq!(put["id"], json!(user_id(&short)));
+    assert_user(&app, &short, &moved, "ACTIVE").await;
+    assert_eq!(ids(&lookup_user(&app, &moved).await), vec![user_id(&short)]);
+    assert!(
+        lookup_user(&app, &bob).await.is_empty(),
+        "the old userName no longer matches"
+    );
     app.shutdown().await;
 }
