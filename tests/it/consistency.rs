@@ -46,6 +46,15 @@ async fn okta_flow_reads_its_writes_under_index_lag() {
         vec![id.clone()]
     );
     app.post("/scim/v2/Users", body).expect(409).await;
+    // A lookup in another case than the stored one, right after create.
+    let mixed = create_user(&app, "Mixed.Lagged@Example.com").await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        ids(&lookup_user(&app, "mixed.lagged@example.com").await),
+        vec![mixed]
+    );
 
     // PUT deactivate, read back at once.
     let mut u = app.get(&user_path(&id)).expect(200).await;

@@ -327,6 +327,52 @@ async fn okta_aiw_group_membership_is_a_full_put() {
         );
     }
     assert!(app.exists(&gurn).await);
+
+    // A large group arrives as one big PUT, and shrinks the same way.
+    let mut big = Vec::new();
+    for i in 0..120 {
+        let n = app.uniq(&format!("big{i:03}"));
+        big.push((
+            create_user(&app, &n).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+            n,
+        ));
+    }
+    let all: Vec<Value> = big
+        .iter()
+        .map(|(id, n)| json!({"value": id, "display": n}))
+        .collect();
+    app.put(
+        &group_path(&gid),
+        json!({"schemas": [GROUP_SCHEMA], "displayName": renamed, "members": all}),
+    )
+    .expect(200)
+    .await;
+    let want: Vec<String> = big.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(members(&app, &gid).await, sorted(&want));
+    for (_, n) in big.iter().step_by(17) {
+        assert_eq!(app.groups_of(&user_urn(n)).await, vec![gurn.clone()], "{n}");
+    }
+    let half: Vec<Value> = big
+        .iter()
+        .step_by(2)
+        .map(|(id, _)| json!({"value": id}))
+        .collect();
+    app.put(
+        &group_path(&gid),
+        json!({"schemas": [GROUP_SCHEMA], "displayName": renamed, "members": half}),
+    )
+    .expect(200)
+    .await;
+    let want: Vec<String> = big.iter().step_by(2).map(|(id, _)| id.clone()).collect();
+    assert_eq!(members(&app, &gid).await, sorted(&want));
+    assert!(app.groups_of(&user_urn(&big[1].1)).await.is_empty());
+    assert_eq!(
+        app.groups_of(&user_urn(&big[2].1)).await,
+        vec![gurn.clone()]
+    );
     app.shutdown().await;
 }
 
