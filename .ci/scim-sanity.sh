@@ -79,12 +79,18 @@ BASE_URL="https://127.0.0.1:${SCIM_PORT}/scim/v2"
 TOKEN="$(tr -d '\r\n' <"$TOKEN_FILE")"
 mkdir -p "$(dirname "$REPORT")"
 
-# The demo serves a self-signed certificate; there is nothing to trust it by, so skip
-# verification (the TLS path itself is covered by the integration tests).
+# Trust the certificate the demo prints; skip verification only if it printed none.
+CA="$(sed -n 's/^ *CA certificate: *//p' "$DEMO_LOG" | head -1)"
+if [[ -n "$CA" && -r "$CA" ]]; then
+  TLS_ARGS=(--ca-bundle "$CA")
+else
+  echo "scim-sanity: the demo printed no CA certificate; skipping TLS verification" >&2
+  TLS_ARGS=(--tls-no-verify)
+fi
 set +e
 PYTHONWARNINGS="ignore:Unverified HTTPS request" scim-sanity probe "$BASE_URL" \
   --token "$TOKEN" \
-  --tls-no-verify \
+  "${TLS_ARGS[@]}" \
   --i-accept-side-effects \
   --timeout 30 \
   --json-output >"$REPORT"
