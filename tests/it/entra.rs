@@ -596,3 +596,120 @@ async fn entra_add_creates_a_missing_work_email() {
     assert_eq!(info["displayName"], json!("Found Mail"));
     app.shutdown().await;
 }
+
+/// Discovery (RFC 7644 §4): Entra reads `/Schemas` when the provisioning config is
+/// saved; Okta's entitlement templates read all three. What is advertised must match
+/// what the gateway does: PATCH yes, bulk no, no passwords, no ETags, bearer tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "product: discovery endpoints answer 501 until http/handlers/discovery.rs is wired to scim::discovery"]
+async fn entra_schema_discovery() {
+    let app = TestApp::spawn().await;
+    for prefix in ["/scim/v2", "/openapi/scim/v2"] {
+        let spc = app
+            .get(&format!("{prefix}/ServiceProviderConfig?{FLAG}"))
+            .expect(200)
+            .await;
+        check_service_provider_config(&spc);
+        let s = app.get(&format!("{prefix}/Schemas")).expect(200).await;
+        check_schemas(&s);
+        let rt = app
+            .get(&format!("{prefix}/ResourceTypes"))
+            .expect(200)
+            .await;
+        check_resource_types(&rt);
+    }
+    let u = app
+        .get(&format!("/scim/v2/Schemas/{USER_SCHEMA}"))
+        .expect(200)
+        .await;
+    assert_eq!(u["id"], json!(USER_SCHEMA));
+    let r = app.get("/scim/v2/ResourceTypes/User").expect(200).await;
+    assert_eq!(r["endpoint"], json!("/Users"));
+    app.get("/scim/v2/Schemas/urn:example:nope")
+        .expect(404)
+        .await;
+    app.shutdown().await;
+}
+
+pub fn check_service_provider_config(v: &Value) {
+    assert!(
+        v["schemas"].as_array().is_some_and(|s| s
+            .iter()
+            .any(|x| x == "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig")),
+        "{v}"
+    );
+    assert_eq!(v["patch"]["supported"], json!(true), "{v}");
+    assert_eq!(v["bulk"]["supported"], json!(false), "{v}");
+    assert_eq!(v["filter"]["supported"], json!(true), "{v}");
+    assert!(v["filter"]["maxResults"].is_u64(), "{v}");
+    assert_eq!(
+        v["changePassword"]["supported"],
+        json!(false),
+        "passwords are never stored: {v}"
+    );
+    assert_eq!(v["etag"]["supported"], json!(false), "{v}");
+    assert!(v["sort"]["supported"].is_boolean(), "{v}");
+    let schemes = v["authenticationSchemes"]
+        .as_array()
+        .expect("authenticationSchemes");
+    assert!(
+        schemes.iter().any(|s| s["type"] == "oauthbearertoken"),
+        "{v}"
+    );
+}
+
+pub fn check_schemas(v: &Value) {
+    let res = assert_list(v, 1);
+    let ids: Vec<&str> = res.iter().filter_map(|s| s["id"].as_str()).collect();
+    for want in [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE] {
+        assert!(ids.contains(&want), "{want} advertised: {ids:?}");
+    }
+    let user = res
+        .iter()
+        .find(|s| s["id"] == USER_SCHEMA)
+        .expect("user schema");
+    let attrs = user["attributes"].as_array().expect("attributes");
+    let user_name = attrs
+        .iter()
+        .find(|a| a["name"] == "userName")
+        .expect("userName attribute");
+    assert_eq!(user_name["caseExact"], json!(false), "{user_name}");
+    assert_eq!(user_name["uniqueness"], json!("server"), "{user_name}");
+    assert_eq!(user_name["required"], json!(true), "{user_name}");
+    let active = attrs
+        .iter()
+        .find(|a| a["name"] == "active")
+        .expect("active attribute");
+    assert_eq!(active["type"], json!("boolean"));
+    let group = res
+        .iter()
+        .find(|s| s["id"] == GROUP_SCHEMA)
+        .expect("group schema");
+    let members = group["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .find(|a| a["name"] == "members")
+        .expect("members");
+    assert_eq!(members["multiValued"], json!(true));
+}
+
+pub fn check_resource_types(v: &Value) {
+    let res = assert_list(v, 1);
+    let user = res
+        .iter()
+        .find(|r| r["name"] == "User")
+        .expect("User resource type");
+    assert_eq!(user["endpoint"], json!("/Users"));
+    assert_eq!(user["schema"], json!(USER_SCHEMA));
+    let ext = user["schemaExtensions"]
+        .as_array()
+        .expect("schemaExtensions");
+    assert!(ext.iter().any(|e| e["schema"] == ENTERPRISE), "{user}");
+    let group = res
+        .iter()
+        .find(|r| r["name"] == "Group")
+        .expect("Group resource type");
+    assert_eq!(group["endpoint"], json!("/Groups"));
+    assert_eq!(group["schema"], json!(GROUP_SCHEMA));
+}
