@@ -87,6 +87,15 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
         let info = assert_user(&app, un, un, "ACTIVE").await;
         assert_eq!(info["firstName"], json!(first));
         assert_eq!(info["displayName"], json!(format!("{first} User")));
+        // The guide's role attribute (`roles.^[primary==true].value`) round-trips in
+        // SCIM; DataHub roles stay the admins' business (no roleMembership written).
+        let u = app.get(&user_path(&user_id(un))).expect(200).await;
+        assert_eq!(
+            u["roles"],
+            json!([{"primary": true, "value": "Reader"}]),
+            "{u}"
+        );
+        assert!(app.aspect(urn, "roleMembership").await.is_none());
         assert_eq!(
             app.groups_of(urn).await,
             vec![gurn.clone()],
