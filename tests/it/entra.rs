@@ -713,3 +713,47 @@ pub fn check_resource_types(v: &Value) {
     assert_eq!(group["endpoint"], json!("/Groups"));
     assert_eq!(group["schema"], json!(GROUP_SCHEMA));
 }
+
+/// Entra quarantines an app that answers 5xx, so every malformed request must be a 4xx
+/// SCIM error (idp-scim-clients.md §3.6, §8 "avoid 5xx for validation problems").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_malformed_requests_are_4xx_scim_errors() {
+    let app = TestApp::spawn().await;
+    let (id, _) = entra_create(&app, &app.uniq("Test_User_4xx")).await;
+    let gid = create_group(&app, &app.uniq("4xx Group")).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let cases: Vec<(&str, crate::support::http::Req)> = vec![
+        ("malformed JSON", {
+            let mut r = app.post("/scim/v2/Users", json!(null));
+            r.body = Some(bytes::Bytes::from_static(b"{\"userName\": "));
+            r
+        }),
+        ("no userName", app.post("/scim/v2/Users", json!({"schemas": [USER_SCHEMA], "active": true}))),
+        ("userName not a string", app.post("/scim/v2/Users", json!({"schemas": [USER_SCHEMA], "userName": 42}))),
+        ("unknown PATCH op", app.patch(&user_path(&id), patch(json!([{"op": "Move", "path": "active", "value": false}])))),
+        ("PatchOp without Operations", app.patch(&user_path(&id), json!({"schemas": [PATCH_OP]}))),
+        ("active not a boolean", app.patch(&user_path(&id), patch(json!([{"op": "Replace", "path": "active", "value": "maybe"}])))),
+        ("bad filter", app.get(&format!("/scim/v2/Users?filter={}", enc_plus("userName eq")))),
+        ("unbalanced filter", app.get(&format!("/scim/v2/Users?filter={}", enc_plus("(userName eq \"a\"")))),
+        ("member that is no user", app.patch(&group_path(&gid), patch(json!([{"op": "Add", "path": "members", "value": [{"value": "bm8tc3VjaC11c2Vy"}]}])))),
+        ("member without value", app.patch(&group_path(&gid), patch(json!([{"op": "Add", "path": "members", "value": [{"display": "x"}]}])))),
+        ("group without displayName", app.post("/scim/v2/Groups", json!({"schemas": [GROUP_SCHEMA]}))),
+    ];
+    for (what, req) in cases {
+        let r = req.send().await;
+        assert!(
+            (400..500).contains(&r.status),
+            "{what}: got {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        r.assert_scim_envelope();
+    }
+    // Nothing above changed the user or the group.
+    let u = app.get(&user_path(&id)).expect(200).await;
+    assert_eq!(u["active"], json!(true));
+    assert!(members(&app, &gid).await.is_empty());
+    app.shutdown().await;
+}
