@@ -1,0 +1,118 @@
+//! GMS faults surface as SCIM errors (503, 504), never 500, with nothing half-written.
+
+use crate::fixture;
+use crate::harness::{keys, TestApp};
+use crate::require_emulator;
+use crate::support::datahub::assert_user;
+use crate::support::flows::*;
+use crate::support::scim::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// GMS answers 503 once during a create: the IdP gets a SCIM 503 (not 500) and
+/// nothing is half-written; its retry succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gms_503_during_create_is_a_clean_503() {
+    let app = TestApp::spawn().await;
+    let emu = require_emulator!(app);
+    // Warm the token cache so the fault hits the create itself.
+    app.get("/scim/v2/Users?count=1").expect(200).await;
+    let un = "faulty@okta.local";
+    let body = fixture(
+        "okta/create_user.json",
+        &[("userName", un), ("externalId", "00ufault")],
+    );
+
+    // Learn which GMS endpoints a create calls, then fail the first call to each of
+    // them in turn: every time a 503 (or 502) SCIM error, and either no user at all or a
+    // complete one (a failure after the write).
+    emu.reset_calls();
+    app.post(
+        "/scim/v2/Users",
+        fixture(
+            "okta/create_user.json",
+            &[("userName", "probe@okta.local"), ("externalId", "00uprobe")],
+        ),
+    )
+    .expect(201)
+    .await;
+    let mut endpoints: Vec<String> = Vec::new();
+    for c in emu.calls() {
+        if !endpoints.contains(&c.endpoint) {
+            endpoints.push(c.endpoint);
+        }
+    }
+    assert!(!endpoints.is_empty());
+    let urn = user_urn(un);
+    for ep in &endpoints {
+        emu.faults().fail_next_on(ep, 1, 503);
+        let r = app.post("/scim/v2/Users", body.clone()).send().await;
+        emu.faults().clear();
+        assert!(
+            r.status == 503 || r.status == 502,
+            "GMS 503 on {ep} during a create: got {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        r.assert_scim_envelope();
+        if app.exists(&urn).await {
+            for a in ["corpUserInfo", "corpUserStatus", "origin"] {
+                assert!(
+                    app.aspect(&urn, a).await.is_some(),
+                    "503 on {ep}: user written without {a}"
+                );
+            }
+            break;
+        }
+    }
+    // A plain fail_next(1, 503) on the first call, then the IdP's retry.
+    emu.faults().fail_next(1, 503);
+    let r = app
+        .post(
+            "/scim/v2/Users",
+            fixture(
+                "okta/create_user.json",
+                &[("userName", "retry@okta.local"), ("externalId", "00uretry")],
+            ),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    r.assert_scim_envelope();
+    assert!(!app.exists(&user_urn("retry@okta.local")).await);
+    app.post(
+        "/scim/v2/Users",
+        fixture(
+            "okta/create_user.json",
+            &[("userName", "retry@okta.local"), ("externalId", "00uretry")],
+        ),
+    )
+    .expect(201)
+    .await;
+    assert_user(&app, "retry@okta.local", "retry@okta.local", "ACTIVE").await;
+    app.shutdown().await;
+}
+
+/// A GMS that stops answering: 504 within the configured deadline, not a hung IdP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_gms_is_a_504_within_the_deadline() {
+    let app = TestApp::builder()
+        .config(keys::REQUEST_DEADLINE, "2s")
+        .config(keys::GMS_REQUEST_TIMEOUT, "1s")
+        .spawn()
+        .await;
+    let emu = require_emulator!(app);
+    app.get("/scim/v2/Users?count=1").expect(200).await;
+    emu.faults().stall_next(1000);
+    let t0 = Instant::now();
+    let r = app.get(&user_path(&user_id("someone"))).send().await;
+    let took = t0.elapsed();
+    assert_eq!(r.status, 504, "{}", String::from_utf8_lossy(&r.body));
+    r.assert_scim_envelope();
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    emu.faults().clear();
+    app.get(&user_path(&user_id("someone"))).expect(404).await;
+    let v: Value = app.get("/scim/v2/Users?count=1").expect(200).await;
+    assert_list(&v, 1);
+    app.shutdown().await;
+}

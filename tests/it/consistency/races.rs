@@ -1,0 +1,168 @@
+//! Two gateways (replicas) on one GMS racing on the same user and group: DataHub is
+//! the only state, conditional writes decide.
+
+use crate::fixture;
+use crate::harness::TestApp;
+use crate::support::datahub::{assert_group, assert_user};
+use crate::support::flows::*;
+use crate::support::scim::*;
+use http::Method;
+use serde_json::json;
+
+/// Two replicas receive the same create at the same moment: exactly one 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_racing_on_one_create() {
+    let app = TestApp::builder().gateways(2).spawn().await;
+    for i in 0..8 {
+        let un = app.uniq(&format!("race{i}@okta.local"));
+        let body = fixture(
+            "okta/create_user.json",
+            &[("userName", &un), ("externalId", &format!("00urace{i}"))],
+        );
+        let a = app
+            .on(0, Method::POST, "/scim/v2/Users", Some(body.clone()))
+            .send();
+        let b = app.on(1, Method::POST, "/scim/v2/Users", Some(body)).send();
+        let (a, b) = tokio::join!(a, b);
+        let mut st = [a.status, b.status];
+        st.sort();
+        assert_eq!(
+            st,
+            [201, 409],
+            "{un}: {} / {}",
+            String::from_utf8_lossy(&a.body),
+            String::from_utf8_lossy(&b.body)
+        );
+        let loser = if a.status == 409 { &a } else { &b };
+        loser.assert_scim_envelope();
+        assert_error(&loser.json(), 409, Some("uniqueness"));
+        assert_user(&app, &un, &un, "ACTIVE").await;
+        assert_eq!(lookup_user(&app, &un).await.len(), 1);
+    }
+    for i in 0..4 {
+        let display = app.uniq(&format!("Race Group {i}"));
+        let body = fixture("okta/create_group.json", &[("displayName", &display)]);
+        let (a, b) = tokio::join!(
+            app.on(0, Method::POST, "/scim/v2/Groups", Some(body.clone()))
+                .send(),
+            app.on(1, Method::POST, "/scim/v2/Groups", Some(body))
+                .send()
+        );
+        let mut st = [a.status, b.status];
+        st.sort();
+        assert_eq!(st, [201, 409], "{display}");
+        assert_group(&app, &display).await;
+    }
+    app.shutdown().await;
+}
+
+/// Concurrent membership PATCHes through two replicas lose nothing: disjoint members of
+/// one group, and the same users into two groups (every user's `groupMembership` is
+/// then written by both replicas at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_member_patches_lose_nothing() {
+    let app = TestApp::builder().gateways(2).spawn().await;
+    let mut uids = Vec::new();
+    let mut names = Vec::new();
+    for i in 0..16 {
+        let n = app.uniq(&format!("member{i:02}"));
+        uids.push(
+            create_user(&app, &n).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+        names.push(n);
+    }
+    let (g1, g2) = (app.uniq("Concurrent One"), app.uniq("Concurrent Two"));
+    let gid1 = create_group(&app, &g1).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let gid2 = create_group(&app, &g2).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let add = |gw: usize, gid: &str, uid: &str| {
+        let body = patch(json!([{"op": "add", "path": "members", "value": [{"value": uid}]}]));
+        app.on(gw, Method::PATCH, &group_path(gid), Some(body))
+            .send()
+    };
+    // Disjoint halves of one group, one member per PATCH, both replicas at once.
+    let half = uids.len() / 2;
+    let left = async {
+        for u in &uids[..half] {
+            let r = add(0, &gid1, u).await;
+            assert!(
+                r.status == 200 || r.status == 204,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    };
+    let right = async {
+        for u in &uids[half..] {
+            let r = add(1, &gid1, u).await;
+            assert!(
+                r.status == 200 || r.status == 204,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    };
+    tokio::join!(left, right);
+    assert_eq!(members(&app, &gid1).await, sorted(&uids));
+
+    // The same user into two groups at the same moment, for every user.
+    for u in &uids {
+        let (a, b) = tokio::join!(add(0, &gid2, u), add(1, &gid2, u));
+        assert!(
+            a.status < 300 && b.status < 300,
+            "{} / {}",
+            a.status,
+            b.status
+        );
+    }
+    let urn1 = group_urn(&g1);
+    let urn2 = group_urn(&g2);
+    for n in &names {
+        assert_eq!(
+            app.groups_of(&user_urn(n)).await,
+            sorted(&[urn1.clone(), urn2.clone()]),
+            "{n}"
+        );
+    }
+    // Both replicas rewrite the same users at once: g1 emptied, one user leaves g2.
+    let (a, b) = tokio::join!(
+        app.on(
+            0,
+            Method::PATCH,
+            &group_path(&gid1),
+            Some(patch(
+                json!([{"op": "replace", "path": "members", "value": []}])
+            ))
+        )
+        .send(),
+        app.on(
+            1,
+            Method::PATCH,
+            &group_path(&gid2),
+            Some(patch(
+                json!([{"op": "remove", "path": "members", "value": [{"value": uids[0]}]}])
+            ))
+        )
+        .send()
+    );
+    assert!(a.status < 300 && b.status < 300);
+    assert!(members(&app, &gid1).await.is_empty());
+    let mut rest = uids[1..].to_vec();
+    rest.sort();
+    assert_eq!(members(&app, &gid2).await, rest);
+    assert!(app.groups_of(&user_urn(&names[0])).await.is_empty());
+    assert_eq!(
+        app.groups_of(&user_urn(&names[1])).await,
+        vec![urn2.clone()]
+    );
+    app.shutdown().await;
+}
