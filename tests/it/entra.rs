@@ -8,6 +8,7 @@ use crate::harness::TestApp;
 use crate::support::scim::*;
 use serde_json::{json, Value};
 
+mod filters;
 mod groups;
 mod protocol;
 mod users;

@@ -6,6 +6,7 @@
 mod aiw;
 mod import;
 mod oin;
+mod profile;
 mod spec;
 
 /// The Okta user id (`00u…`) Okta sends as `externalId`.

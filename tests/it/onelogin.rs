@@ -141,3 +141,23 @@ async fn onelogin_template_user_suspend_and_delete() {
     assert!(lookup_user(&app, &un).await.is_empty());
     app.shutdown().await;
 }
+
+/// A template without `schemas` (or with a foreign one) is still a user (§8: ignore a
+/// `schemas` mismatch instead of answering 400).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onelogin_template_without_schemas() {
+    let app = TestApp::spawn().await;
+    let un = app.uniq("no.schemas@onelogin.example");
+    let u = app
+        .post(
+            "/scim/v2/Users",
+            json!({"userName": un, "name": {"givenName": "No", "familyName": "Schemas"},
+            "emails": {"value": un}, "active": true}),
+        )
+        .expect(201)
+        .await;
+    assert_user_shape(&u);
+    assert_eq!(u["emails"][0]["value"], json!(un));
+    assert_user(&app, &un, &un, "ACTIVE").await;
+    app.shutdown().await;
+}

@@ -381,3 +381,29 @@ async fn entra_hard_delete_policy() {
     assert_user(&app, &un, &un, "ACTIVE").await;
     app.shutdown().await;
 }
+
+/// An older Entra document sends the manager as `[{"$ref": …, "value": …}]`; it must set
+/// the same manager as the bare string form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "product: a manager sent as a [{$ref, value}] list is 400 invalidValue (reported to the lead)"]
+async fn entra_manager_as_a_reference_list() {
+    let app = TestApp::spawn().await;
+    let un = app.uniq("Test_User_mgr_list");
+    let mgr = app.uniq("Test_User_mgr_boss");
+    let (id, _) = entra_create(&app, &un).await;
+    let (mid, _) = entra_create(&app, &mgr).await;
+    let add = patch(
+        json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"),
+        "value": [{"$ref": format!("../Users/{mid}"), "value": mid}]}]),
+    );
+    patch_ok(&app, &user_path(&id), add).await;
+    let u = app.get(&user_path(&id)).expect(200).await;
+    assert_eq!(u[ENTERPRISE]["manager"]["value"], json!(mid), "{u}");
+    assert_eq!(
+        app.aspect(&user_urn(&un), "corpUserInfo")
+            .await
+            .expect("info")["managerUrn"],
+        json!(user_urn(&mgr))
+    );
+    app.shutdown().await;
+}

@@ -220,3 +220,22 @@ async fn okta_oin_push_groups() {
     app.delete(&group_path(&gid)).expect(404).await;
     app.shutdown().await;
 }
+
+/// SCIM 1.1-era Okta apps put the group description in an `urn:okta:custom:group:1.0`
+/// extension (idp-scim-clients.md §2.9): unknown extension URNs are accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_group_with_a_custom_extension() {
+    let app = TestApp::spawn().await;
+    let display = app.uniq("Okta Custom Group");
+    let body = json!({
+        "schemas": [GROUP_SCHEMA, "urn:okta:custom:group:1.0"],
+        "displayName": display,
+        "members": [],
+        "urn:okta:custom:group:1.0": {"description": "Pushed with a description"}
+    });
+    let g = app.post("/scim/v2/Groups", body).expect(201).await;
+    assert_group_shape(&g);
+    assert_eq!(g["displayName"], json!(display));
+    assert_group(&app, &display).await;
+    app.shutdown().await;
+}
