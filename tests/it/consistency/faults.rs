@@ -6,7 +6,7 @@ use crate::require_emulator;
 use crate::support::datahub::assert_user;
 use crate::support::flows::*;
 use crate::support::scim::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// GMS answers 503 once during a create: the IdP gets a SCIM 503 (not 500) and
@@ -114,5 +114,58 @@ async fn stalled_gms_is_a_504_within_the_deadline() {
     app.get(&user_path(&user_id("someone"))).expect(404).await;
     let v: Value = app.get("/scim/v2/Users?count=1").expect(200).await;
     assert_list(&v, 1);
+    app.shutdown().await;
+}
+
+/// A membership change of many users is one batched write: when GMS fails it, no member
+/// is half-added, and the IdP's retry adds them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_membership_write_changes_no_member() {
+    let app = TestApp::spawn().await;
+    let emu = require_emulator!(app);
+    let mut uids = Vec::new();
+    for i in 0..20 {
+        uids.push(
+            create_user(&app, &format!("fault.member{i:02}")).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let gid = create_group(&app, "Fault Group").await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let value: Vec<_> = uids.iter().map(|u| json!({"value": u})).collect();
+    let add = patch(json!([{"op": "add", "path": "members", "value": value}]));
+
+    emu.faults()
+        .fail_next_on("restli.ingestProposalBatch", 1, 503);
+    let r = app.patch(&group_path(&gid), add.clone()).send().await;
+    emu.faults().clear();
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    r.assert_scim_envelope();
+    assert!(members(&app, &gid).await.is_empty(), "no member half-added");
+    for i in [0, 7, 19] {
+        assert!(app
+            .groups_of(&user_urn(&format!("fault.member{i:02}")))
+            .await
+            .is_empty());
+    }
+    patch_ok(&app, &group_path(&gid), add).await;
+    assert_eq!(members(&app, &gid).await, sorted(&uids));
+
+    // A GMS that drops the connection: a gateway error, not a 500, and the next call works.
+    emu.faults().drop_next(1);
+    let r = app.get(&group_path(&gid)).send().await;
+    emu.faults().clear();
+    assert!(
+        matches!(r.status, 502..=504),
+        "dropped GMS connection: {} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    r.assert_scim_envelope();
+    assert_eq!(members(&app, &gid).await, sorted(&uids));
     app.shutdown().await;
 }

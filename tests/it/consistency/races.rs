@@ -166,3 +166,104 @@ async fn concurrent_member_patches_lose_nothing() {
     );
     app.shutdown().await;
 }
+
+/// Each replica keeps its own ID-mapping cache; a change made through one replica is
+/// what the other answers next (architecture.md: a stale entry never changes an answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_never_answer_from_a_stale_cache() {
+    let app = TestApp::builder().gateways(2).spawn().await;
+    let get = |gw: usize, path: String| app.on(gw, Method::GET, &path, None);
+    let write = |gw: usize, method: Method, path: String, body: serde_json::Value| {
+        app.on(gw, method, &path, Some(body))
+    };
+    let lookup_on = |gw: usize, display: String| {
+        let f = enc(&format!("displayName eq \"{display}\""));
+        app.on(
+            gw,
+            Method::GET,
+            &format!("/scim/v2/Groups?filter={f}"),
+            None,
+        )
+    };
+
+    let un = app.uniq("cached.user@example.com");
+    let uid = create_user(&app, &un).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let display = app.uniq("Cached Group");
+    let gid = create_group(&app, &display).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Warm replica 0's caches.
+    assert_eq!(
+        get(0, user_path(&uid)).expect(200).await["active"],
+        json!(true)
+    );
+    assert_eq!(
+        ids(&assert_list(
+            &lookup_on(0, display.clone()).expect(200).await,
+            1
+        )),
+        vec![gid.clone()]
+    );
+    assert!(member_ids(&get(0, group_path(&gid)).expect(200).await).is_empty());
+
+    // Replica 1 renames the group, adds the member, deactivates the user.
+    let renamed = format!("{display} Renamed");
+    let ops = patch(
+        json!([{"op": "replace", "path": "displayName", "value": renamed},
+        {"op": "add", "path": "members", "value": [{"value": uid}]}]),
+    );
+    let r = write(1, Method::PATCH, group_path(&gid), ops).send().await;
+    assert!(
+        r.status == 200 || r.status == 204,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let off = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    let r = write(1, Method::PATCH, user_path(&uid), off).send().await;
+    assert!(r.status == 200 || r.status == 204);
+
+    // Replica 0 sees all of it.
+    assert_eq!(
+        get(0, user_path(&uid)).expect(200).await["active"],
+        json!(false)
+    );
+    let g = get(0, group_path(&gid)).expect(200).await;
+    assert_eq!(g["displayName"], json!(renamed));
+    assert_eq!(member_ids(&g), vec![uid.clone()]);
+    assert_eq!(
+        ids(&assert_list(
+            &lookup_on(0, renamed.clone()).expect(200).await,
+            1
+        )),
+        vec![gid.clone()]
+    );
+    let old = lookup_on(0, display.clone()).expect(200).await;
+    assert!(
+        assert_list(&old, 1).is_empty(),
+        "the old name no longer matches: {old}"
+    );
+
+    // Replica 1 deletes both; replica 0 answers 404; replica 1 re-creates; replica 0 sees it.
+    app.on(1, Method::DELETE, &user_path(&uid), None)
+        .expect(204)
+        .await;
+    app.on(1, Method::DELETE, &group_path(&gid), None)
+        .expect(204)
+        .await;
+    get(0, user_path(&uid)).expect(404).await;
+    get(0, group_path(&gid)).expect(404).await;
+    assert!(assert_list(&lookup_on(0, renamed.clone()).expect(200).await, 1).is_empty());
+    let body = json!({"schemas": [USER_SCHEMA], "userName": un, "active": true});
+    app.on(1, Method::POST, "/scim/v2/Users", Some(body))
+        .expect(201)
+        .await;
+    assert_eq!(
+        get(0, user_path(&uid)).expect(200).await["active"],
+        json!(true)
+    );
+    app.shutdown().await;
+}
