@@ -279,3 +279,29 @@ async fn user_meta_has_created_and_last_modified() {
     assert_eq!(g["meta"]["created"], u["meta"]["created"]);
     app.shutdown().await;
 }
+
+/// An admin who pastes the PAT of a user without "Manage Users & Groups" learns it at
+/// "Test Connector Configuration": 403 with a SCIM error, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_test_connection_with_an_unprivileged_token_is_403() {
+    let app = TestApp::spawn().await;
+    let emu = crate::require_emulator!(app);
+    let token = emu.create_user_token("just.a.reader", false);
+    let e = app
+        .get("/scim/v2/Users?startIndex=1&count=2")
+        .token(&token)
+        .expect(403)
+        .await;
+    assert_error(&e, 403, None);
+    let un = "never.created@okta.local";
+    let body = fixture(
+        "okta/create_user.json",
+        &[("userName", un), ("externalId", "00unever")],
+    );
+    app.post("/scim/v2/Users", body)
+        .token(&token)
+        .expect(403)
+        .await;
+    assert!(!app.exists(&user_urn(un)).await);
+    app.shutdown().await;
+}
