@@ -124,7 +124,7 @@ const TABLE: &[Row] = &[
         request: "DELETE /Groups/{id}",
         calls: &[
             ("graphql.corpGroup", 1),
-            ("restli.entitiesV2.batchGet", 3),
+            ("restli.entitiesV2.batchGet", 2),
             ("restli.ingestProposalBatch", 1),
         ],
     },

@@ -67,7 +67,6 @@ async fn entra_matching_filters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product: externalId eq finds nothing (reported to the lead)"]
 async fn entra_matching_filter_on_external_id_and() {
     let app = TestApp::spawn().await;
     let un = app.uniq("Filter_Ext");

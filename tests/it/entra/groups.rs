@@ -126,12 +126,10 @@ async fn entra_group_lifecycle() {
     app.shutdown().await;
 }
 
-/// Entra's matching attribute may be `externalId` (idp-scim-clients.md §3.4, §3.5): the
-/// filter finds users and groups at once (also through a lagging index), and groups
-/// echo the `externalId` they were created with.
+/// Entra's matching attribute may be `externalId` (idp-scim-clients.md §3.4): the filter
+/// finds a user at once, also through a lagging index.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product: externalId eq finds nothing, and groups drop externalId (reported to the lead)"]
-async fn entra_match_by_external_id() {
+async fn entra_match_users_by_external_id() {
     let app = TestApp::builder()
         .index_lag(std::time::Duration::from_secs(2))
         .spawn()
@@ -149,6 +147,17 @@ async fn entra_match_by_external_id() {
         "externalId eq finds the user"
     );
 
+    app.shutdown().await;
+}
+
+/// Groups keep the `externalId` Entra creates them with (§3.5: match by `externalId eq`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "product: POST /Groups echoes externalId but does not store it; GET and filters lose it (reported to the lead)"]
+async fn entra_match_groups_by_external_id() {
+    let app = TestApp::builder()
+        .index_lag(std::time::Duration::from_secs(2))
+        .spawn()
+        .await;
     let display = app.uniq("Ext Group");
     let gext = guid();
     let g = app

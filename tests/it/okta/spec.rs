@@ -145,7 +145,6 @@ async fn okta_spec_test_sequence() {
 /// and requires `name.givenName`, `name.familyName` and `emails[0].value`. DataHub always
 /// holds its root user `datahub` (no name, no email), and the emulator lists it first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product: /Users lists DataHub's root user `datahub` first, without name or emails (reported to the lead)"]
 async fn okta_spec_test_first_listed_user_has_names_and_email() {
     let app = TestApp::spawn().await;
     let seed = format!("{}@example.com", app.uniq("spec.seed"));
