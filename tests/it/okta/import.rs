@@ -5,6 +5,7 @@ use crate::harness::TestApp;
 use crate::require_emulator;
 use crate::support::flows::*;
 use crate::support::scim::*;
+use serde_json::json;
 
 /// Import: `startIndex=1&count=100`, then `101`, stable and without duplicates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +84,40 @@ async fn okta_import_pages_by_100() {
         .expect(200)
         .await;
     let gs = assert_list(&v, 1);
-    assert!(gs.len() >= 3);
+    assert_eq!(gs.len(), 3);
     gs.iter().for_each(assert_group_shape);
+
+    // Okta learns group memberships from the members arrays of the import pages.
+    let gid = group_id("Import B");
+    let add = patch(
+        json!([{"op": "add", "path": "members", "value": [{"value": created[0]}, {"value": created[104]}]}]),
+    );
+    patch_ok(&app, &group_path(&gid), add).await;
+    let v = app
+        .get("/scim/v2/Groups?startIndex=1&count=100")
+        .expect(200)
+        .await;
+    let gs = assert_list(&v, 1);
+    let b = gs
+        .iter()
+        .find(|g| g["id"] == json!(gid))
+        .expect("Import B listed");
+    assert_eq!(
+        member_ids(b),
+        sorted(&[created[0].clone(), created[104].clone()]),
+        "{b}"
+    );
+
+    // A count above the server's page size is capped, and paging still adds up.
+    let v = app
+        .get("/scim/v2/Users?startIndex=1&count=1000")
+        .expect(200)
+        .await;
+    let big = assert_list(&v, 1);
+    assert!(
+        big.len() <= 100,
+        "count is capped at the configured page size"
+    );
+    assert_eq!(v["totalResults"].as_u64(), Some(total));
     app.shutdown().await;
 }
