@@ -77,6 +77,8 @@ pub struct TestApp {
     gateways: Vec<Gateway>,
     client: TestClient,
     gms_client: TestClient,
+    /// `(urn, aspect)` pairs this test wrote itself (as a DataHub admin would).
+    seeded: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
     _dir: tempfile::TempDir,
 }
 
@@ -195,6 +197,10 @@ impl TestApp {
 
     /// Writes an aspect as an admin would inside DataHub (UPSERT).
     pub async fn put_aspect(&self, urn: &str, name: &str, value: Value) {
+        self.seeded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((urn.to_owned(), name.to_owned()));
         if let Some(emu) = &self.emu {
             emu.put_aspect(urn, name, value);
             return;
@@ -218,6 +224,14 @@ impl TestApp {
             "ingestProposal {name} on {urn}: {:?}",
             resp.body
         );
+    }
+
+    /// Whether this test seeded `aspect` on `urn` through [`TestApp::put_aspect`].
+    pub fn seeded(&self, urn: &str, aspect: &str) -> bool {
+        self.seeded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(urn.to_owned(), aspect.to_owned()))
     }
 
     /// Whether the entity's key aspect exists.
@@ -344,6 +358,7 @@ impl Builder {
             gateways,
             client,
             gms_client,
+            seeded: Default::default(),
             _dir: dir,
         }
     }

@@ -55,7 +55,37 @@ pub async fn assert_user(
 
     assert_origin_external(app, &urn).await;
     assert!(!app.removed(&urn).await, "{urn} must not be soft-deleted");
+    assert_not_written(app, &urn, NOT_OURS_USER).await;
     info
+}
+
+/// User aspects the gateway never writes (architecture.md, "What we own in DataHub").
+const NOT_OURS_USER: &[&str] = &[
+    "corpUserEditableInfo",
+    "roleMembership",
+    "nativeGroupMembership",
+    "corpUserCredentials",
+    "corpUserSettings",
+    "globalTags",
+];
+/// Group aspects the gateway never writes.
+const NOT_OURS_GROUP: &[&str] = &[
+    "roleMembership",
+    "ownership",
+    "corpGroupEditableInfo",
+    "globalTags",
+];
+
+/// Asserts none of `aspects` exists on `urn`, unless the test seeded it itself.
+async fn assert_not_written(app: &TestApp, urn: &str, aspects: &[&str]) {
+    for a in aspects {
+        if !app.seeded(urn, a) {
+            assert!(
+                app.aspect(urn, a).await.is_none(),
+                "{urn}: the gateway wrote {a}, which it does not own"
+            );
+        }
+    }
 }
 
 /// Asserts the aspects of a SCIM-managed group and returns its `corpGroupInfo`.
@@ -87,6 +117,7 @@ pub async fn assert_group(app: &TestApp, display_name: &str) -> Value {
     }
     assert_origin_external(app, &urn).await;
     assert!(!app.removed(&urn).await, "{urn} must not be soft-deleted");
+    assert_not_written(app, &urn, NOT_OURS_GROUP).await;
     info
 }
 
