@@ -155,13 +155,22 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
         "seeded: {before_john:?}"
     );
 
+    // Another writer (an ingestion, an admin script) adds a customProperties key of its
+    // own to john's corpUserInfo.
+    let mut info = app.aspect(&jurn, "corpUserInfo").await.expect("info");
+    info["customProperties"]["hr.costCenter"] = json!("CC-7");
+    app.put_aspect(&jurn, "corpUserInfo", info).await;
+
     // A profile push and a keep-alive push change nothing the admins own.
     let mut u = app.get(&user_path(&jid)).expect(200).await;
     u["name"]["familyName"] = json!("Smith");
     app.put(&user_path(&jid), u).expect(200).await;
+    let info = app.aspect(&jurn, "corpUserInfo").await.expect("info");
+    assert_eq!(info["lastName"], json!("Smith"));
     assert_eq!(
-        app.aspect(&jurn, "corpUserInfo").await.expect("info")["lastName"],
-        json!("Smith")
+        info["customProperties"]["hr.costCenter"],
+        json!("CC-7"),
+        "customProperties not ours are kept"
     );
     push_group(&app, &gid, &team, &[(&jid, &john), (&sid_id, &sid)]).await;
 
@@ -203,6 +212,11 @@ async fn okta_guide_scenarios_and_admin_aspects_survive() {
     );
     app.delete(&group_path(&gid)).expect(204).await;
 
+    assert_eq!(
+        app.aspect(&jurn, "corpUserInfo").await.expect("info")["customProperties"]["hr.costCenter"],
+        json!("CC-7"),
+        "customProperties not ours survive every sync"
+    );
     assert_eq!(
         snapshot(&app, &jurn, &admin_user).await,
         before_john,
