@@ -1,1 +1,179 @@
-//! placeholder, filled in by its own branch
+//! The gateway's HTTP shell: listeners, TLS, router, bearer auth, handlers, the admin
+//! port and graceful shutdown. Knows nothing of DataHub wire formats.
+//!
+//! Endpoints:
+//! - SCIM listener (TLS; plain HTTP only with `--insecure-plain-http`), under both
+//!   `/openapi/scim/v2` and `/scim/v2`: `Users`, `Users/{id}`, `Users/.search`,
+//!   `Groups`, `Groups/{id}`, `Groups/.search`, `ServiceProviderConfig`,
+//!   `ResourceTypes[/{name}]`, `Schemas[/{urn}]`, `.search`.
+//! - Admin listener (plain HTTP): `/live`, `/ready`, `/metrics` ([`admin`]).
+//!
+//! [`run`] is the one entry point for `main` and the tests: it takes bound listeners
+//! and a shutdown future.
+
+pub mod admin;
+pub mod auth;
+pub mod check;
+pub mod devcerts;
+pub mod handlers;
+pub mod metrics;
+pub mod response;
+pub mod router;
+pub mod server;
+pub mod service;
+pub mod tls;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::datahub;
+
+pub use admin::Readiness;
+pub use auth::Authenticator;
+pub use metrics::Metrics;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The TLS certificate or key is unusable.
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// The DataHub client could not be built (bad URL, CA bundle).
+    #[error("DataHub client: {0}")]
+    Client(#[from] datahub::Error),
+    /// A listener could not be used.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Already-bound listeners (tests bind `127.0.0.1:0`).
+pub struct Listeners {
+    /// The SCIM listener.
+    pub scim: std::net::TcpListener,
+    /// The admin listener.
+    pub admin: std::net::TcpListener,
+}
+
+impl Listeners {
+    /// Binds both addresses of `config`.
+    pub fn bind(config: &Config) -> std::io::Result<Self> {
+        Ok(Listeners {
+            scim: std::net::TcpListener::bind(config.listen)?,
+            admin: std::net::TcpListener::bind(config.admin_listen)?,
+        })
+    }
+}
+
+/// What every request handler can reach.
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Every metric.
+    pub metrics: Arc<Metrics>,
+    /// Bearer-token validation.
+    pub auth: Authenticator,
+    /// The readiness latch.
+    pub readiness: Arc<Readiness>,
+    /// The DataHub client (shared with the provisioner).
+    pub client: datahub::Client,
+}
+
+/// The DataHub client configuration derived from `config`.
+pub fn client_config(config: &Config) -> datahub::ClientConfig {
+    let mut c = datahub::ClientConfig::new(config.gms.url.clone());
+    c.connect_timeout = config.gms.connect_timeout;
+    c.request_timeout = config.gms.request_timeout;
+    c.ca_bundle = config.gms.ca_file.clone();
+    c
+}
+
+/// Serves until `shutdown` completes, then drains: `/ready` turns 503, the SCIM
+/// listener stops accepting, in-flight requests get `shutdown_grace` to finish.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let metrics = Arc::new(Metrics::new());
+    let readiness = Arc::new(Readiness::default());
+    let certs = match &config.tls {
+        Some(files) => Some(Arc::new(tls::CertStore::load(files.clone(), &metrics)?)),
+        None => {
+            tracing::warn!("serving SCIM over plain HTTP (--insecure-plain-http)");
+            None
+        }
+    };
+    readiness.set_tls_loaded();
+    let client = datahub::Client::new(client_config(&config))?.with_observer(metrics.clone());
+    let auth = Authenticator::new(
+        client.clone(),
+        config.token_cache_ttl,
+        config.token_cache_failure_ttl,
+        config.token_signing_key.clone(),
+        metrics.clone(),
+    );
+    let config = Arc::new(config);
+    let state = Arc::new(AppState {
+        config: config.clone(),
+        metrics: metrics.clone(),
+        auth,
+        readiness: readiness.clone(),
+        client: client.clone(),
+    });
+
+    listeners.scim.set_nonblocking(true)?;
+    listeners.admin.set_nonblocking(true)?;
+    let scim = tokio::net::TcpListener::from_std(listeners.scim)?;
+    let admin = tokio::net::TcpListener::from_std(listeners.admin)?;
+    tracing::info!(
+        scim.addr = %scim.local_addr()?,
+        admin.addr = %admin.local_addr()?,
+        tls = certs.is_some(),
+        "datahub-scim listening"
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // The admin port outlives the SCIM listener so `/ready` reports the drain.
+    let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
+    let graceful = Arc::new(GracefulShutdown::new());
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(admin::probe_gms(
+        client,
+        readiness.clone(),
+        config.gms_probe_interval,
+    ));
+    if let Some(c) = &certs {
+        background.spawn(c.clone().watch(config.tls_reload_interval, metrics.clone()));
+    }
+    let admin_task = tokio::spawn(server::admin_loop(admin, state.clone(), admin_stop_rx));
+    let scim_task = tokio::spawn(server::scim_loop(
+        scim,
+        state.clone(),
+        certs,
+        graceful.clone(),
+        stop_rx,
+    ));
+
+    shutdown.await;
+    tracing::info!("shutdown requested: unready, closing the SCIM listener, draining");
+    readiness.set_draining();
+    let _ = stop_tx.send(true);
+    let _ = scim_task.await;
+    background.abort_all();
+    let in_flight = graceful.count();
+    let graceful = Arc::into_inner(graceful).unwrap_or_default();
+    match tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await {
+        Ok(()) => tracing::info!(connections = in_flight, "drained"),
+        Err(_) => tracing::warn!(
+            grace_s = config.shutdown_grace.as_secs_f64(),
+            "grace period over, closing remaining connections"
+        ),
+    }
+    let _ = admin_stop_tx.send(true);
+    let _ = admin_task.await;
+    Ok(())
+}

@@ -1,13 +1,38 @@
 //! SCIM ⇄ DataHub: naming rules, SCIM ids, the ID-mapping cache, users, groups and
 //! membership. The only module that speaks both vocabularies. Knows nothing of hyper.
 //!
-//! The [`Provisioner`] API below is the contract the HTTP handlers call. Every method
-//! takes the caller's context (its DataHub token is forwarded to GMS) and returns
-//! SCIM JSON or a [`scim::Error`].
+//! The [`Provisioner`] API is the contract the HTTP handlers call. Every method takes
+//! the caller's context (its DataHub token is forwarded to GMS) and returns SCIM JSON
+//! or a [`crate::scim::Error`]. Design and upstream-call costs: `docs/provisioning.md`.
+//!
+//! - pure: [`ids`] (SCIM ids), [`naming`] (username and group-name rules),
+//!   `user_map` / `group_map` (SCIM JSON ⇄ aspects), `delta` (member operations),
+//!   `errors` (the one `datahub::Error` → `scim::Error` mapping), `scim_json`.
+//! - I/O: `users`, `groups`, `membership` (batched conditional membership writes),
+//!   `list` + `lookup` (filters, paging, search fallbacks), `record` (typed reads and
+//!   diffed writes), `cache` (the moka ID-mapping cache).
 
-use serde_json::Value;
+mod cache;
+mod delta;
+mod errors;
+mod group_map;
+mod groups;
+pub mod ids;
+mod list;
+mod lookup;
+mod membership;
+pub mod naming;
+mod record;
+mod scim_json;
+mod user_map;
+mod users;
 
-use crate::scim;
+use std::sync::Arc;
+
+use crate::datahub;
+
+pub use cache::CacheStats;
+pub use errors::from_datahub;
 
 /// How DELETE of a user or group is carried out in DataHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,3 +93,40 @@ pub struct Ctx {
     /// `meta.location`.
     pub base_url: String,
 }
+
+/// The SCIM ⇄ DataHub translator. Cheap to clone; holds no state that answers
+/// depend on (only the ID-mapping cache).
+#[derive(Clone)]
+pub struct Provisioner {
+    /// Naming rules, policies and limits.
+    cfg: Arc<ProvisionConfig>,
+    /// The GMS client.
+    client: datahub::Client,
+    /// The ID-mapping cache.
+    cache: cache::IdCache,
+}
+
+impl Provisioner {
+    /// A provisioner writing through `client`.
+    pub fn new(cfg: ProvisionConfig, client: datahub::Client) -> Self {
+        let cache = cache::IdCache::new(cfg.cache_capacity, cfg.cache_ttl);
+        Provisioner {
+            cfg: Arc::new(cfg),
+            client,
+            cache,
+        }
+    }
+
+    /// Cache counters for `/metrics`.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ProvisionConfig {
+        &self.cfg
+    }
+}
+
+#[cfg(test)]
+mod tests;

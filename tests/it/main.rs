@@ -7,6 +7,8 @@ mod support;
 /// The GMS emulator driven through the real DataHub client (or a real GMS when
 /// `DATAHUB_GMS_URL` + `DATAHUB_GMS_TOKEN` are set).
 mod emulator;
+/// Operations: readiness, shutdown, TLS, metrics, config exit codes, bearer auth, chart.
+mod ops;
 
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults

@@ -1,0 +1,273 @@
+//! The command line: subcommands and their flags. Each field's doc comment is its
+//! `--help` text; each `env` is the environment variable that sets it. Values that
+//! need checking (addresses, URLs, files, durations, regexes) stay strings here so
+//! [`super::validate`] can report every problem at once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// SCIM 2.0 provisioning gateway for DataHub.
+#[derive(Debug, Parser)]
+#[command(name = "datahub-scim", version, about)]
+pub struct Cli {
+    /// What to run (default: `serve`).
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve SCIM over TLS, and health and metrics on the admin port (the default).
+    Serve(ServeArgs),
+    /// Run the DataHub GMS emulator alone (for local experiments).
+    Emulator(EmulatorArgs),
+    /// Run the emulator and the gateway in one process with a self-signed certificate.
+    Demo(DemoArgs),
+    /// Check the configuration, the certificate and the connection to DataHub, then exit.
+    Check(CheckArgs),
+    /// Make a local development CA and a server certificate signed by it.
+    Certs(CertsArgs),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which SCIM attribute the DataHub username comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsernameSourceArg {
+    /// The SCIM `userName`.
+    #[value(name = "userName")]
+    UserName,
+    /// The primary (else first) `emails[].value`.
+    #[value(name = "email")]
+    Email,
+}
+
+/// DELETE policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeletePolicyArg {
+    /// Mark removed (and suspend users); a later create revives it.
+    Soft,
+    /// Delete the entity in DataHub.
+    Hard,
+}
+
+/// Settings of the gateway (`serve`, and the base of `check`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the SCIM (TLS) listener binds.
+    #[arg(long, env = "DATAHUB_SCIM_LISTEN", default_value = "0.0.0.0:8443")]
+    pub listen: String,
+
+    /// Address the plain-HTTP admin listener (/live, /ready, /metrics) binds.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_ADMIN_LISTEN",
+        default_value = "0.0.0.0:9464"
+    )]
+    pub admin_listen: String,
+
+    /// PEM file with the server certificate chain (leaf first). Reloaded when it changes.
+    #[arg(long, env = "DATAHUB_SCIM_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// PEM file with the server private key. Reloaded when it changes.
+    #[arg(long, env = "DATAHUB_SCIM_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// Serve SCIM over plain HTTP instead of TLS (only behind a mesh or proxy that terminates TLS).
+    #[arg(long, env = "DATAHUB_SCIM_INSECURE_PLAIN_HTTP")]
+    pub insecure_plain_http: bool,
+
+    /// Externally visible base URL of the SCIM endpoint, used in meta.location (default: from the Host header).
+    #[arg(long, env = "DATAHUB_SCIM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Base URL of DataHub GMS.
+    #[arg(long, env = "DATAHUB_GMS_URL", default_value = "http://localhost:8080")]
+    pub gms_url: String,
+
+    /// PEM file of extra CA certificates to trust when the GMS URL is https.
+    #[arg(long, env = "DATAHUB_SCIM_GMS_CA_FILE")]
+    pub gms_ca_file: Option<PathBuf>,
+
+    /// Connect timeout for GMS (e.g. 500ms, 5s, 1m).
+    #[arg(long, env = "DATAHUB_SCIM_GMS_CONNECT_TIMEOUT", default_value = "5s")]
+    pub gms_connect_timeout: String,
+
+    /// Timeout of one GMS call.
+    #[arg(long, env = "DATAHUB_SCIM_GMS_REQUEST_TIMEOUT", default_value = "10s")]
+    pub gms_request_timeout: String,
+
+    /// Largest accepted request body in bytes (413 beyond).
+    #[arg(long, env = "DATAHUB_SCIM_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Deadline of one SCIM request, end to end (504 beyond).
+    #[arg(long, env = "DATAHUB_SCIM_REQUEST_DEADLINE", default_value = "30s")]
+    pub request_deadline: String,
+
+    /// Time given to in-flight requests to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "DATAHUB_SCIM_SHUTDOWN_GRACE", default_value = "20s")]
+    pub shutdown_grace: String,
+
+    /// How long a successful token validation is cached (revocation takes effect within it).
+    #[arg(long, env = "DATAHUB_SCIM_TOKEN_CACHE_TTL", default_value = "30s")]
+    pub token_cache_ttl: String,
+
+    /// How long a rejected token (401/403) is cached.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_TOKEN_CACHE_FAILURE_TTL",
+        default_value = "5s"
+    )]
+    pub token_cache_failure_ttl: String,
+
+    /// File holding DataHub's token signing key (DATAHUB_TOKEN_SERVICE_SIGNING_KEY); when set, token signatures are verified locally.
+    #[arg(long, env = "DATAHUB_SCIM_TOKEN_SIGNING_KEY_FILE")]
+    pub token_signing_key_file: Option<PathBuf>,
+
+    /// How often the TLS certificate and key files are checked for changes.
+    #[arg(long, env = "DATAHUB_SCIM_TLS_RELOAD_INTERVAL", default_value = "5s")]
+    pub tls_reload_interval: String,
+
+    /// How often GMS health is probed for /ready.
+    #[arg(long, env = "DATAHUB_SCIM_GMS_PROBE_INTERVAL", default_value = "5s")]
+    pub gms_probe_interval: String,
+
+    /// SCIM attribute the DataHub username is derived from.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_USERNAME_SOURCE",
+        value_enum,
+        default_value = "userName"
+    )]
+    pub username_source: UsernameSourceArg,
+
+    /// Regex applied to the username source; the whole match is the username (DataHub's AUTH_OIDC_USER_NAME_CLAIM_REGEX).
+    #[arg(long, env = "DATAHUB_SCIM_USERNAME_REGEX", default_value = "(.*)")]
+    pub username_regex: String,
+
+    /// Lower-case the username after the regex.
+    #[arg(long, env = "DATAHUB_SCIM_USERNAME_LOWERCASE")]
+    pub username_lowercase: bool,
+
+    /// Identity provider name written to origin.externalType (e.g. OKTA, AZURE_AD).
+    #[arg(long, env = "DATAHUB_SCIM_IDP_NAME", default_value = "SCIM")]
+    pub idp_name: String,
+
+    /// What DELETE /Users/{id} does in DataHub.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_USER_DELETE",
+        value_enum,
+        default_value = "soft"
+    )]
+    pub user_delete: DeletePolicyArg,
+
+    /// What DELETE /Groups/{id} does in DataHub.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_GROUP_DELETE",
+        value_enum,
+        default_value = "soft"
+    )]
+    pub group_delete: DeletePolicyArg,
+
+    /// Page size of list responses without `count`, and the largest page served.
+    #[arg(long, env = "DATAHUB_SCIM_MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: usize,
+
+    /// Capacity of the ID-mapping cache, in entries.
+    #[arg(long, env = "DATAHUB_SCIM_ID_CACHE_CAPACITY", default_value_t = 10_000)]
+    pub id_cache_capacity: u64,
+
+    /// Time-to-live of ID-mapping cache entries.
+    #[arg(long, env = "DATAHUB_SCIM_ID_CACHE_TTL", default_value = "5m")]
+    pub id_cache_ttl: String,
+
+    /// Retries of a conditional write that lost a race.
+    #[arg(long, env = "DATAHUB_SCIM_WRITE_RETRIES", default_value_t = 5)]
+    pub write_retries: u32,
+
+    /// Log line format.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `datahub_scim=debug,info`.
+    #[arg(long, env = "DATAHUB_SCIM_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+/// `check`: the serve settings plus the token to check with.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The gateway settings to check.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// File holding a DataHub personal access token to validate against GMS.
+    #[arg(long, env = "DATAHUB_SCIM_CHECK_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `emulator`: the GMS emulator alone.
+#[derive(Debug, Clone, Args)]
+pub struct EmulatorArgs {
+    /// Address the emulator binds.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// File the emulator writes an admin personal access token to once ready.
+    #[arg(long)]
+    pub token_file: PathBuf,
+}
+
+/// `demo`: emulator and gateway in one process.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Address the gateway's SCIM (TLS) listener binds.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: String,
+
+    /// Address the GMS emulator binds.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub gms_listen: String,
+
+    /// Address the gateway's admin listener binds.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub admin_listen: String,
+
+    /// File an admin personal access token is written to once ready.
+    #[arg(long)]
+    pub token_file: PathBuf,
+}
+
+/// `certs`: a development CA and server certificate.
+#[derive(Debug, Clone, Args)]
+pub struct CertsArgs {
+    /// Folder to write ca.crt, ca.key, tls.crt and tls.key into (created if missing).
+    #[arg(long, default_value = "certs/dev")]
+    pub out_dir: PathBuf,
+
+    /// DNS names (and IP addresses) the server certificate is valid for.
+    #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+    pub hosts: Vec<String>,
+
+    /// Validity of the server certificate in days.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+}

@@ -1,0 +1,98 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::validate::parse_duration;
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn env_map_sets_values_and_flags_win() {
+    let e = env(&[
+        ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1"),
+        ("DATAHUB_SCIM_LISTEN", "127.0.0.1:1234"),
+        ("DATAHUB_SCIM_REQUEST_DEADLINE", "250ms"),
+        ("DATAHUB_SCIM_USER_DELETE", "hard"),
+        ("DATAHUB_GMS_URL", "http://gms:8080/"),
+    ]);
+    let c = serve_config(["x", "--listen", "127.0.0.1:4321"], &e).expect("valid config");
+    assert_eq!(c.listen.port(), 4321, "flag beats env");
+    assert!(c.tls.is_none());
+    assert_eq!(c.request_deadline, Duration::from_millis(250));
+    assert_eq!(
+        c.provision.user_delete,
+        crate::provision::DeletePolicy::Hard
+    );
+    assert_eq!(c.gms.url, "http://gms:8080", "trailing slash trimmed");
+}
+
+#[test]
+fn every_problem_is_reported() {
+    let e = env(&[
+        ("DATAHUB_SCIM_LISTEN", "nowhere"),
+        ("DATAHUB_SCIM_USERNAME_REGEX", "(["),
+        ("DATAHUB_GMS_URL", "not a url"),
+        ("DATAHUB_SCIM_TLS_CERT_FILE", "/nonexistent/tls.crt"),
+        ("DATAHUB_SCIM_SHUTDOWN_GRACE", "soon"),
+    ]);
+    let err = serve_config(["x"], &e).expect_err("invalid config");
+    let all = err.problems.join("\n");
+    for needle in [
+        "DATAHUB_SCIM_LISTEN",
+        "DATAHUB_SCIM_USERNAME_REGEX",
+        "DATAHUB_GMS_URL",
+        "DATAHUB_SCIM_TLS_CERT_FILE",
+        "DATAHUB_SCIM_TLS_KEY_FILE",
+        "DATAHUB_SCIM_SHUTDOWN_GRACE",
+    ] {
+        assert!(all.contains(needle), "missing {needle} in:\n{all}");
+    }
+    assert_eq!(err.problems.len(), 6, "{all}");
+}
+
+#[test]
+fn process_environment_is_not_read_with_a_map() {
+    // PATH is always set; a map without it must not see it.
+    assert!(Env::Map(&HashMap::new()).get("PATH").is_none());
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("5").ok(), Some(Duration::from_secs(5)));
+    assert_eq!(parse_duration("2m").ok(), Some(Duration::from_secs(120)));
+    assert_eq!(parse_duration("15ms").ok(), Some(Duration::from_millis(15)));
+    assert!(parse_duration("5 parsecs").is_err());
+    assert!(parse_duration("").is_err());
+}
+
+#[test]
+fn missing_subcommand_means_serve_and_help_is_displayed() {
+    let e = HashMap::new();
+    assert!(matches!(
+        parse(["x", "--insecure-plain-http"], Env::Map(&e)),
+        Parsed::Run(c) if matches!(*c, Command::Serve(_))
+    ));
+    match parse(["x", "serve", "--help"], Env::Map(&e)) {
+        Parsed::Display(s) => assert!(s.contains("DATAHUB_SCIM_TOKEN_CACHE_TTL"), "{s}"),
+        other => panic!("expected help, got {other:?}"),
+    }
+    assert!(matches!(
+        parse(["x", "--no-such-flag"], Env::Map(&e)),
+        Parsed::Usage(_)
+    ));
+}
+
+#[test]
+fn env_names_are_listed() {
+    let names = env_var_names();
+    assert!(names.contains(&"DATAHUB_GMS_URL".to_string()));
+    assert!(names.contains(&"DATAHUB_SCIM_CHECK_TOKEN_FILE".to_string()));
+    assert!(names
+        .iter()
+        .all(|n| n == "DATAHUB_GMS_URL" || n.starts_with("DATAHUB_SCIM_")));
+}

@@ -1,0 +1,326 @@
+//! Bearer authentication with a DataHub personal access token.
+//!
+//! 1. `Authorization: Bearer <jwt>` (`Bearer`/`bearer`, as GMS accepts).
+//! 2. Local check with `jsonwebtoken`: well-formed, HS256 only, not expired, has
+//!    `actorId` and `type`. The signature is verified only when DataHub's signing key
+//!    is configured. A token failing here never reaches GMS.
+//! 3. Token cache (moka), keyed by SHA-256 of the token (never the token itself):
+//!    accepted tokens for `token_cache_ttl`, rejected ones for
+//!    `token_cache_failure_ttl`. A GMS outage is never cached.
+//! 4. On a miss, GMS `me`: 401 → invalid (revoked, suspended actor, …); no
+//!    `manageIdentities` → forbidden; unreachable → 503.
+//!
+//! Tokens are never logged.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sha2::{Digest, Sha256};
+
+use super::metrics::Metrics;
+use crate::{datahub, scim};
+
+/// `WWW-Authenticate` value sent with every 401.
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"datahub-scim\"";
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The caller's corpuser urn.
+    pub actor: String,
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No or unusable `Authorization` header, or a token that is malformed, expired,
+    /// wrongly signed, revoked or whose actor is suspended.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// A valid token whose actor lacks `manageIdentities`.
+    #[error("the token's actor lacks the Manage Users & Groups privilege")]
+    Forbidden,
+    /// DataHub could not be asked.
+    #[error("DataHub is unavailable to validate the token")]
+    Unavailable,
+}
+
+impl From<AuthError> for scim::Error {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(why) => scim::Error::unauthorized(why),
+            AuthError::Forbidden => scim::Error::forbidden(e.to_string()),
+            AuthError::Unavailable => scim::Error::upstream(503, e.to_string()).with_retry_after(5),
+        }
+    }
+}
+
+/// A cached decision about one token.
+#[derive(Debug, Clone)]
+enum Decision {
+    Accepted(Arc<Identity>),
+    Rejected(AuthError),
+}
+
+/// Gives accepted and rejected tokens different lifetimes in one cache.
+struct DecisionExpiry {
+    ok: Duration,
+    failed: Duration,
+}
+
+impl moka::Expiry<[u8; 32], Decision> for DecisionExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &[u8; 32],
+        value: &Decision,
+        _now: Instant,
+    ) -> Option<Duration> {
+        Some(match value {
+            Decision::Accepted(_) => self.ok,
+            Decision::Rejected(_) => self.failed,
+        })
+    }
+}
+
+/// Validates bearer tokens; cheap to share behind an `Arc`.
+pub struct Authenticator {
+    client: datahub::Client,
+    cache: moka::future::Cache<[u8; 32], Decision>,
+    signing_key: Option<Vec<u8>>,
+    metrics: Arc<Metrics>,
+}
+
+/// The claims we read from a DataHub token.
+#[derive(serde::Deserialize)]
+struct Claims {
+    #[serde(rename = "actorId")]
+    actor_id: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// Checks what can be checked without DataHub.
+pub fn check_locally(token: &str, signing_key: Option<&[u8]>) -> Result<(), AuthError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| AuthError::Invalid("malformed bearer token"))?;
+    if header.alg != Algorithm::HS256 {
+        return Err(AuthError::Invalid("unsupported token algorithm"));
+    }
+    let mut v = Validation::new(Algorithm::HS256);
+    v.required_spec_claims = HashSet::new(); // DataHub's NO_EXPIRY tokens have no `exp`.
+    v.leeway = 0;
+    v.validate_aud = false;
+    let key = match signing_key {
+        Some(k) => DecodingKey::from_secret(k),
+        None => {
+            v.insecure_disable_signature_validation();
+            DecodingKey::from_secret(&[])
+        }
+    };
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &v).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind as K;
+        match e.kind() {
+            K::ExpiredSignature => AuthError::Invalid("token expired"),
+            K::InvalidSignature => AuthError::Invalid("token signature is invalid"),
+            _ => AuthError::Invalid("malformed bearer token"),
+        }
+    })?;
+    match (data.claims.actor_id, data.claims.kind) {
+        (Some(a), Some(_)) if !a.is_empty() => Ok(()),
+        _ => Err(AuthError::Invalid("token lacks DataHub claims")),
+    }
+}
+
+/// The token in an `Authorization` header.
+pub fn bearer(header: Option<&HeaderValue>) -> Result<&str, AuthError> {
+    let h = header.ok_or(AuthError::Invalid("missing bearer token"))?;
+    let h = h
+        .to_str()
+        .map_err(|_| AuthError::Invalid("malformed Authorization header"))?;
+    let token = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))
+        .ok_or(AuthError::Invalid("missing bearer token"))?
+        .trim();
+    if token.is_empty() {
+        return Err(AuthError::Invalid("missing bearer token"));
+    }
+    Ok(token)
+}
+
+impl Authenticator {
+    /// An authenticator asking `client` on cache misses.
+    pub fn new(
+        client: datahub::Client,
+        ttl: Duration,
+        failure_ttl: Duration,
+        signing_key: Option<Vec<u8>>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let cache = moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .expire_after(DecisionExpiry {
+                ok: ttl,
+                failed: failure_ttl,
+            })
+            .build();
+        Authenticator {
+            client,
+            cache,
+            signing_key,
+            metrics,
+        }
+    }
+
+    /// Entries in the token cache (for the scrape-time gauge).
+    pub fn cached_entries(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    /// Authenticates one request from its `Authorization` header; returns the token
+    /// and the caller.
+    pub async fn authenticate(
+        &self,
+        header: Option<&HeaderValue>,
+    ) -> Result<(String, Identity), AuthError> {
+        let result = self.decide(header).await;
+        result
+    }
+
+    async fn decide(&self, header: Option<&HeaderValue>) -> Result<(String, Identity), AuthError> {
+        let token = match bearer(header)
+            .and_then(|t| check_locally(t, self.signing_key.as_deref()).map(|()| t))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                self.metrics.observe_auth("invalid", false);
+                return Err(e);
+            }
+        };
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let cached = self.cache.get(&key).await;
+        self.metrics.observe_cache("token", cached.is_some());
+        let was_cached = cached.is_some();
+        let decision = match cached {
+            Some(d) => d,
+            None => {
+                let client = self.client.clone();
+                let owned = token.to_owned();
+                let loaded = self
+                    .cache
+                    .try_get_with(key, async move {
+                        match client.me(&owned).await {
+                            Ok(me) if me.manage_identities => {
+                                Ok(Decision::Accepted(Arc::new(Identity {
+                                    actor: me.urn.to_string(),
+                                })))
+                            }
+                            Ok(_) => Ok(Decision::Rejected(AuthError::Forbidden)),
+                            Err(datahub::Error::Unauthorized) => Ok(Decision::Rejected(
+                                AuthError::Invalid("token rejected by DataHub"),
+                            )),
+                            Err(e) => Err(e.kind()),
+                        }
+                    })
+                    .await;
+                match loaded {
+                    Ok(d) => d,
+                    Err(kind) => {
+                        tracing::warn!(upstream.error = %kind, "token validation failed: DataHub unavailable");
+                        self.metrics.observe_auth("unavailable", false);
+                        return Err(AuthError::Unavailable);
+                    }
+                }
+            }
+        };
+        match decision {
+            Decision::Accepted(id) => {
+                self.metrics.observe_auth("ok", was_cached);
+                Ok((token.to_owned(), (*id).clone()))
+            }
+            Decision::Rejected(e) => {
+                let outcome = if e == AuthError::Forbidden {
+                    "forbidden"
+                } else {
+                    "invalid"
+                };
+                self.metrics.observe_auth(outcome, was_cached);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::json;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn token(alg: Algorithm, claims: serde_json::Value) -> String {
+        encode(&Header::new(alg), &claims, &EncodingKey::from_secret(KEY)).expect("encode")
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    }
+
+    #[test]
+    fn local_checks() {
+        let good = json!({"version":"2","type":"PERSONAL","actorType":"USER","actorId":"bot","sub":"bot","exp": now() + 600});
+        assert_eq!(
+            check_locally(&token(Algorithm::HS256, good.clone()), None),
+            Ok(())
+        );
+        assert_eq!(
+            check_locally(&token(Algorithm::HS256, good.clone()), Some(KEY)),
+            Ok(())
+        );
+        assert_eq!(
+            check_locally(
+                &token(Algorithm::HS256, good.clone()),
+                Some(b"another-key-another-key-another-k")
+            ),
+            Err(AuthError::Invalid("token signature is invalid"))
+        );
+        let no_exp = json!({"version":"2","type":"PERSONAL","actorId":"bot"});
+        assert_eq!(
+            check_locally(&token(Algorithm::HS256, no_exp), None),
+            Ok(())
+        );
+        let expired = json!({"type":"PERSONAL","actorId":"bot","exp": now() - 10});
+        assert_eq!(
+            check_locally(&token(Algorithm::HS256, expired), None),
+            Err(AuthError::Invalid("token expired"))
+        );
+        assert_eq!(
+            check_locally(&token(Algorithm::HS384, good), None),
+            Err(AuthError::Invalid("unsupported token algorithm"))
+        );
+        assert_eq!(
+            check_locally("garbage", None),
+            Err(AuthError::Invalid("malformed bearer token"))
+        );
+        let no_actor = json!({"type":"PERSONAL"});
+        assert!(check_locally(&token(Algorithm::HS256, no_actor), None).is_err());
+    }
+
+    #[test]
+    fn bearer_header() {
+        let h = HeaderValue::from_static("bearer abc");
+        assert_eq!(bearer(Some(&h)), Ok("abc"));
+        let h = HeaderValue::from_static("Basic abc");
+        assert!(bearer(Some(&h)).is_err());
+        assert!(bearer(None).is_err());
+        let h = HeaderValue::from_static("Bearer ");
+        assert!(bearer(Some(&h)).is_err());
+    }
+}

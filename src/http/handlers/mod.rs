@@ -1,0 +1,124 @@
+//! The seam between the HTTP layer and the SCIM handlers. The router turns a hyper
+//! request into a [`ScimRequest`] (already authenticated, body already read and
+//! size-capped); a handler answers with a [`ScimResponse`] or a [`scim::Error`], and
+//! `http::response` turns either into the wire response. Handlers never see hyper.
+//!
+//! - [`users`], [`groups`]: thin functions that parse the request and call the
+//!   `Provisioner` (owned by the provisioning layer).
+//! - [`discovery`]: the static discovery documents.
+
+pub mod discovery;
+pub mod groups;
+pub mod users;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use serde_json::Value;
+
+use super::router::{Route, Target};
+use super::AppState;
+use crate::{provision, scim};
+
+/// One authenticated SCIM request.
+#[derive(Debug, Clone)]
+pub struct ScimRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Percent-decoded path segments after the SCIM prefix, e.g. `["Users", "<id>"]`,
+    /// `["Groups"]`, `["Users", ".search"]`.
+    pub segments: Vec<String>,
+    /// Raw query string (without `?`), if any. Unknown parameters are to be ignored.
+    pub query: Option<String>,
+    /// Request headers (`If-Match`, `Content-Type`, ...). `Authorization` is removed.
+    pub headers: HeaderMap,
+    /// The request body, at most the configured size; empty when none was sent.
+    pub body: Bytes,
+    /// The authenticated caller and the base URL for `meta.location`.
+    pub ctx: provision::Ctx,
+}
+
+impl ScimRequest {
+    /// The body parsed as JSON; `400 invalidSyntax` when absent or malformed.
+    pub fn json_body(&self) -> Result<Value, scim::Error> {
+        if self.body.is_empty() {
+            return Err(scim::Error::invalid_syntax("request body is required"));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| scim::Error::invalid_syntax(format!("body is not valid JSON: {e}")))
+    }
+
+    /// The path segment after the resource type (the id), if any.
+    pub fn id(&self) -> Option<&str> {
+        self.segments
+            .get(1)
+            .map(String::as_str)
+            .filter(|s| *s != ".search")
+    }
+
+    /// True for `POST …/.search`.
+    pub fn is_search(&self) -> bool {
+        self.segments.last().is_some_and(|s| s == ".search")
+    }
+}
+
+/// A successful SCIM answer, before it becomes an HTTP response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimResponse {
+    /// HTTP status (200, 201, 204).
+    pub status: u16,
+    /// JSON body; `None` for 204.
+    pub body: Option<Value>,
+    /// `Location` header (201 Created).
+    pub location: Option<String>,
+}
+
+impl ScimResponse {
+    /// 200 with a body.
+    pub fn ok(body: Value) -> Self {
+        ScimResponse {
+            status: 200,
+            body: Some(body),
+            location: None,
+        }
+    }
+
+    /// 201 with a body; `Location` is taken from `meta.location` when present.
+    pub fn created(body: Value) -> Self {
+        let location = body
+            .pointer("/meta/location")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        ScimResponse {
+            status: 201,
+            body: Some(body),
+            location,
+        }
+    }
+
+    /// 204 without a body.
+    pub fn no_content() -> Self {
+        ScimResponse {
+            status: 204,
+            body: None,
+            location: None,
+        }
+    }
+}
+
+/// Calls the handler of a matched route.
+pub async fn dispatch(
+    state: &AppState,
+    route: &Route,
+    req: ScimRequest,
+) -> Result<ScimResponse, scim::Error> {
+    match &route.target {
+        Target::Users => users::handle(state, req).await,
+        Target::Groups => groups::handle(state, req).await,
+        Target::ServiceProviderConfig => discovery::service_provider_config(state, &req),
+        Target::ResourceTypes(name) => discovery::resource_types(state, &req, name.as_deref()),
+        Target::Schemas(urn) => discovery::schemas(state, &req, urn.as_deref()),
+        Target::RootSearch => Err(scim::Error::not_implemented(
+            "searching across resource types is not supported; use /Users/.search or /Groups/.search",
+        )),
+    }
+}

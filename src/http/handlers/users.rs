@@ -1,0 +1,80 @@
+//! `/Users` handlers: parse the request, call the [`Provisioner`], shape the answer
+//! (201 + `Location` on create, 204 on delete, 200 or 204 on PATCH).
+
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use http::Method;
+use serde_json::Value;
+
+use super::{ScimRequest, ScimResponse};
+use crate::config::Config;
+use crate::http::AppState;
+use crate::provision::Provisioner;
+use crate::scim::{self, ListQuery};
+
+/// Running servers (by config identity) and their provisioner.
+type Servers = Vec<(Weak<Config>, Provisioner)>;
+
+/// The provisioner of the running server.
+///
+/// `AppState` does not carry one (yet), so one is kept per running server, keyed by
+/// the identity of its `Arc<Config>` (a `Weak` guards against a reused address once
+/// a server is gone). That keeps the ID-mapping cache and its read-your-writes
+/// overlay alive across requests. Once `AppState` has a `provisioner` field, this
+/// becomes `state.provisioner.clone()`.
+pub fn provisioner(state: &AppState) -> Provisioner {
+    static SERVERS: OnceLock<Mutex<Servers>> = OnceLock::new();
+    let mut servers = SERVERS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    servers.retain(|(w, _)| w.strong_count() > 0);
+    let mine = |w: &Weak<Config>| w.upgrade().is_some_and(|c| Arc::ptr_eq(&c, &state.config));
+    if let Some((_, p)) = servers.iter().find(|(w, _)| mine(w)) {
+        return p.clone();
+    }
+    let p = Provisioner::new(state.config.provision.clone(), state.client.clone());
+    servers.push((Arc::downgrade(&state.config), p.clone()));
+    p
+}
+
+/// The query of a list, or `attributes`/`excludedAttributes` of a read.
+pub(crate) fn query(req: &ScimRequest) -> Result<ListQuery, scim::Error> {
+    ListQuery::from_query_string(req.query.as_deref().unwrap_or(""))
+}
+
+/// Handles every `/Users…` request.
+pub async fn handle(state: &AppState, req: ScimRequest) -> Result<ScimResponse, scim::Error> {
+    let p = provisioner(state);
+    let ctx = &req.ctx;
+    if req.is_search() {
+        let q = ListQuery::from_search_body(&req.json_body()?)?;
+        return Ok(ScimResponse::ok(p.list_users(ctx, &q).await?));
+    }
+    match (&req.method, req.id()) {
+        (&Method::GET, None) => Ok(ScimResponse::ok(p.list_users(ctx, &query(&req)?).await?)),
+        (&Method::POST, None) => Ok(ScimResponse::created(
+            p.create_user(ctx, req.json_body()?).await?,
+        )),
+        (&Method::GET, Some(id)) => Ok(ScimResponse::ok(p.get_user(ctx, id, &query(&req)?).await?)),
+        (&Method::PUT, Some(id)) => Ok(ScimResponse::ok(
+            p.replace_user(ctx, id, req.json_body()?).await?,
+        )),
+        (&Method::PATCH, Some(id)) => Ok(patched(p.patch_user(ctx, id, req.json_body()?).await?)),
+        (&Method::DELETE, Some(id)) => {
+            p.delete_user(ctx, id).await?;
+            Ok(ScimResponse::no_content())
+        }
+        _ => Err(scim::Error::method_not_allowed(
+            "method not allowed on /Users",
+        )),
+    }
+}
+
+/// 200 with the resource, or 204 when the provisioner returns none.
+pub(crate) fn patched(body: Option<Value>) -> ScimResponse {
+    match body {
+        Some(b) => ScimResponse::ok(b),
+        None => ScimResponse::no_content(),
+    }
+}

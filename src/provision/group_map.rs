@@ -1,0 +1,255 @@
+//! SCIM Group ⇄ DataHub group aspects, pure.
+//!
+//! A group is `corpGroupInfo {displayName, admins/members/groups kept as found}`,
+//! `origin {EXTERNAL, <idp>}` and `status`. Members are not stored on the group:
+//! they live on each user's `groupMembership` (see `membership.rs`).
+//!
+//! Ownership: a group is SCIM-owned when its origin is `EXTERNAL` with our IdP name
+//! *and* `corpGroupInfo.created` is set. We stamp `created` when we create or adopt
+//! a group; neither OIDC JIT login nor the Okta/Azure ingestion sources set it, and
+//! GraphQL `createGroup` (which does) marks the group `NATIVE`.
+
+use serde_json::{json, Map, Value};
+
+use super::ids;
+use super::scim_json::{rfc3339, GROUP_SCHEMA};
+use crate::datahub::aspects::{AuditStamp, CorpGroupInfo, Origin, OriginType, Status};
+use crate::datahub::Urn;
+
+/// What a create/push of a displayName finds in DataHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Nothing: create.
+    Absent,
+    /// Soft-deleted earlier (by us or anyone): revive, clean.
+    Removed,
+    /// Made by OIDC JIT (no origin) or ingestion (EXTERNAL, not ours): adopt.
+    Adoptable,
+    /// A DataHub-native group: refuse, the admin links it instead.
+    Native,
+    /// Ours and live: a duplicate create.
+    Owned,
+}
+
+/// Classifies a group's current aspects for a create.
+pub fn classify(
+    info: Option<&CorpGroupInfo>,
+    origin: Option<&Origin>,
+    status: Option<&Status>,
+    idp: &str,
+) -> Existing {
+    if info.is_none() && origin.is_none() && status.is_none() {
+        return Existing::Absent;
+    }
+    if status.is_some_and(|s| s.removed) {
+        return Existing::Removed;
+    }
+    match origin.map(|o| o.origin_type) {
+        Some(OriginType::Native) => Existing::Native,
+        _ if is_owned(info, origin, idp) => Existing::Owned,
+        _ => Existing::Adoptable,
+    }
+}
+
+/// Whether the group carries our ownership marks.
+pub fn is_owned(info: Option<&CorpGroupInfo>, origin: Option<&Origin>, idp: &str) -> bool {
+    let ours = origin.is_some_and(|o| {
+        o.origin_type == OriginType::External && o.external_type.as_deref() == Some(idp)
+    });
+    ours && info.is_some_and(|i| i.created.is_some())
+}
+
+/// `corpGroupInfo` for a create/adopt/rename: `displayName` set, the deprecated
+/// lists and every other field kept as found (`[]` when new), `created` stamped
+/// when absent (or when reviving, so the group starts as ours).
+pub fn info_for(
+    display_name: &str,
+    existing: Option<&CorpGroupInfo>,
+    restamp: bool,
+    actor: &Urn,
+) -> CorpGroupInfo {
+    let mut info = existing.cloned().unwrap_or_default();
+    info.display_name = Some(display_name.to_owned());
+    if info.created.is_none() || restamp {
+        info.created = Some(AuditStamp::now(actor.clone()));
+    }
+    info
+}
+
+/// `origin {EXTERNAL, idp}`.
+pub fn origin_for(idp: &str) -> Origin {
+    Origin::external(idp)
+}
+
+/// Everything needed to render one group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupView<'a> {
+    /// The group name (urn key).
+    pub name: &'a str,
+    /// `corpGroupInfo`, when present.
+    pub info: Option<&'a CorpGroupInfo>,
+    /// Member user urns, sorted; `None` when members were not asked for.
+    pub members: Option<Vec<String>>,
+    /// Creation time (ms).
+    pub created_ms: Option<i64>,
+    /// Last modification (ms).
+    pub modified_ms: Option<i64>,
+}
+
+/// The SCIM Group JSON. `displayName` falls back to the name (JIT groups always
+/// have one; ingestion groups may not).
+pub fn render(view: &GroupView<'_>, base_url: &str) -> Value {
+    let id = ids::group_id(view.name);
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([GROUP_SCHEMA]));
+    out.insert("id".into(), json!(id));
+    let display = view
+        .info
+        .and_then(|i| i.display_name.clone())
+        .unwrap_or_else(|| view.name.to_owned());
+    out.insert("displayName".into(), json!(display));
+    if let Some(members) = &view.members {
+        let list: Vec<Value> = members
+            .iter()
+            .filter_map(|u| ids::user_id_of_urn(u))
+            .map(|uid| json!({"value": uid, "$ref": format!("{base_url}/Users/{uid}"), "type": "User"}))
+            .collect();
+        out.insert("members".into(), Value::Array(list));
+    }
+    let created = view
+        .created_ms
+        .or_else(|| view.info.and_then(|i| i.created.as_ref()).map(|c| c.time));
+    let mut meta = Map::new();
+    meta.insert("resourceType".into(), json!("Group"));
+    if let Some(t) = created.and_then(rfc3339) {
+        meta.insert("created".into(), json!(t));
+    }
+    if let Some(t) = view.modified_ms.or(created).and_then(rfc3339) {
+        meta.insert("lastModified".into(), json!(t));
+    }
+    meta.insert("location".into(), json!(format!("{base_url}/Groups/{id}")));
+    out.insert("meta".into(), Value::Object(meta));
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor() -> Urn {
+        Urn::corp_user("scim-bot")
+    }
+
+    #[test]
+    fn classify_cases() {
+        let idp = "OKTA";
+        assert_eq!(classify(None, None, None, idp), Existing::Absent);
+        let jit = CorpGroupInfo {
+            display_name: Some("Eng".into()),
+            ..Default::default()
+        };
+        assert_eq!(classify(Some(&jit), None, None, idp), Existing::Adoptable);
+        let ingested = Origin::external("OKTA");
+        assert_eq!(
+            classify(
+                Some(&jit),
+                Some(&ingested),
+                Some(&Status::removed(false)),
+                idp
+            ),
+            Existing::Adoptable
+        );
+        let ours = info_for("Eng", Some(&jit), false, &actor());
+        assert_eq!(
+            classify(
+                Some(&ours),
+                Some(&ingested),
+                Some(&Status::removed(false)),
+                idp
+            ),
+            Existing::Owned
+        );
+        assert_eq!(
+            classify(Some(&ours), Some(&Origin::external("AZURE_AD")), None, idp),
+            Existing::Adoptable
+        );
+        assert_eq!(
+            classify(
+                Some(&ours),
+                Some(&ingested),
+                Some(&Status::removed(true)),
+                idp
+            ),
+            Existing::Removed
+        );
+        let native = Origin {
+            origin_type: OriginType::Native,
+            external_type: None,
+            extra: Default::default(),
+        };
+        assert_eq!(
+            classify(Some(&ours), Some(&native), None, idp),
+            Existing::Native
+        );
+    }
+
+    #[test]
+    fn info_keeps_what_it_does_not_own() {
+        let old = CorpGroupInfo {
+            display_name: Some("Old".into()),
+            email: Some("eng@x".into()),
+            members: vec![Urn::corp_user("legacy")],
+            ..Default::default()
+        };
+        let new = info_for("New Name", Some(&old), false, &actor());
+        assert_eq!(new.display_name.as_deref(), Some("New Name"));
+        assert_eq!(new.email.as_deref(), Some("eng@x"));
+        assert_eq!(new.members, vec![Urn::corp_user("legacy")]);
+        assert!(new.created.is_some());
+        let fresh = info_for("X", None, false, &actor());
+        assert!(fresh.admins.is_empty() && fresh.members.is_empty() && fresh.groups.is_empty());
+        let v = serde_json::to_value(&fresh).expect("serializes");
+        assert_eq!(
+            v["admins"],
+            json!([]),
+            "required arrays present on the wire"
+        );
+    }
+
+    #[test]
+    fn renders() {
+        let info = CorpGroupInfo {
+            display_name: Some("Data Eng (EU)".into()),
+            ..Default::default()
+        };
+        let view = GroupView {
+            name: "Data+Eng+%28EU%29",
+            info: Some(&info),
+            members: Some(vec!["urn:li:corpuser:jdoe".into()]),
+            created_ms: Some(0),
+            modified_ms: None,
+        };
+        let g = render(&view, "https://scim.example/scim/v2");
+        let id = ids::group_id("Data+Eng+%28EU%29");
+        assert_eq!(g["id"], json!(id));
+        assert_eq!(g["displayName"], json!("Data Eng (EU)"));
+        assert_eq!(g["members"][0]["value"], json!("amRvZQ"));
+        assert_eq!(
+            g["members"][0]["$ref"],
+            json!("https://scim.example/scim/v2/Users/amRvZQ")
+        );
+        assert_eq!(
+            g["meta"]["location"],
+            json!(format!("https://scim.example/scim/v2/Groups/{id}"))
+        );
+        assert_eq!(g["meta"]["created"], json!("1970-01-01T00:00:00Z"));
+        let no_members = render(
+            &GroupView {
+                members: None,
+                ..view
+            },
+            "b",
+        );
+        assert!(no_members.get("members").is_none());
+    }
+}

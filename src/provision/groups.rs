@@ -1,0 +1,334 @@
+//! `/Groups`: create (or adopt/revive), read, replace, patch, delete.
+//!
+//! The urn comes from the displayName at creation (`naming::group_name_for`) and
+//! never changes; a rename writes `corpGroupInfo.displayName` only. Members are
+//! written on the users (`membership.rs`), in the same batch as the group's own
+//! aspects.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::delta::{Delta, MemberOp};
+use super::errors::{from_datahub, Fail};
+use super::group_map::{self, classify, is_owned, Existing, GroupView};
+use super::membership::member_urns;
+use super::record::GroupRecord;
+use super::scim_json::{multi_at, str_at};
+use super::users::{actor_urn, not_found, require_object};
+use super::{ids, naming, Ctx, DeletePolicy, Provisioner};
+use crate::datahub::aspects::{CorpGroupKey, Status};
+use crate::datahub::{EntityAspects, Proposal, Urn};
+use crate::scim::{self, ListQuery, ResourceKind};
+
+impl Provisioner {
+    /// `POST /Groups`. A new name creates; a name held by an OIDC-JIT or ingested
+    /// group adopts it; a soft-deleted one is revived clean; a DataHub-native group
+    /// or a live group we already own is `409 uniqueness`. Members in the body are
+    /// added in the same batch. Two GMS calls (three with members).
+    pub async fn create_group(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
+        require_object(&body)?;
+        let display = str_at(&body, "displayName")
+            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?;
+        let urn = Urn::corp_group(&naming::group_name_for(&display)?);
+        let adds = member_urns(&member_ids(&body)?)?;
+        let actor = actor_urn(ctx);
+        let idp = self.cfg.idp_name.clone();
+        let mut found = Existing::Absent;
+        let applied = self
+            .write_membership(ctx, &urn, &adds, &[], |_| Ok(()), |g, ent| {
+                found = classify(g.info.as_ref(), g.origin.as_ref(), g.soft.as_ref(), &idp);
+                match found {
+                    Existing::Native => Err(Fail(scim::Error::uniqueness(
+                        "a DataHub-native group with this displayName exists; SCIM does not take it over on create. \
+                         Link the IdP group to it instead (Okta: Push Groups → Link Group), or rename one of them",
+                    ))),
+                    Existing::Owned => Err(Fail(scim::Error::uniqueness("a group with this displayName already exists"))),
+                    Existing::Absent | Existing::Removed | Existing::Adoptable => {
+                        let info = group_map::info_for(&display, g.info.as_ref(), true, &actor);
+                        let mut after = g.clone();
+                        let mut soft = g.soft.clone().unwrap_or_default();
+                        soft.removed = false;
+                        let writes = vec![
+                            Proposal::upsert(&urn, &CorpGroupKey { name: urn.key().to_owned() })?,
+                            Proposal::upsert(&urn, &info)?.conditional_on(ent),
+                            Proposal::upsert(&urn, &group_map::origin_for(&idp))?,
+                            Proposal::upsert(&urn, &soft)?.conditional_on(ent),
+                        ];
+                        after.info = Some(info);
+                        after.origin = Some(group_map::origin_for(&idp));
+                        after.soft = Some(soft);
+                        after.exists = true;
+                        Ok((writes, after))
+                    }
+                }
+            })
+            .await?;
+        let members: BTreeSet<String> = match found {
+            Existing::Adoptable => self.current_members(ctx, &urn).await?,
+            _ => adds.into_iter().collect(),
+        };
+        if found == Existing::Removed {
+            // Revived: start clean even if the group was soft-deleted by someone else
+            // (our own DELETE already emptied it, so this usually finds nothing).
+            let stale: Vec<String> = self
+                .member_candidates(ctx, &urn)
+                .await?
+                .difference(&members)
+                .cloned()
+                .collect();
+            if !stale.is_empty() {
+                self.write_membership(ctx, &urn, &[], &stale, live, |g, _| {
+                    Ok((Vec::new(), g.clone()))
+                })
+                .await?;
+            }
+        }
+        let group = applied.group.ok_or_else(scim::Error::internal)?;
+        let mut out = self.render_group(ctx, &group, Some(members));
+        // DataHub has no field for a group's externalId: it is echoed in the create
+        // response (Entra records its mapping from it) but not stored.
+        if let (Some(ext), Some(o)) = (str_at(&body, "externalId"), out.as_object_mut()) {
+            o.insert("externalId".into(), Value::String(ext));
+        }
+        Ok(out)
+    }
+
+    /// `GET /Groups/{id}`: one primary-store read, plus the member pages unless
+    /// `members` is excluded (`excludedAttributes=members` costs no relationship call).
+    pub async fn get_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<Value, scim::Error> {
+        let urn = group_urn(id)?;
+        let rec = self.read_group(ctx, &urn).await?;
+        let members = if super::list::skips_members(q) {
+            None
+        } else {
+            Some(self.current_members(ctx, &urn).await?)
+        };
+        Ok(super::list::project(
+            self.render_group(ctx, &rec, members),
+            q,
+            ResourceKind::Group,
+        ))
+    }
+
+    /// `PUT /Groups/{id}`: rename (displayName only; the id is stable) and, when the
+    /// body has `members`, set exactly that list (the difference is applied). A body
+    /// without `members` leaves them as they are.
+    pub async fn replace_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, scim::Error> {
+        require_object(&body)?;
+        let urn = group_urn(id)?;
+        let display = str_at(&body, "displayName");
+        let has_members = super::scim_json::get_ci(&body, "members").is_some();
+        let delta = if has_members {
+            Delta::fold(&[MemberOp::Replace(member_urns(&member_ids(&body)?)?)])
+        } else {
+            Delta::default()
+        };
+        let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
+        let actor = actor_urn(ctx);
+        let applied = self
+            .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                self.update_writes(g, ent, display.clone(), &actor)
+            })
+            .await?;
+        let group = applied.group.ok_or_else(scim::Error::internal)?;
+        self.after_rename(&group).await;
+        let members = match &delta {
+            Delta::Absolute(target) => target.clone(),
+            Delta::Incremental { .. } => self.current_members(ctx, &urn).await?,
+        };
+        Ok(self.render_group(ctx, &group, Some(members)))
+    }
+
+    /// `PATCH /Groups/{id}`: attribute operations apply to the group without its
+    /// members; member operations become a delta (no member list is read unless a
+    /// `replace`/`remove`-all needs it). Okta's pathless `replace {id, displayName}`
+    /// touches no member. Answers 204.
+    pub async fn patch_group(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Option<Value>, scim::Error> {
+        let req = scim::PatchRequest::from_json(&body)?;
+        let plan = scim::plan_group(&req)?;
+        let urn = group_urn(id)?;
+        let delta = Delta::fold(&super::membership::member_ops(&plan.members)?);
+        let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
+        let actor = actor_urn(ctx);
+        let other = plan.other;
+        let base = ctx.base_url.trim_end_matches('/').to_owned();
+        let applied = self
+            .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                let display = if other.operations.is_empty() {
+                    None
+                } else {
+                    let mut doc = group_map::render(&view(g, None), &base);
+                    scim::apply(&mut doc, &other, ResourceKind::Group)?;
+                    Some(
+                        str_at(&doc, "displayName")
+                            .ok_or_else(|| scim::Error::invalid_value("displayName is required"))?,
+                    )
+                };
+                self.update_writes(g, ent, display, &actor)
+            })
+            .await?;
+        if let Some(g) = &applied.group {
+            self.after_rename(g).await;
+        }
+        Ok(None)
+    }
+
+    /// `DELETE /Groups/{id}` per `group_delete`; every member's `groupMembership`
+    /// loses the group first (batched), so a later push of the same name starts clean.
+    pub async fn delete_group(&self, ctx: &Ctx, id: &str) -> Result<(), scim::Error> {
+        let urn = group_urn(id)?;
+        // The member list first: the group read inside `write_membership` is the
+        // existence check (an unknown group has no members and answers 404 there).
+        let members: Vec<String> = self
+            .member_candidates(ctx, &urn)
+            .await?
+            .into_iter()
+            .collect();
+        let soft = self.cfg.group_delete == DeletePolicy::Soft;
+        let applied = self
+            .write_membership(ctx, &urn, &[], &members, live, |g, ent| {
+                let mut after = g.clone();
+                if !soft {
+                    return Ok((Vec::new(), after));
+                }
+                let mut st = g.soft.clone().unwrap_or_else(Status::default);
+                st.removed = true;
+                after.soft = Some(st.clone());
+                Ok((
+                    vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                    after,
+                ))
+            })
+            .await?;
+        if !soft {
+            self.client
+                .hard_delete(&ctx.token, &urn)
+                .await
+                .map_err(from_datahub)?;
+        }
+        self.cache.forget_group(urn.as_str()).await;
+        if let Some(g) = applied.group {
+            self.cache.forget_group_name(&g.display_name()).await;
+        }
+        Ok(())
+    }
+
+    /// The group's own writes for a PUT/PATCH: the displayName when it changed, and
+    /// our ownership marks when the group was not ours yet (a linked JIT, ingested
+    /// or native group becomes SCIM-managed on its first write).
+    fn update_writes(
+        &self,
+        g: &GroupRecord,
+        ent: &EntityAspects,
+        display: Option<String>,
+        actor: &Urn,
+    ) -> Result<(Vec<Proposal>, GroupRecord), Fail> {
+        let idp = &self.cfg.idp_name;
+        let owned = is_owned(g.info.as_ref(), g.origin.as_ref(), idp);
+        let display = display.unwrap_or_else(|| g.display_name());
+        if display.trim().is_empty() {
+            return Err(Fail(scim::Error::invalid_value(
+                "displayName must not be empty",
+            )));
+        }
+        let mut writes = Vec::new();
+        let mut after = g.clone();
+        if !owned
+            || g.info.as_ref().and_then(|i| i.display_name.as_deref()) != Some(display.as_str())
+        {
+            let info = group_map::info_for(&display, g.info.as_ref(), !owned, actor);
+            writes.push(Proposal::upsert(&g.urn, &info)?.conditional_on(ent));
+            after.info = Some(info);
+        }
+        if !owned {
+            let origin = group_map::origin_for(idp);
+            writes.push(Proposal::upsert(&g.urn, &origin)?.conditional_on(ent));
+            after.origin = Some(origin);
+        }
+        Ok((writes, after))
+    }
+
+    /// Keeps `displayName eq` working after a rename (the urn no longer follows).
+    async fn after_rename(&self, g: &GroupRecord) {
+        let display = g.display_name();
+        match naming::group_name_for(&display) {
+            Ok(n) if n == g.urn.key() => {}
+            _ => {
+                self.cache
+                    .remember_group_name(&display, g.urn.as_str())
+                    .await
+            }
+        }
+    }
+
+    /// One primary-store read of a live group, else 404.
+    async fn read_group(&self, ctx: &Ctx, urn: &Urn) -> Result<GroupRecord, scim::Error> {
+        let recs = self.hydrate_groups(ctx, std::slice::from_ref(urn)).await?;
+        recs.into_iter()
+            .find(GroupRecord::live)
+            .ok_or_else(not_found)
+    }
+
+    /// The SCIM JSON of a group.
+    pub(super) fn render_group(
+        &self,
+        ctx: &Ctx,
+        rec: &GroupRecord,
+        members: Option<BTreeSet<String>>,
+    ) -> Value {
+        group_map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
+    }
+}
+
+fn view(rec: &GroupRecord, members: Option<BTreeSet<String>>) -> GroupView<'_> {
+    GroupView {
+        name: rec.urn.key(),
+        info: rec.info.as_ref(),
+        members: members.map(|m| m.into_iter().collect()),
+        created_ms: None,
+        modified_ms: None,
+    }
+}
+
+fn live(g: &GroupRecord) -> Result<(), scim::Error> {
+    if g.live() {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `members[].value` of a Group body.
+fn member_ids(body: &Value) -> Result<Vec<String>, scim::Error> {
+    multi_at(body, "members")
+        .into_iter()
+        .map(|m| {
+            str_at(m, "value")
+                .ok_or_else(|| scim::Error::invalid_value("every member needs a 'value'"))
+        })
+        .collect()
+}
+
+/// The group urn for a SCIM id; 404 when the id cannot be one of ours.
+pub(super) fn group_urn(id: &str) -> Result<Urn, scim::Error> {
+    ids::decode(id)
+        .filter(|k| naming::valid_key(k))
+        .map(|k| Urn::corp_group(&k))
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,248 @@
+//! Lookups behind the list filters: `externalId` and renamed-group `displayName`
+//! (cache, then search), index queries and scans, and batch primary-store reads.
+//! Every index answer is re-checked against the primary store by the caller.
+
+use super::errors::from_datahub;
+use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
+use super::{cache::Kind, naming, Ctx, Provisioner};
+use crate::datahub::{EntityAspects, EntityKind, FacetFilter, SearchRequest, Urn, BATCH_CHUNK};
+use crate::scim;
+
+/// Urns per `listUsers`/`listGroups` page while scanning.
+const SCAN_PAGE: u32 = 1000;
+/// `entitiesV2` calls in flight at once while hydrating a large set.
+const READ_CONCURRENCY: usize = 4;
+/// Most index results a search fallback looks at.
+const SEARCH_PAGE: u32 = 50;
+
+impl Provisioner {
+    /// Users whose stored `scim.externalId` is `ext`: cache, else search, verified.
+    pub(super) async fn by_external_id(
+        &self,
+        ctx: &Ctx,
+        ext: &str,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let verify = |rec: &UserRecord| {
+            rec.visible()
+                && rec
+                    .info
+                    .as_ref()
+                    .and_then(|i| i.custom_properties.get(super::user_map::KEY_EXTERNAL_ID))
+                    .map(String::as_str)
+                    == Some(ext)
+        };
+        let loaded = self
+            .cache
+            .external_id(Kind::User, ext, || async {
+                let urns = self.external_id_hits(ctx, ext).await?;
+                let recs = self.hydrate_users(ctx, &urns).await?;
+                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+            })
+            .await?;
+        let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else {
+            return Ok(Vec::new());
+        };
+        // The cache is never the only source of truth: check the entry still holds.
+        let recs = self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?;
+        if recs.iter().any(verify) {
+            return Ok(vec![urn]);
+        }
+        self.cache.forget_external_id(Kind::User, ext).await;
+        let urns = self.external_id_hits(ctx, ext).await?;
+        let recs = self.hydrate_users(ctx, &urns).await?;
+        Ok(recs
+            .into_iter()
+            .filter(|r| verify(r))
+            .map(|r| r.urn)
+            .collect())
+    }
+
+    /// Index candidates for an `externalId`: `customProperties` is indexed as
+    /// `key=value` strings, so an exact filter first; a full-text query second (the
+    /// field is also `queryByDefault`). Callers verify every hit.
+    async fn external_id_hits(&self, ctx: &Ctx, ext: &str) -> Result<Vec<Urn>, scim::Error> {
+        let key = format!("{}={ext}", super::user_map::KEY_EXTERNAL_ID);
+        let exact = FacetFilter::equal("customProperties", &key);
+        let urns = self
+            .search_filtered(ctx, EntityKind::CorpUser, exact)
+            .await?;
+        if !urns.is_empty() {
+            return Ok(urns);
+        }
+        self.search(ctx, EntityKind::CorpUser, ext).await
+    }
+
+    /// Groups whose displayName is `name` (case-insensitive): the derived urn, the
+    /// rename cache, then a search; all verified by the caller's filter match.
+    pub(super) async fn by_display_name(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let verify =
+            |rec: &GroupRecord| rec.live() && rec.display_name().eq_ignore_ascii_case(name);
+        let mut found = Vec::new();
+        if let Ok(n) = naming::group_name_for(name) {
+            let derived = Urn::corp_group(&n);
+            let recs = self
+                .hydrate_groups(ctx, std::slice::from_ref(&derived))
+                .await?;
+            if recs.iter().any(verify) {
+                return Ok(vec![derived]);
+            }
+            if recs.iter().any(GroupRecord::live) {
+                found.push(derived);
+            }
+        }
+        let cached = self
+            .cache
+            .group_name(name, || async {
+                let urns = self.search(ctx, EntityKind::CorpGroup, name).await?;
+                let recs = self.hydrate_groups(ctx, &urns).await?;
+                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+            })
+            .await?;
+        if let Some(urn) = cached.and_then(|u| u.parse::<Urn>().ok()) {
+            let recs = self.hydrate_groups(ctx, std::slice::from_ref(&urn)).await?;
+            if recs.iter().any(verify) {
+                return Ok(vec![urn]);
+            }
+            self.cache.forget_group_name(name).await;
+        }
+        Ok(found)
+    }
+
+    /// Urns of a full-text search (index-backed; callers verify every hit).
+    async fn search(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        query: &str,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let req = SearchRequest {
+            types: vec![kind],
+            query: query.to_owned(),
+            or_filters: Vec::new(),
+            start: 0,
+            count: SEARCH_PAGE,
+            include_soft_deleted: false,
+        };
+        let page = self
+            .client
+            .search(&ctx.token, &req)
+            .await
+            .map_err(from_datahub)?;
+        Ok(page.urns)
+    }
+
+    /// Urns matching one index filter (callers verify every hit).
+    pub(super) async fn search_filtered(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        filter: FacetFilter,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let req = SearchRequest {
+            types: vec![kind],
+            query: "*".into(),
+            or_filters: vec![vec![filter]],
+            start: 0,
+            count: SEARCH_PAGE,
+            include_soft_deleted: false,
+        };
+        let page = self
+            .client
+            .search(&ctx.token, &req)
+            .await
+            .map_err(from_datahub)?;
+        let mut urns = page.urns;
+        urns.sort();
+        Ok(urns)
+    }
+
+    /// Every urn of the index for `kind`, sorted (stable order across pages).
+    pub(super) async fn scan(&self, ctx: &Ctx, kind: Kind) -> Result<Vec<Urn>, scim::Error> {
+        let mut urns = Vec::new();
+        let mut start = 0u32;
+        loop {
+            let page = match kind {
+                Kind::User => self.client.list_users(&ctx.token, start, SCAN_PAGE).await,
+                Kind::Group => self.client.list_groups(&ctx.token, start, SCAN_PAGE).await,
+            }
+            .map_err(from_datahub)?;
+            let n = page.urns.len() as u32;
+            urns.extend(page.urns.into_iter().filter(|u| match kind {
+                Kind::User => u.is_corp_user(),
+                Kind::Group => u.is_corp_group(),
+            }));
+            start += n;
+            if n == 0 || start >= page.total {
+                break;
+            }
+        }
+        urns.sort();
+        urns.dedup();
+        Ok(urns)
+    }
+
+    /// Batch primary-store read of users (100 urns per call, a few calls at once).
+    pub(super) async fn hydrate_users(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+    ) -> Result<Vec<UserRecord>, scim::Error> {
+        let ents = self.read_many(ctx, urns, USER_ASPECTS).await?;
+        ents.iter()
+            .map(|e| UserRecord::from_entity(e).map_err(scim::Error::from))
+            .collect()
+    }
+
+    /// Batch primary-store read of groups.
+    pub(super) async fn hydrate_groups(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+    ) -> Result<Vec<GroupRecord>, scim::Error> {
+        let ents = self.read_many(ctx, urns, GROUP_ASPECTS).await?;
+        ents.iter()
+            .map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from))
+            .collect()
+    }
+
+    /// `entitiesV2` batch reads in input order: one call for up to
+    /// [`BATCH_CHUNK`] urns; larger sets (a full list scan) run
+    /// [`READ_CONCURRENCY`] calls at a time to stay well inside IdP timeouts.
+    async fn read_many(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+        aspects: &'static [&'static str],
+    ) -> Result<Vec<EntityAspects>, scim::Error> {
+        if urns.len() <= BATCH_CHUNK {
+            if urns.is_empty() {
+                return Ok(Vec::new());
+            }
+            return self
+                .client
+                .batch_get(&ctx.token, urns, aspects)
+                .await
+                .map_err(from_datahub);
+        }
+        let chunks: Vec<Vec<Urn>> = urns.chunks(BATCH_CHUNK).map(<[Urn]>::to_vec).collect();
+        let mut parts: Vec<Option<Vec<EntityAspects>>> = vec![None; chunks.len()];
+        for (wave, group) in chunks.chunks(READ_CONCURRENCY).enumerate() {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, chunk) in group.iter().enumerate() {
+                let (client, token, chunk) =
+                    (self.client.clone(), ctx.token.clone(), chunk.clone());
+                let at = wave * READ_CONCURRENCY + i;
+                set.spawn(async move { (at, client.batch_get(&token, &chunk, aspects).await) });
+            }
+            while let Some(joined) = set.join_next().await {
+                let (at, r) = joined.map_err(|_| scim::Error::internal())?;
+                parts[at] = Some(r.map_err(from_datahub)?);
+            }
+        }
+        Ok(parts.into_iter().flatten().flatten().collect())
+    }
+}

@@ -1,0 +1,210 @@
+//! What one batch read tells about a user or a group, typed, plus the
+//! proposals that turn a desired state into writes of only what changed.
+
+use crate::datahub::aspects::{
+    AuditStamp, CorpGroupInfo, CorpUserInfo, CorpUserKey, CorpUserStatus, GroupMembership, Origin,
+    Status, UserStatus,
+};
+use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
+
+use super::errors::Fail;
+use super::user_map::UserView;
+
+/// Aspects read for a user.
+pub const USER_ASPECTS: &[&str] = &[
+    "corpUserInfo",
+    "corpUserStatus",
+    "status",
+    "origin",
+    "groupMembership",
+];
+/// Aspects read for a member (membership writes only need these).
+pub const MEMBER_ASPECTS: &[&str] = &[
+    "corpUserInfo",
+    "corpUserStatus",
+    "status",
+    "groupMembership",
+];
+/// Aspects read for a group.
+pub const GROUP_ASPECTS: &[&str] = &["corpGroupInfo", "origin", "status"];
+
+/// A user as DataHub's primary store holds it.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// The urn.
+    pub urn: Urn,
+    /// Any of the read aspects is stored.
+    pub exists: bool,
+    /// `corpUserInfo`.
+    pub info: Option<CorpUserInfo>,
+    /// `corpUserStatus`.
+    pub status: Option<CorpUserStatus>,
+    /// `status` (soft delete).
+    pub soft: Option<Status>,
+    /// `groupMembership`.
+    pub membership: Option<GroupMembership>,
+}
+
+fn value<T>(v: Option<Versioned<T>>) -> Option<T> {
+    v.map(|v| v.value)
+}
+
+impl UserRecord {
+    /// Types what a batch read found.
+    pub fn from_entity(e: &EntityAspects) -> Result<Self, Fail> {
+        Ok(UserRecord {
+            urn: e.urn.clone(),
+            exists: e.has_data(),
+            info: value(e.get::<CorpUserInfo>()?),
+            status: value(e.get::<CorpUserStatus>()?),
+            soft: value(e.get::<Status>()?),
+            membership: value(e.get::<GroupMembership>()?),
+        })
+    }
+
+    /// Soft-deleted.
+    pub fn removed(&self) -> bool {
+        self.soft.as_ref().is_some_and(|s| s.removed)
+    }
+
+    /// Stored and not soft-deleted.
+    pub fn live(&self) -> bool {
+        self.exists && !self.removed()
+    }
+
+    /// Visible to SCIM: live and SCIM-managed. Users DataHub knows from elsewhere
+    /// (SSO login, ingestion, the `datahub` root user, service accounts) are not
+    /// resources of this service until a create adopts them.
+    pub fn visible(&self) -> bool {
+        self.live() && super::user_map::is_scim_managed(self.info.as_ref())
+    }
+
+    /// A DataHub system user (`corpUserInfo.system`), never adopted.
+    pub fn is_system(&self) -> bool {
+        self.info.as_ref().and_then(|i| i.system).unwrap_or(false)
+    }
+
+    /// The username (urn key).
+    pub fn username(&self) -> &str {
+        self.urn.key()
+    }
+
+    /// The render input.
+    pub fn view(&self) -> UserView<'_> {
+        UserView {
+            username: self.urn.key(),
+            info: self.info.as_ref(),
+            status: self.status.as_ref(),
+            membership: self.membership.as_ref(),
+            created_ms: None,
+            modified_ms: self.status.as_ref().map(|s| s.last_modified.time),
+            version: None,
+        }
+    }
+
+    /// Group urns the user is a member of (external membership).
+    pub fn groups(&self) -> Vec<Urn> {
+        self.membership
+            .as_ref()
+            .map(|m| m.groups.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Proposals bringing a user to `info` (and the matching `corpUserStatus`),
+/// each conditioned on the version read. With `full`, every aspect of a SCIM
+/// user is written (create/adopt/revive); otherwise only what changed.
+/// Returns the proposals and the record as it will be after the write.
+pub fn user_writes(
+    rec: &UserRecord,
+    ent: &EntityAspects,
+    info: CorpUserInfo,
+    actor: &Urn,
+    idp: &str,
+    full: bool,
+) -> Result<(Vec<Proposal>, UserRecord), Fail> {
+    let urn = &rec.urn;
+    let mut out = Vec::new();
+    let mut after = rec.clone();
+    if full {
+        out.push(Proposal::upsert(
+            urn,
+            &CorpUserKey {
+                username: urn.key().to_owned(),
+            },
+        )?);
+    }
+    if full || rec.info.as_ref() != Some(&info) {
+        out.push(Proposal::upsert(urn, &info)?.conditional_on(ent));
+    }
+    let wanted = if info.active {
+        UserStatus::Active
+    } else {
+        UserStatus::Suspended
+    };
+    if full || rec.status.as_ref().map(|s| s.status) != Some(wanted) {
+        let st = CorpUserStatus {
+            status: wanted,
+            last_modified: AuditStamp::now(actor.clone()),
+            extra: Default::default(),
+        };
+        out.push(Proposal::upsert(urn, &st)?.conditional_on(ent));
+        after.status = Some(st);
+    }
+    if full {
+        out.push(Proposal::upsert(urn, &Origin::external(idp))?);
+        let mut soft = rec.soft.clone().unwrap_or_default();
+        soft.removed = false;
+        out.push(Proposal::upsert(urn, &soft)?.conditional_on(ent));
+        after.soft = Some(soft);
+    }
+    after.info = Some(info);
+    after.exists = true;
+    Ok((out, after))
+}
+
+/// A group as DataHub's primary store holds it.
+#[derive(Debug, Clone)]
+pub struct GroupRecord {
+    /// The urn.
+    pub urn: Urn,
+    /// Any of the read aspects is stored.
+    pub exists: bool,
+    /// `corpGroupInfo`.
+    pub info: Option<CorpGroupInfo>,
+    /// `origin`.
+    pub origin: Option<Origin>,
+    /// `status`.
+    pub soft: Option<Status>,
+}
+
+impl GroupRecord {
+    /// Types what a batch read found.
+    pub fn from_entity(e: &EntityAspects) -> Result<Self, Fail> {
+        Ok(GroupRecord {
+            urn: e.urn.clone(),
+            exists: e.has_data(),
+            info: value(e.get::<CorpGroupInfo>()?),
+            origin: value(e.get::<Origin>()?),
+            soft: value(e.get::<Status>()?),
+        })
+    }
+
+    /// Soft-deleted.
+    pub fn removed(&self) -> bool {
+        self.soft.as_ref().is_some_and(|s| s.removed)
+    }
+
+    /// Visible to SCIM: stored and not soft-deleted.
+    pub fn live(&self) -> bool {
+        self.exists && !self.removed()
+    }
+
+    /// The displayName as SCIM shows it.
+    pub fn display_name(&self) -> String {
+        self.info
+            .as_ref()
+            .and_then(|i| i.display_name.clone())
+            .unwrap_or_else(|| self.urn.key().to_owned())
+    }
+}

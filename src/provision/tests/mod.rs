@@ -1,0 +1,85 @@
+//! Provision-level flows against the GMS emulator, through the real client:
+//! the resulting DataHub aspects and the exact upstream calls per operation.
+
+mod groups;
+mod lists;
+mod user_lifecycle;
+mod users;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Ctx, DeletePolicy, ProvisionConfig, Provisioner, UsernameSource};
+use crate::datahub::{Client, ClientConfig};
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::scim::ListQuery;
+
+pub(crate) const BASE: &str = "https://scim.test/scim/v2";
+
+pub(crate) fn config() -> ProvisionConfig {
+    ProvisionConfig {
+        username_source: UsernameSource::UserName,
+        username_regex: regex::Regex::new("(.*)").expect("regex"),
+        username_lowercase: false,
+        idp_name: "OKTA".into(),
+        user_delete: DeletePolicy::Soft,
+        group_delete: DeletePolicy::Soft,
+        max_page_size: 100,
+        cache_capacity: 1000,
+        cache_ttl: std::time::Duration::from_secs(60),
+        max_write_retries: 3,
+    }
+}
+
+/// An emulator, a provisioner talking to it, and the admin's context.
+pub(crate) struct Env {
+    pub emu: Emulator,
+    pub prov: Provisioner,
+    pub ctx: Ctx,
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Env::with(config()).await
+    }
+
+    pub async fn with(cfg: ProvisionConfig) -> Env {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let emu = Emulator::start(EmulatorConfig::default(), listener)
+            .await
+            .expect("emulator");
+        let client = Client::new(ClientConfig::new(emu.base_url())).expect("client");
+        let ctx = Ctx {
+            token: emu.admin_token(),
+            actor: format!("urn:li:corpuser:{}", emu.admin_username()),
+            base_url: BASE.into(),
+        };
+        Env {
+            emu,
+            prov: Provisioner::new(cfg, client),
+            ctx,
+        }
+    }
+
+    /// Upstream calls since the last reset, by endpoint; then resets.
+    pub fn take_calls(&self) -> BTreeMap<String, u64> {
+        let c = self.emu.call_counts();
+        self.emu.reset_calls();
+        c
+    }
+
+    pub fn aspect(&self, urn: &str, name: &str) -> Value {
+        self.emu.aspect(urn, name).unwrap_or(Value::Null)
+    }
+}
+
+pub(crate) fn calls(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+pub(crate) fn q(qs: &str) -> ListQuery {
+    ListQuery::from_query_string(qs).expect("query")
+}

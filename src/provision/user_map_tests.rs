@@ -1,0 +1,207 @@
+//! Tests of the SCIM ⇄ aspect user mapping.
+
+use super::*;
+use crate::datahub::aspects::AuditStamp;
+use crate::datahub::Urn;
+use serde_json::json;
+
+const BASE: &str = "https://scim.example/scim/v2";
+
+fn okta_body() -> Value {
+    json!({
+        "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
+        "userName": "Jane.Doe@Example.com",
+        "name": {"givenName": "Jane", "familyName": "Doe", "middleName": "Q"},
+        "emails": [{"primary": true, "value": "jane@example.com", "type": "work"}],
+        "displayName": "Jane Doe",
+        "locale": "en-US",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": true,
+        "title": "Engineer",
+        "addresses": [{"type": "work", "country": "DE", "locality": "Berlin"}],
+        ENTERPRISE_SCHEMA: {"department": "Data", "employeeNumber": "42", "manager": {"value": ids::user_id("boss")}},
+    })
+}
+
+#[test]
+fn scim_to_corp_user_info() {
+    let info = info_from_scim(&okta_body(), None, true).expect("maps");
+    assert!(info.active);
+    assert_eq!(info.display_name.as_deref(), Some("Jane Doe"));
+    assert_eq!(info.email.as_deref(), Some("jane@example.com"));
+    assert_eq!(info.first_name.as_deref(), Some("Jane"));
+    assert_eq!(info.last_name.as_deref(), Some("Doe"));
+    assert_eq!(info.full_name.as_deref(), Some("Jane Doe"));
+    assert_eq!(info.title.as_deref(), Some("Engineer"));
+    assert_eq!(info.department_name.as_deref(), Some("Data"));
+    assert_eq!(info.country_code.as_deref(), Some("DE"));
+    assert_eq!(info.manager_urn, Some(Urn::corp_user("boss")));
+    let p = &info.custom_properties;
+    assert_eq!(
+        p.get("scim.userName").map(String::as_str),
+        Some("Jane.Doe@Example.com")
+    );
+    assert_eq!(
+        p.get("scim.externalId").map(String::as_str),
+        Some("00ujl29u0le5T6Aj10h7")
+    );
+    assert_eq!(p.get("scim.locale").map(String::as_str), Some("en-US"));
+    assert_eq!(p.get("scim.name.middleName").map(String::as_str), Some("Q"));
+    assert_eq!(
+        p.get("scim.enterprise.employeeNumber").map(String::as_str),
+        Some("42")
+    );
+    assert!(p.keys().all(|k| k.starts_with("scim.")));
+    assert!(
+        !p.contains_key("scim.password") && !p.contains_key("scim.groups"),
+        "ignored attributes"
+    );
+}
+
+#[test]
+fn keeps_foreign_custom_properties_and_unowned_fields() {
+    let mut existing = CorpUserInfo {
+        active: true,
+        department_id: Some(7),
+        system: Some(false),
+        ..Default::default()
+    };
+    existing
+        .custom_properties
+        .insert("costCenter".into(), "from-ingestion".into());
+    existing
+        .custom_properties
+        .insert("scim.nickName".into(), "stale".into());
+    let info = info_from_scim(&json!({"userName": "j"}), Some(&existing), true).expect("maps");
+    assert_eq!(
+        info.custom_properties.get("costCenter").map(String::as_str),
+        Some("from-ingestion")
+    );
+    assert!(
+        !info.custom_properties.contains_key("scim.nickName"),
+        "our stale keys are replaced"
+    );
+    assert_eq!(info.department_id, Some(7));
+    assert_eq!(info.system, Some(false));
+}
+
+#[test]
+fn active_strings_and_defaults() {
+    let info =
+        info_from_scim(&json!({"userName": "j", "active": "False"}), None, true).expect("maps");
+    assert!(!info.active);
+    let info = info_from_scim(&json!({"userName": "j"}), None, false).expect("maps");
+    assert!(!info.active, "absent active takes the default given");
+    assert!(info_from_scim(&json!({"userName": "j", "active": 3}), None, true).is_err());
+}
+
+#[test]
+fn entra_manager_string_and_onelogin_empties() {
+    let body =
+        json!({"userName": "j", "title": "", ENTERPRISE_SCHEMA: {"manager": ids::user_id("m")}});
+    let info = info_from_scim(&body, None, true).expect("maps");
+    assert_eq!(info.manager_urn, Some(Urn::corp_user("m")));
+    assert_eq!(info.title, None);
+    let body = json!({"userName": "j", ENTERPRISE_SCHEMA: {"manager": {"value": ""}}});
+    assert_eq!(
+        info_from_scim(&body, None, true).expect("maps").manager_urn,
+        None
+    );
+    let body = json!({"userName": "j", ENTERPRISE_SCHEMA: {"manager": {"value": "%%%"}}});
+    let e = info_from_scim(&body, None, true).expect_err("bad manager id");
+    assert_eq!(e.status, 400);
+}
+
+#[test]
+fn full_name_from_parts_when_not_formatted() {
+    let info = info_from_scim(
+        &json!({"userName": "j", "name": {"familyName": "Doe"}}),
+        None,
+        true,
+    )
+    .expect("maps");
+    assert_eq!(info.full_name.as_deref(), Some("Doe"));
+}
+
+fn view<'a>(
+    username: &'a str,
+    info: &'a CorpUserInfo,
+    status: Option<&'a CorpUserStatus>,
+) -> UserView<'a> {
+    UserView {
+        username,
+        info: Some(info),
+        status,
+        created_ms: Some(1_760_000_000_000),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn renders_what_entra_and_okta_need() {
+    let info = info_from_scim(&okta_body(), None, true).expect("maps");
+    let u = render(&view("Jane.Doe", &info, None), BASE);
+    assert_eq!(u["id"], json!(ids::user_id("Jane.Doe")));
+    assert_eq!(u["userName"], json!("Jane.Doe@Example.com"));
+    assert_eq!(u["active"], json!(true));
+    assert_eq!(u["emails"][0]["value"], json!("jane@example.com"));
+    assert_eq!(u["name"]["givenName"], json!("Jane"));
+    let ent = &u[ENTERPRISE_SCHEMA];
+    assert_eq!(
+        ent["manager"]["value"],
+        json!(ids::user_id("boss")),
+        "manager is an object"
+    );
+    assert_eq!(ent["department"], json!("Data"));
+    assert_eq!(u["meta"]["resourceType"], json!("User"));
+    assert_eq!(
+        u["meta"]["location"],
+        json!(format!("{BASE}/Users/{}", ids::user_id("Jane.Doe")))
+    );
+    assert!(u.get("password").is_none());
+    assert_eq!(u["schemas"], json!([USER_SCHEMA, ENTERPRISE_SCHEMA]));
+}
+
+#[test]
+fn render_then_map_is_a_fixed_point() {
+    // A PATCH that changes nothing must produce no write: mapping the rendered
+    // user back gives the same aspect.
+    let info = info_from_scim(&okta_body(), None, true).expect("maps");
+    let rendered = render(&view("Jane.Doe", &info, None), BASE);
+    let again = info_from_scim(&rendered, Some(&info), true).expect("maps back");
+    assert_eq!(again, info);
+}
+
+#[test]
+fn suspended_renders_inactive_and_jit_user_renders_username() {
+    let info = CorpUserInfo {
+        active: true,
+        ..Default::default()
+    };
+    let st = CorpUserStatus {
+        status: UserStatus::Suspended,
+        last_modified: AuditStamp::now(Urn::corp_user("x")),
+        extra: Default::default(),
+    };
+    let u = render(&view("jit.user", &info, Some(&st)), BASE);
+    assert_eq!(u["active"], json!(false));
+    assert_eq!(
+        u["userName"],
+        json!("jit.user"),
+        "no scim.userName: the DataHub username"
+    );
+    assert!(!is_scim_managed(Some(&info)));
+}
+
+#[test]
+fn email_changed_in_datahub_wins_over_stored_list() {
+    let mut info = info_from_scim(&okta_body(), None, true).expect("maps");
+    info.email = Some("new@example.com".into());
+    let u = render(&view("j", &info, None), BASE);
+    assert_eq!(
+        u["emails"],
+        json!([{"value": "new@example.com", "type": "work", "primary": true}])
+    );
+}

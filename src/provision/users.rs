@@ -1,0 +1,301 @@
+//! `/Users`: create, read, replace, patch, delete, each one primary-store batch
+//! read and at most one atomic `ingestProposalBatch` (retried as a whole, bounded,
+//! when a conditional write loses a race). Lists live in `list.rs`.
+
+use serde_json::Value;
+
+use super::errors::{from_datahub, Fail};
+use super::naming::{self, primary_email, user_name_of};
+use super::record::{user_writes, UserRecord, USER_ASPECTS};
+use super::user_map::{self, effective_active, KEY_EXTERNAL_ID};
+use super::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
+use crate::datahub::aspects::{AuditStamp, CorpUserStatus, UserStatus};
+use crate::datahub::{Proposal, Urn};
+use crate::scim::{self, ListQuery, ResourceKind};
+
+impl Provisioner {
+    /// `POST /Users`: create, adopt (an existing user that SCIM does not manage yet,
+    /// e.g. from SSO login or ingestion) or revive (soft-deleted). A live SCIM-managed
+    /// user of the same urn is `409 uniqueness`. Two GMS calls.
+    pub async fn create_user(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
+        require_object(&body)?;
+        let urn = Urn::corp_user(&naming::username_for(&self.cfg, &body)?);
+        let actor = actor_urn(ctx);
+        let mut after = None;
+        self.client
+            .read_modify_write(
+                &ctx.token,
+                std::slice::from_ref(&urn),
+                USER_ASPECTS,
+                self.cfg.max_write_retries,
+                |ents| {
+                    let ent = &ents[0];
+                    let rec = UserRecord::from_entity(ent)?;
+                    if rec.visible() {
+                        return Err(Fail(scim::Error::uniqueness(
+                            "a user with this userName already exists",
+                        )));
+                    }
+                    if rec.is_system() {
+                        return Err(Fail(scim::Error::uniqueness(
+                            "this userName belongs to a DataHub system user, which SCIM never takes over",
+                        )));
+                    }
+                    let info = user_map::info_from_scim(&body, rec.info.as_ref(), true)?;
+                    let (writes, a) =
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, true)?;
+                    after = Some(a);
+                    Ok(writes)
+                },
+            )
+            .await?;
+        let after = after.ok_or_else(scim::Error::internal)?;
+        self.remember_external_id(&after).await;
+        Ok(self.render_user(ctx, &after))
+    }
+
+    /// `GET /Users/{id}`: one primary-store read. Inactive users are returned;
+    /// soft-deleted ones are 404.
+    pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
+        let rec = self.read_user(ctx, &user_urn(id)?).await?;
+        Ok(super::list::project(
+            self.render_user(ctx, &rec),
+            q,
+            ResourceKind::User,
+        ))
+    }
+
+    /// `PUT /Users/{id}`: full replace of what we own. `id`, `meta`, `password`,
+    /// `groups` in the body are ignored. A body without `active` keeps the current
+    /// state. A `userName` that maps to another urn is `400 mutability`.
+    pub async fn replace_user(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, scim::Error> {
+        require_object(&body)?;
+        let urn = user_urn(id)?;
+        self.update_user(ctx, &urn, |_| Ok(body.clone())).await
+    }
+
+    /// `PATCH /Users/{id}`: the operations are applied to the current SCIM view
+    /// (atomically, all or nothing), then only the aspects that changed are written
+    /// (nothing at all when nothing changed). Answers 200 with the user.
+    pub async fn patch_user(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: Value,
+    ) -> Result<Option<Value>, scim::Error> {
+        let req = scim::PatchRequest::from_json(&body)?;
+        let urn = user_urn(id)?;
+        let out = self
+            .update_user(ctx, &urn, |current| {
+                let mut doc = current.clone();
+                scim::apply(&mut doc, &req, ResourceKind::User)?;
+                Ok(doc)
+            })
+            .await?;
+        Ok(Some(out))
+    }
+
+    /// `DELETE /Users/{id}` per `user_delete`. Soft: `status.removed`, `SUSPENDED`,
+    /// and the user leaves every group (one batch); hard: Rest.li delete.
+    pub async fn delete_user(&self, ctx: &Ctx, id: &str) -> Result<(), scim::Error> {
+        let urn = user_urn(id)?;
+        let actor = actor_urn(ctx);
+        let mut before = None;
+        match self.cfg.user_delete {
+            DeletePolicy::Soft => {
+                self.client
+                    .read_modify_write(
+                        &ctx.token,
+                        std::slice::from_ref(&urn),
+                        USER_ASPECTS,
+                        self.cfg.max_write_retries,
+                        |ents| {
+                            let ent = &ents[0];
+                            let rec = UserRecord::from_entity(ent)?;
+                            if !rec.visible() {
+                                return Err(Fail(not_found()));
+                            }
+                            let mut soft = rec.soft.clone().unwrap_or_default();
+                            soft.removed = true;
+                            let mut writes =
+                                vec![Proposal::upsert(&urn, &soft)?.conditional_on(ent)];
+                            if rec.status.as_ref().map(|s| s.status) != Some(UserStatus::Suspended)
+                            {
+                                let st = CorpUserStatus {
+                                    status: UserStatus::Suspended,
+                                    last_modified: AuditStamp::now(actor.clone()),
+                                    extra: Default::default(),
+                                };
+                                writes.push(Proposal::upsert(&urn, &st)?.conditional_on(ent));
+                            }
+                            if !rec.groups().is_empty() {
+                                let mut m = rec.membership.clone().unwrap_or_default();
+                                m.groups.clear();
+                                writes.push(Proposal::upsert(&urn, &m)?.conditional_on(ent));
+                            }
+                            before = Some(rec);
+                            Ok(writes)
+                        },
+                    )
+                    .await?;
+            }
+            DeletePolicy::Hard => {
+                let rec = self.read_user(ctx, &urn).await?;
+                self.client
+                    .hard_delete(&ctx.token, &urn)
+                    .await
+                    .map_err(from_datahub)?;
+                before = Some(rec);
+            }
+        }
+        if let Some(rec) = before {
+            if let Some(ext) = rec
+                .info
+                .as_ref()
+                .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
+            {
+                self.cache.forget_external_id(Kind::User, ext).await;
+            }
+            for g in rec.groups() {
+                self.cache
+                    .record_members(g.as_str(), &[], &[urn.to_string()])
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Shared PUT/PATCH: read, let `desired` turn the current SCIM view into the new
+    /// one, refuse a change of urn, write what changed. Retried as a whole.
+    async fn update_user<F>(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+        mut desired: F,
+    ) -> Result<Value, scim::Error>
+    where
+        F: FnMut(&Value) -> Result<Value, scim::Error>,
+    {
+        let actor = actor_urn(ctx);
+        let mut after = None;
+        self.client
+            .read_modify_write(
+                &ctx.token,
+                std::slice::from_ref(urn),
+                USER_ASPECTS,
+                self.cfg.max_write_retries,
+                |ents| {
+                    let ent = &ents[0];
+                    let rec = UserRecord::from_entity(ent)?;
+                    if !rec.visible() {
+                        return Err(Fail(not_found()));
+                    }
+                    let current = self.render_user(ctx, &rec);
+                    let doc = desired(&current)?;
+                    self.check_same_urn(&current, &doc, rec.username())?;
+                    let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
+                    let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
+                    let (writes, a) =
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, false)?;
+                    after = Some(a);
+                    Ok(writes)
+                },
+            )
+            .await?;
+        let after = after.ok_or_else(scim::Error::internal)?;
+        self.remember_external_id(&after).await;
+        Ok(self.render_user(ctx, &after))
+    }
+
+    /// A change of the attribute the username comes from must keep the urn:
+    /// DataHub urns are immutable, and SSO would log the person in as the old one.
+    fn check_same_urn(
+        &self,
+        before: &Value,
+        after: &Value,
+        username: &str,
+    ) -> Result<(), scim::Error> {
+        let source = |v: &Value| match self.cfg.username_source {
+            UsernameSource::UserName => user_name_of(v),
+            UsernameSource::PrimaryEmail => primary_email(v),
+        };
+        if source(before) == source(after) {
+            return Ok(());
+        }
+        let derived = naming::username_for(&self.cfg, after)?;
+        if derived != username {
+            return Err(scim::Error::mutability(format!(
+                "this change would move the user to another DataHub username; DataHub user urns are immutable \
+                 (the user keeps the username derived at creation). Delete and re-create the user instead \
+                 (id {})",
+                ids::user_id(username)
+            )));
+        }
+        Ok(())
+    }
+
+    /// One primary-store read of a live user, else 404.
+    pub(super) async fn read_user(&self, ctx: &Ctx, urn: &Urn) -> Result<UserRecord, scim::Error> {
+        let ents = self
+            .client
+            .batch_get(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS)
+            .await
+            .map_err(from_datahub)?;
+        let rec = UserRecord::from_entity(ents.first().ok_or_else(scim::Error::internal)?)?;
+        if !rec.visible() {
+            return Err(not_found());
+        }
+        Ok(rec)
+    }
+
+    /// The SCIM JSON of a user record.
+    pub(super) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
+        user_map::render(&rec.view(), ctx.base_url.trim_end_matches('/'))
+    }
+
+    async fn remember_external_id(&self, rec: &UserRecord) {
+        if let Some(ext) = rec
+            .info
+            .as_ref()
+            .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
+        {
+            self.cache
+                .remember_external_id(Kind::User, ext, rec.urn.as_str())
+                .await;
+        }
+    }
+}
+
+/// The user urn for a SCIM id; 404 when the id cannot be one of ours.
+pub(super) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
+    ids::decode(id)
+        .filter(|k| naming::valid_key(k))
+        .map(|k| Urn::corp_user(&k))
+        .ok_or_else(not_found)
+}
+
+/// The caller as an audit actor.
+pub(super) fn actor_urn(ctx: &Ctx) -> Urn {
+    ctx.actor
+        .parse()
+        .unwrap_or_else(|_| Urn::corp_user("datahub-scim"))
+}
+
+pub(super) fn not_found() -> scim::Error {
+    scim::Error::not_found("resource not found")
+}
+
+pub(super) fn require_object(body: &Value) -> Result<(), scim::Error> {
+    if body.is_object() {
+        Ok(())
+    } else {
+        Err(scim::Error::invalid_syntax(
+            "the request body must be a JSON object",
+        ))
+    }
+}

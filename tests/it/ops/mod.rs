@@ -1,0 +1,200 @@
+//! Operations: readiness, graceful drain, certificate reload, plain HTTP on the TLS
+//! port, metrics, config exit code, bearer auth outcomes, routing errors.
+
+mod auth;
+mod chart;
+mod check;
+mod harness;
+mod tls;
+
+use std::time::Duration;
+
+use harness::{sample, Gateway};
+
+fn calls_to(g: &Gateway, endpoint: &str) -> u64 {
+    g.emu.call_counts().get(endpoint).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn ready_follows_gms_health() {
+    let g = Gateway::start(&[]).await;
+    assert_eq!(g.admin_get("/live").await.0, 200);
+    g.wait_admin_status("/ready", 200).await;
+
+    g.emu.faults().fail_next_on("health", 10_000, 503);
+    g.wait_admin_status("/ready", 503).await;
+    assert_eq!(
+        g.admin_get("/live").await.0,
+        200,
+        "live stays up while GMS is down"
+    );
+
+    g.emu.faults().clear();
+    g.wait_admin_status("/ready", 200).await;
+}
+
+#[tokio::test]
+async fn shutdown_drains_a_request_in_flight() {
+    let mut g = Gateway::ready(&[]).await;
+    let token = g.emu.admin_token();
+    // The token check (GMS `me`) takes 1 s, so the request is in flight when
+    // shutdown starts.
+    g.emu.faults().set_latency(Duration::from_millis(1000));
+    let path = "/scim/v2/Users";
+    let in_flight = {
+        let ca = g.certs.ca_pem.clone();
+        let port = g.scim.port();
+        let token = token.clone();
+        tokio::spawn(async move { harness::tls_get(&ca, port, path, &token).await })
+    };
+    // Shut down only once the request is inside the gateway.
+    let mut inside = false;
+    for _ in 0..200 {
+        if sample(&g.metrics().await, "datahub_scim_requests_in_flight") == Some(1.0) {
+            inside = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(inside, "the request never reached the gateway");
+    g.shutdown();
+    g.wait_admin_status("/ready", 503).await;
+
+    let status = in_flight
+        .await
+        .expect("join")
+        .expect("in-flight request completes");
+    assert_ne!(status, 0);
+    assert!(status < 600, "got a real HTTP answer: {status}");
+
+    let result = tokio::time::timeout(Duration::from_secs(10), g.task)
+        .await
+        .expect("run returns within the grace");
+    result.expect("join").expect("run ends cleanly");
+    assert!(
+        tokio::net::TcpStream::connect(g.scim).await.is_err(),
+        "no longer accepting"
+    );
+}
+
+#[tokio::test]
+async fn metrics_move_as_requests_are_served() {
+    let g = Gateway::ready(&[]).await;
+    let key = "datahub_scim_requests_total{operation=\"users.list\",resource=\"User\",status_class=\"4xx\"}";
+    let before = g.metrics().await;
+    assert_eq!(sample(&before, key), None);
+    assert!(
+        before.contains("datahub_scim_build_info{version=\""),
+        "{before}"
+    );
+    assert!(sample(
+        &before,
+        "datahub_scim_tls_certificate_expiry_timestamp_seconds"
+    )
+    .is_some_and(|v| v > 1.7e9));
+
+    for _ in 0..2 {
+        assert_eq!(g.scim("GET", "/scim/v2/Users", None).await.status, 401);
+    }
+    let after = g.metrics().await;
+    assert_eq!(sample(&after, key), Some(2.0), "{after}");
+    assert_eq!(
+        sample(
+            &after,
+            "datahub_scim_auth_total{outcome=\"invalid\",cached=\"false\"}"
+        ),
+        Some(2.0)
+    );
+    assert_eq!(sample(&after, "datahub_scim_requests_in_flight"), Some(0.0));
+    assert!(
+        sample(
+            &after,
+            "datahub_scim_gms_requests_total{endpoint=\"gms.health\",outcome=\"ok\"}"
+        )
+        .is_some(),
+        "{after}"
+    );
+}
+
+#[test]
+fn bad_config_exits_64_before_binding() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_datahub-scim"))
+        .env_clear()
+        .env("DATAHUB_SCIM_LISTEN", "not-an-address")
+        .env("DATAHUB_SCIM_USERNAME_REGEX", "([")
+        .env("DATAHUB_GMS_URL", "ftp://x")
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in [
+        "DATAHUB_SCIM_LISTEN",
+        "DATAHUB_SCIM_USERNAME_REGEX",
+        "DATAHUB_GMS_URL",
+        "DATAHUB_SCIM_TLS_CERT_FILE",
+    ] {
+        assert!(err.contains(name), "{name} missing from:\n{err}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_scim_errors() {
+    let g = Gateway::ready(&[]).await;
+    let token = g.emu.admin_token();
+    let r = g.scim("GET", "/scim/v2/Nope", Some(&token)).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["status"], "404");
+    let r = g
+        .scim("DELETE", "/openapi/scim/v2/Users", Some(&token))
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers["allow"], "GET, POST");
+    assert_eq!(r.body["status"], "405");
+    assert!(r.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_before_auth() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_MAX_BODY_BYTES", "2048")]).await;
+    let big = vec![b'x'; 4096];
+    let r = g
+        .scim_body(
+            "POST",
+            "/scim/v2/Users",
+            None,
+            &[("content-type", "application/scim+json")],
+            big,
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["status"], "413");
+    assert_eq!(calls_to(&g, "graphql.me"), 0);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let g = Gateway::ready(&[]).await;
+    let token = g.emu.admin_token();
+    let r = g
+        .scim_body(
+            "POST",
+            "/scim/v2/Users",
+            Some(&token),
+            &[("content-type", "text/plain")],
+            "{}",
+        )
+        .await;
+    assert_eq!(r.status, 415, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/scim+json");
+}
+
+#[tokio::test]
+async fn requests_past_the_deadline_are_504() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_REQUEST_DEADLINE", "300ms")]).await;
+    let token = g.emu.admin_token();
+    g.emu.faults().set_latency(Duration::from_millis(1500));
+    let r = g.scim("GET", "/scim/v2/Users", Some(&token)).await;
+    assert_eq!(r.status, 504, "{:?}", r.body);
+    assert_eq!(r.body["status"], "504");
+    g.emu.faults().clear();
+}
