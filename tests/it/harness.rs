@@ -421,7 +421,7 @@ async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki)
 /// Waits until the admin `/ready` answers 200 (TLS loaded, GMS reachable).
 async fn wait_ready(gw: &Gateway) {
     let client = TestClient::new(&[]);
-    for _ in 0..200 {
+    for _ in 0..600 {
         let req = http::Request::builder()
             .uri(format!("{}/ready", gw.admin))
             .body(Default::default())
@@ -431,5 +431,5 @@ async fn wait_ready(gw: &Gateway) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("gateway not ready within 5 s");
+    panic!("gateway not ready within 15 s");
 }

@@ -109,7 +109,11 @@ async fn stalled_gms_is_a_504_within_the_deadline() {
     let took = t0.elapsed();
     assert_eq!(r.status, 504, "{}", String::from_utf8_lossy(&r.body));
     r.assert_scim_envelope();
-    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    // Deadline 2 s; the slack absorbs a loaded CI machine, not a missing timeout (30 s).
+    assert!(
+        took < Duration::from_millis(4500),
+        "answered after {took:?}"
+    );
     emu.faults().clear();
     app.get(&user_path(&user_id("someone"))).expect(404).await;
     let v: Value = app.get("/scim/v2/Users?count=1").expect(200).await;
