@@ -96,9 +96,10 @@ async fn gms_503_during_create_is_a_clean_503() {
 /// A GMS that stops answering: 504 within the configured deadline, not a hung IdP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_gms_is_a_504_within_the_deadline() {
+    // The per-call GMS timeout (10 s by default) is longer than the request deadline,
+    // so the deadline is what answers.
     let app = TestApp::builder()
         .config(keys::REQUEST_DEADLINE, "2s")
-        .config(keys::GMS_REQUEST_TIMEOUT, "1s")
         .spawn()
         .await;
     let emu = require_emulator!(app);
@@ -171,5 +172,37 @@ async fn failed_membership_write_changes_no_member() {
     );
     r.assert_scim_envelope();
     assert_eq!(members(&app, &gid).await, sorted(&uids));
+    app.shutdown().await;
+}
+
+/// The per-call GMS timeout alone (request deadline left at its default) also turns a
+/// stalled GMS into a 504, long before the IdP's own 60 s socket timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_gms_call_times_out_at_the_gms_timeout() {
+    let app = TestApp::builder()
+        .config(keys::GMS_REQUEST_TIMEOUT, "1s")
+        .spawn()
+        .await;
+    let emu = require_emulator!(app);
+    app.get("/scim/v2/Users?count=1").expect(200).await;
+    emu.faults().stall_next(1000);
+    let t0 = Instant::now();
+    let r = app
+        .post("/scim/v2/Users", json!({"userName": "stalled@example.com"}))
+        .send()
+        .await;
+    let took = t0.elapsed();
+    emu.faults().clear();
+    assert!(
+        matches!(r.status, 503 | 504),
+        "{} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
+    );
+    r.assert_scim_envelope();
+    assert!(
+        took < Duration::from_millis(3500),
+        "answered after {took:?}"
+    );
     app.shutdown().await;
 }
