@@ -21,9 +21,12 @@ if [[ ! -x "$BIN" ]]; then
   exit 2
 fi
 
-if ! command -v scim-sanity >/dev/null 2>&1 ||
-   [[ "$(scim-sanity --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' || true)" != "$SCIM_SANITY_VERSION" ]]; then
-  python3 -m pip install --quiet "scim-sanity==${SCIM_SANITY_VERSION}"
+# Run it as a module so a user-site install outside PATH works too.
+SCIM_SANITY=(python3 -m scim_sanity)
+installed="$("${SCIM_SANITY[@]}" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' || true)"
+if [[ "$installed" != "$SCIM_SANITY_VERSION" ]]; then
+  python3 -m pip install --quiet "scim-sanity==${SCIM_SANITY_VERSION}" ||
+    python3 -m pip install --quiet --break-system-packages "scim-sanity==${SCIM_SANITY_VERSION}"
 fi
 
 free_port() {
@@ -88,7 +91,7 @@ else
   TLS_ARGS=(--tls-no-verify)
 fi
 set +e
-PYTHONWARNINGS="ignore:Unverified HTTPS request" scim-sanity probe "$BASE_URL" \
+PYTHONWARNINGS="ignore:Unverified HTTPS request" "${SCIM_SANITY[@]}" probe "$BASE_URL" \
   --token "$TOKEN" \
   "${TLS_ARGS[@]}" \
   --i-accept-side-effects \
