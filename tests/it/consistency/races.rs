@@ -267,3 +267,96 @@ async fn replicas_never_answer_from_a_stale_cache() {
     );
     app.shutdown().await;
 }
+
+/// Assigning a big group to the app makes Okta fire creates and membership updates in
+/// parallel: none may fail on a lost conditional write (retries are bounded, but must
+/// suffice for this), and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_assignment_burst() {
+    let app = TestApp::builder().gateways(2).spawn().await;
+    let display = app.uniq("Burst Group");
+    let gid = create_group(&app, &display).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let names: Vec<String> = (0..40)
+        .map(|i| app.uniq(&format!("burst{i:02}@okta.local")))
+        .collect();
+
+    let creates = names.iter().enumerate().map(|(i, n)| {
+        let body = json!({"schemas": [USER_SCHEMA], "userName": n, "active": true,
+            "name": {"givenName": "Burst", "familyName": format!("{i}")}});
+        app.on(i % 2, Method::POST, "/scim/v2/Users", Some(body))
+    });
+    let created = send_all(creates).await;
+    let mut uids = Vec::new();
+    for r in &created {
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        uids.push(r.json()["id"].as_str().expect("id").to_owned());
+    }
+
+    let adds = uids.iter().enumerate().map(|(i, u)| {
+        let body = patch(json!([{"op": "add", "path": "members", "value": [{"value": u}]}]));
+        app.on(i % 2, Method::PATCH, &group_path(&gid), Some(body))
+    });
+    for r in send_all(adds).await {
+        assert!(
+            r.status == 200 || r.status == 204,
+            "{} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert_eq!(members(&app, &gid).await, sorted(&uids));
+    for n in names.iter().step_by(7) {
+        assert_eq!(app.groups_of(&user_urn(n)).await, vec![group_urn(&display)]);
+    }
+
+    // Several pushed groups sharing every member, pushed at once: each user's
+    // groupMembership is rewritten by all of them concurrently.
+    let mut gids = Vec::new();
+    let mut gurns = vec![group_urn(&display)];
+    for g in 0..6 {
+        let d = app.uniq(&format!("Burst Push {g}"));
+        gids.push(
+            create_group(&app, &d).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+        gurns.push(group_urn(&d));
+    }
+    let everyone: Vec<_> = uids.iter().map(|u| json!({"value": u})).collect();
+    let pushes = gids.iter().enumerate().map(|(i, g)| {
+        let body = patch(json!([{"op": "replace", "path": "members", "value": everyone}]));
+        app.on(i % 2, Method::PATCH, &group_path(g), Some(body))
+    });
+    for r in send_all(pushes).await {
+        assert!(
+            r.status == 200 || r.status == 204,
+            "{} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    gurns.sort();
+    for n in &names {
+        assert_eq!(app.groups_of(&user_urn(n)).await, gurns, "{n}");
+    }
+    for g in &gids {
+        assert_eq!(members(&app, g).await, sorted(&uids));
+    }
+    app.shutdown().await;
+}
+
+/// Sends all requests at once (each on its own task) and returns the responses in order.
+async fn send_all(
+    reqs: impl IntoIterator<Item = crate::support::http::Req>,
+) -> Vec<crate::support::http::Resp> {
+    let tasks: Vec<_> = reqs.into_iter().map(|r| tokio::spawn(r.send())).collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("request task"));
+    }
+    out
+}
