@@ -24,6 +24,14 @@ use crate::support::tls::TestPki;
 
 mod smoke;
 
+// The ops tests' gateway harness (written on the `ops` branch as `tests/it/harness.rs`),
+// kept verbatim in `harness/gateway.rs` and re-exported so `crate::harness::{Gateway,
+// Reply, make_certs, …}` keep working next to `TestApp`.
+#[allow(dead_code)]
+mod gateway;
+#[allow(unused_imports)]
+pub use gateway::*;
+
 /// Skips the test (with a message) unless it runs against the emulator; evaluates to
 /// `&Emulator`.
 #[macro_export]
@@ -59,8 +67,8 @@ pub struct Builder {
     gateways: usize,
 }
 
-/// One running gateway.
-pub struct Gateway {
+/// One running gateway (a replica: several may share one GMS).
+pub struct Replica {
     /// `https://127.0.0.1:<port>`.
     pub base: String,
     /// `http://127.0.0.1:<port>` of the admin listener.
@@ -74,7 +82,7 @@ pub struct TestApp {
     emu: Option<Emulator>,
     gms_url: String,
     token: String,
-    gateways: Vec<Gateway>,
+    gateways: Vec<Replica>,
     client: TestClient,
     gms_client: TestClient,
     /// `(urn, aspect)` pairs this test wrote itself (as a DataHub admin would).
@@ -118,7 +126,7 @@ impl TestApp {
     }
 
     /// The `i`-th gateway (0 is the default one).
-    pub fn gateway(&self, i: usize) -> &Gateway {
+    pub fn gateway(&self, i: usize) -> &Replica {
         &self.gateways[i]
     }
 
@@ -284,7 +292,7 @@ impl TestApp {
     }
 }
 
-impl Gateway {
+impl Replica {
     async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -381,7 +389,7 @@ pub mod keys {
 }
 
 /// Starts one gateway through the real `http::run()`, on fresh loopback listeners.
-async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki) -> Gateway {
+async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki) -> Replica {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert(keys::GMS_URL.into(), gms_url.into());
     env.insert(keys::LISTEN.into(), "127.0.0.1:0".into());
@@ -408,7 +416,7 @@ async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki)
         .await
         .expect("gateway run() ends cleanly");
     });
-    let gw = Gateway {
+    let gw = Replica {
         base,
         admin: admin_url,
         shutdown: Some(tx),
@@ -419,7 +427,7 @@ async fn start_gateway(gms_url: &str, extra: &[(String, String)], pki: &TestPki)
 }
 
 /// Waits until the admin `/ready` answers 200 (TLS loaded, GMS reachable).
-async fn wait_ready(gw: &Gateway) {
+async fn wait_ready(gw: &Replica) {
     let client = TestClient::new(&[]);
     for _ in 0..600 {
         let req = http::Request::builder()
