@@ -1,14 +1,16 @@
 //! The integration tests: one binary, one module per area, one harness that starts the
 //! GMS emulator and the gateway in-process (see `harness.rs`).
 
-mod harness;
-mod support;
-
 /// The GMS emulator driven through the real DataHub client (or a real GMS when
 /// `DATAHUB_GMS_URL` + `DATAHUB_GMS_TOKEN` are set).
 mod emulator;
+/// The shared harness: emulator + gateway in-process on 127.0.0.1:0, TLS from a
+/// fresh CA, typed request helpers.
+mod harness;
 /// Operations: readiness, shutdown, TLS, metrics, config exit codes, bearer auth, chart.
 mod ops;
+/// Helpers for the IdP tests: request helper, SCIM vocabulary, DataHub expectations, PKI.
+mod support;
 
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults
