@@ -66,6 +66,8 @@ pub struct Config {
     pub request_deadline: Duration,
     /// Time given to in-flight requests to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// Time `/ready` reports 503 before the SCIM listener closes at shutdown.
+    pub shutdown_delay: Duration,
     /// How long a successful token validation is cached.
     pub token_cache_ttl: Duration,
     /// How long a failed token validation (401/403) is cached.

@@ -119,6 +119,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAHUB_SCIM_SHUTDOWN_GRACE", default_value = "20s")]
     pub shutdown_grace: String,
 
+    /// After SIGTERM/SIGINT, time /ready reports 503 while new requests are still accepted (lets load balancers catch up) before the listener closes.
+    #[arg(long, env = "DATAHUB_SCIM_SHUTDOWN_DELAY", default_value = "0s")]
+    pub shutdown_delay: String,
+
     /// How long a successful token validation is cached (revocation takes effect within it).
     #[arg(long, env = "DATAHUB_SCIM_TOKEN_CACHE_TTL", default_value = "30s")]
     pub token_cache_ttl: String,

@@ -221,6 +221,11 @@ impl ServeArgs {
             "DATAHUB_SCIM_REQUEST_DEADLINE",
             &self.request_deadline,
         );
+        let shutdown_delay = p.duration(
+            "shutdown-delay",
+            "DATAHUB_SCIM_SHUTDOWN_DELAY",
+            &self.shutdown_delay,
+        );
         let shutdown_grace = p.duration(
             "shutdown-grace",
             "DATAHUB_SCIM_SHUTDOWN_GRACE",
@@ -289,6 +294,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             request_deadline,
             shutdown_grace,
+            shutdown_delay,
             token_cache_ttl,
             token_cache_failure_ttl,
             token_signing_key,
@@ -308,6 +314,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
+                max_filter_scan: crate::provision::DEFAULT_MAX_FILTER_SCAN,
             },
             log_format: self.log_format,
             log_level: self.log_level.clone(),

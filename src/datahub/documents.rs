@@ -64,6 +64,26 @@ pub const USER_GROUPS: &str = "query userGroups($urn: String!, $input: Relations
   }
 }";
 
+/// Operation name of [`group_members_many`] documents.
+pub const GROUP_MEMBERS_MANY_OP: &str = "groupMembersMany";
+
+/// Members of `n` groups in one request: one aliased `corpGroup` selection per
+/// group (`g0`, `g1`, …, urns in `$u0`, `$u1`, …), one shared `$input`.
+pub fn group_members_many(n: usize) -> String {
+    let vars: Vec<String> = (0..n).map(|i| format!("$u{i}: String!")).collect();
+    let mut doc = format!(
+        "query {GROUP_MEMBERS_MANY_OP}($input: RelationshipsInput!, {}) {{\n",
+        vars.join(", ")
+    );
+    for i in 0..n {
+        doc.push_str(&format!(
+            "  g{i}: corpGroup(urn: $u{i}) {{ relationships(input: $input) {{ start count total relationships {{ type entity {{ urn }} }} }} }}\n"
+        ));
+    }
+    doc.push('}');
+    doc
+}
+
 /// `(operation name, document)` of every document above.
 pub const ALL: &[(&str, &str)] = &[
     ("me", ME),

@@ -53,6 +53,9 @@ pub enum Error {
         reason: String,
         /// `Retry-After` from the response, when GMS sent one (seconds form).
         retry_after: Option<Duration>,
+        /// The call timed out: our request timeout fired, or a proxy in front of GMS
+        /// answered 504. Callers map this to 504 without reading `reason`.
+        timeout: bool,
     },
 
     /// A response we could not understand (bad JSON, missing members).
@@ -86,10 +89,24 @@ impl Error {
         matches!(self, Error::Unavailable { .. })
     }
 
+    /// True when the call timed out (see [`Error::Unavailable`]`::timeout`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Unavailable { timeout: true, .. })
+    }
+
     pub(crate) fn unavailable(reason: impl Into<String>) -> Self {
         Error::Unavailable {
             reason: reason.into(),
             retry_after: None,
+            timeout: false,
+        }
+    }
+
+    pub(crate) fn timed_out(reason: impl Into<String>) -> Self {
+        Error::Unavailable {
+            reason: reason.into(),
+            retry_after: None,
+            timeout: true,
         }
     }
 }

@@ -61,6 +61,16 @@ fn documents_validate_against_datahub_schema() {
             "{name}: operation name"
         );
     }
+    // The aliased many-groups document, at a few sizes; and a search with sortInput.
+    for n in [1, 2, 37, crate::datahub::MEMBERS_MANY_MAX] {
+        let doc = documents::group_members_many(n);
+        if let Err(e) =
+            ExecutableDocument::parse_and_validate(&schema, &doc, format!("groupMembersMany{n}"))
+        {
+            panic!("groupMembersMany({n}) does not validate:\n{}", e.errors);
+        }
+        assert!(doc.contains(&format!("g{}: corpGroup(urn: $u{})", n - 1, n - 1)));
+    }
     // The check has teeth: a wrong field or input type is refused.
     for bad in [
         "query me { me { corpUser { urn nope } } }",
@@ -83,6 +93,7 @@ fn search_variables_match_the_reference_example() {
         start: 0,
         count: 10,
         include_soft_deleted: false,
+        sort_by_urn: false,
     };
     assert_eq!(
         search_variables(&req),
@@ -110,6 +121,15 @@ fn search_variables_match_the_reference_example() {
     assert_eq!(v["input"]["orFilters"][0]["and"][0]["condition"], "IEQUAL");
     assert_eq!(v["input"]["orFilters"][1]["and"][0]["negated"], true);
     assert_eq!(v["input"]["searchFlags"]["includeSoftDeleted"], true);
+    assert!(v["input"].get("sortInput").is_none());
+    let v = search_variables(&SearchRequest {
+        sort_by_urn: true,
+        ..req
+    });
+    assert_eq!(
+        v["input"]["sortInput"],
+        json!({"sortCriteria": [{"field": "urn", "sortOrder": "ASCENDING"}]})
+    );
 }
 
 #[test]

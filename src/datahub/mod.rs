@@ -27,10 +27,12 @@ mod tls;
 mod transport;
 mod urn;
 
-pub use documents::ALL as GRAPHQL_DOCUMENTS;
+pub use documents::{group_members_many as group_members_many_document, ALL as GRAPHQL_DOCUMENTS};
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
-pub use graphql::{Me, Page, Related, RelatedPage, ServerConfig, MEMBERSHIP_EDGES};
+pub use graphql::{
+    Me, Page, Related, RelatedPage, ServerConfig, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX,
+};
 pub use restli::{
     ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
     SYNC_INDEX_HEADER,

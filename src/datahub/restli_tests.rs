@@ -225,7 +225,12 @@ fn status_mapping() {
         status_error(&reply(500, "<html>", &[])),
         Error::Unavailable {
             retry_after: None,
+            timeout: false,
             ..
         }
     ));
+    assert!(
+        status_error(&reply(504, "", &[])).is_timeout(),
+        "a gateway timeout in front of GMS is a timeout"
+    );
 }

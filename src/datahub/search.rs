@@ -78,6 +78,9 @@ pub struct SearchRequest {
     pub count: u32,
     /// `searchFlags.includeSoftDeleted`.
     pub include_soft_deleted: bool,
+    /// `sortInput` by `urn` ascending (every DataHub entity index has the `urn`
+    /// keyword field): a stable order for paging. `false`: relevance order.
+    pub sort_by_urn: bool,
 }
 
 /// The variables of a search request.
@@ -113,6 +116,9 @@ pub fn search_variables(req: &SearchRequest) -> Value {
     });
     if !or_filters.is_empty() {
         input["orFilters"] = Value::Array(or_filters);
+    }
+    if req.sort_by_urn {
+        input["sortInput"] = json!({"sortCriteria": [{"field": "urn", "sortOrder": "ASCENDING"}]});
     }
     json!({ "input": input })
 }

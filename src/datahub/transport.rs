@@ -289,7 +289,7 @@ impl Client {
         };
         match tokio::time::timeout(self.inner.request_timeout, work).await {
             Ok(r) => r,
-            Err(_) => Err((Outcome::Timeout, Error::unavailable("request timed out"))),
+            Err(_) => Err((Outcome::Timeout, Error::timed_out("request timed out"))),
         }
     }
 
@@ -339,6 +339,7 @@ pub(crate) fn status_error(reply: &Reply) -> Error {
                 format!("HTTP {code}: {msg}")
             },
             retry_after: retry_after(&reply.headers),
+            timeout: code == 504,
         },
         400..=499 => Error::Invalid(if msg.is_empty() {
             format!("HTTP {code}")

@@ -185,7 +185,7 @@ async fn a_stalled_server_times_out() {
     let started = Instant::now();
     let r = c.key_exists("t", &Urn::corp_user("u")).await;
     assert!(
-        matches!(r, Err(Error::Unavailable { ref reason, .. }) if reason.contains("timed out")),
+        matches!(r, Err(Error::Unavailable { timeout: true, ref reason, .. }) if reason.contains("timed out")),
         "{r:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -250,4 +250,51 @@ fn extra_ca_bundle_is_loaded() {
     let mut cfg = ClientConfig::new("https://gms.test");
     cfg.ca_bundle = Some(path);
     assert!(matches!(Client::new(cfg), Err(Error::Config(_))));
+}
+
+#[tokio::test]
+async fn group_members_many_is_one_aliased_request() {
+    let (base, script) = serve(vec![Act::Reply(
+        200,
+        r#"{"data":{"g0":{"relationships":{"start":0,"count":1,"total":3,"relationships":[{"type":"IsMemberOfGroup","entity":{"urn":"urn:li:corpuser:a"}}]}},"g1":null}}"#.into(),
+    )])
+    .await;
+    let (c, rec) = client(&base);
+    let groups = [Urn::corp_group("x"), Urn::corp_group("y")];
+    let pages = c
+        .group_members_many("t", &groups, 0, 1)
+        .await
+        .expect("pages");
+    assert_eq!(pages.len(), 2);
+    assert_eq!((pages[0].count, pages[0].total), (1, 3));
+    assert_eq!(pages[0].related[0].urn, Urn::corp_user("a"));
+    assert_eq!(
+        pages[1],
+        crate::datahub::RelatedPage::default(),
+        "a null group is empty"
+    );
+    let body = seen(&script)[0].json();
+    assert_eq!(body["operationName"], "groupMembersMany");
+    assert_eq!(body["variables"]["u0"], "urn:li:corpGroup:x");
+    assert_eq!(body["variables"]["u1"], "urn:li:corpGroup:y");
+    assert_eq!(body["variables"]["input"]["direction"], "INCOMING");
+    assert_eq!(body["variables"]["input"]["count"], 1);
+    assert!(body["query"]
+        .as_str()
+        .is_some_and(|q| q.contains("g1: corpGroup(urn: $u1)")));
+    assert_eq!(calls(&rec), vec![("graphql.groupMembersMany", Outcome::Ok)]);
+    // Nothing asked, nothing sent; too many at once is our bug, not a request.
+    assert!(c
+        .group_members_many("t", &[], 0, 1)
+        .await
+        .expect("empty")
+        .is_empty());
+    let many: Vec<Urn> = (0..=crate::datahub::MEMBERS_MANY_MAX)
+        .map(|i| Urn::corp_group(&format!("g{i}")))
+        .collect();
+    assert!(matches!(
+        c.group_members_many("t", &many, 0, 1).await,
+        Err(Error::Config(_))
+    ));
+    assert_eq!(seen(&script).len(), 1);
 }

@@ -111,6 +111,8 @@ pub async fn handle(
             m.cache_entries
                 .get_or_create(&CacheLabels { cache: "token" })
                 .set(entries);
+            let id = state.provisioner.cache_stats();
+            m.set_cache_totals("id", id.entries, id.hits, id.misses);
             let wants_openmetrics = req
                 .headers()
                 .get(http::header::ACCEPT)

@@ -249,6 +249,23 @@ impl Metrics {
             .inc();
     }
 
+    /// Brings a cache's series up to totals kept elsewhere (the ID-mapping cache
+    /// counts its own hits and misses); called at scrape time.
+    pub fn set_cache_totals(&self, cache: &'static str, entries: u64, hits: u64, misses: u64) {
+        let labels = CacheLabels { cache };
+        let catch_up = |c: &Counter, total: u64| {
+            let seen = c.get();
+            if total > seen {
+                c.inc_by(total - seen);
+            }
+        };
+        catch_up(&self.cache_hits.get_or_create(&labels), hits);
+        catch_up(&self.cache_misses.get_or_create(&labels), misses);
+        self.cache_entries
+            .get_or_create(&labels)
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
     /// Records a cache lookup.
     pub fn observe_cache(&self, cache: &'static str, hit: bool) {
         let family = if hit {

@@ -30,7 +30,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::datahub;
+use crate::{datahub, provision};
 
 pub use admin::Readiness;
 pub use auth::Authenticator;
@@ -80,6 +80,8 @@ pub struct AppState {
     pub readiness: Arc<Readiness>,
     /// The DataHub client (shared with the provisioner).
     pub client: datahub::Client,
+    /// SCIM ⇄ DataHub, with its ID-mapping cache; one per running server.
+    pub provisioner: provision::Provisioner,
 }
 
 /// The DataHub client configuration derived from `config`.
@@ -91,8 +93,9 @@ pub fn client_config(config: &Config) -> datahub::ClientConfig {
     c
 }
 
-/// Serves until `shutdown` completes, then drains: `/ready` turns 503, the SCIM
-/// listener stops accepting, in-flight requests get `shutdown_grace` to finish.
+/// Serves until `shutdown` completes, then drains: `/ready` turns 503, after
+/// `shutdown_delay` the SCIM listener stops accepting, and in-flight requests get
+/// `shutdown_grace` to finish.
 pub async fn run(
     config: Config,
     listeners: Listeners,
@@ -123,6 +126,7 @@ pub async fn run(
         auth,
         readiness: readiness.clone(),
         client: client.clone(),
+        provisioner: provision::Provisioner::new(config.provision.clone(), client.clone()),
     });
 
     listeners.scim.set_nonblocking(true)?;
@@ -159,8 +163,15 @@ pub async fn run(
     ));
 
     shutdown.await;
-    tracing::info!("shutdown requested: unready, closing the SCIM listener, draining");
     readiness.set_draining();
+    if !config.shutdown_delay.is_zero() {
+        tracing::info!(
+            delay_s = config.shutdown_delay.as_secs_f64(),
+            "shutdown requested: unready, still accepting during the shutdown delay"
+        );
+        tokio::time::sleep(config.shutdown_delay).await;
+    }
+    tracing::info!("shutting down: closing the SCIM listener, draining");
     let _ = stop_tx.send(true);
     let _ = scim_task.await;
     background.abort_all();

@@ -43,8 +43,12 @@ pub fn from_datahub(e: datahub::Error) -> scim::Error {
         )
         .with_retry_after(CONTENTION_RETRY_AFTER_SECS),
         E::Invalid(_) => scim::Error::upstream(502, "DataHub rejected the translated request"),
-        E::Unavailable { reason, retry_after } => {
-            if is_timeout(&reason) {
+        E::Unavailable {
+            retry_after,
+            timeout,
+            ..
+        } => {
+            if timeout {
                 scim::Error::upstream(504, "DataHub did not answer in time")
             } else {
                 let err = scim::Error::upstream(503, "DataHub is unavailable");
@@ -90,11 +94,6 @@ impl From<Fail> for scim::Error {
     }
 }
 
-fn is_timeout(reason: &str) -> bool {
-    let r = reason.to_ascii_lowercase();
-    r.contains("timeout") || r.contains("timed out") || r.contains("deadline")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,15 +117,27 @@ mod tests {
         let e = s(E::Unavailable {
             reason: "503 Service Unavailable".into(),
             retry_after: Some(Duration::from_secs(7)),
+            timeout: false,
         });
         assert_eq!((e.status, e.retry_after), (503, Some(7)));
         assert_eq!(
             s(E::Unavailable {
-                reason: "timeout".into(),
-                retry_after: None
+                reason: "request timed out".into(),
+                retry_after: None,
+                timeout: true,
             })
             .status,
             504
+        );
+        // The flag decides, never the message text.
+        assert_eq!(
+            s(E::Unavailable {
+                reason: "GraphQL 500: deadline timeout in a resolver".into(),
+                retry_after: None,
+                timeout: false,
+            })
+            .status,
+            503
         );
         assert_eq!(s(E::InvalidResponse("x".into())).status, 502);
         assert_eq!(s(E::Config("x".into())).status, 500);

@@ -1,32 +1,43 @@
-//! `GET /Users`, `GET /Groups`: filters DataHub can answer by key, everything
-//! else by paging the search index.
+//! `GET /Users`, `GET /Groups`: key lookups, index pages, bounded scans.
 //!
 //! Key lookups (never the index alone, so they read our own writes):
 //! `id eq` decodes the id; `userName eq` derives the urn with the naming rule
 //! (and compares case-insensitively with the stored `scim.userName`); group
 //! `displayName eq` derives the urn (plus the rename cache, plus a search for
-//! groups renamed elsewhere); `externalId eq` goes through the ID-mapping cache,
-//! then a search. Every candidate is hydrated from the primary store and checked
-//! with `Filter::matches` before it is returned.
+//! groups renamed elsewhere); user `externalId eq` goes through the ID-mapping
+//! cache, then a search. Every candidate is hydrated from the primary store and
+//! checked with `Filter::matches` before it is returned.
 //!
-//! Anything else pages through `listUsers` / `listGroups`, sorts the urns (stable
-//! order across pages whatever `count` is), hydrates in batches and evaluates the
-//! filter in memory. `startIndex`/`count` follow RFC 7644 §3.4.2.4; `count` is
-//! capped at `max_page_size`.
+//! Everything else is answered from the search index (eventually consistent: a
+//! user created a moment ago by another replica may be missing from a list page
+//! until DataHub has indexed it; our own writes are sync-indexed):
+//! - users: the index selects SCIM-managed users by their marker
+//!   (`customProperties EQUAL "scim.managed=true"`), ANDed with what of the filter
+//!   maps onto index fields (`index_filter`). When that is the whole filter and
+//!   there is no `sortBy`, a page is ONE `searchAcrossEntities` (`start =
+//!   startIndex-1`, `count`, urn order, `totalResults` = the index total) plus ONE
+//!   batch read of that page; each hit is still re-checked.
+//! - groups without filter or `sortBy`: the same, one search + one batch read.
+//! - otherwise (a filter the index cannot answer, `sortBy`, any group filter that
+//!   is not a key lookup): the (narrowed) candidates are read from the index, at
+//!   most `max_filter_scan` of them (else `400 tooMany`), hydrated, checked,
+//!   sorted and sliced in memory; totals are exact.
+//!
+//! Group members for a page come from ONE aliased relationships request
+//! (`current_members_many`). `startIndex`/`count` follow RFC 7644 §3.4.2.4;
+//! `count` is capped at `max_page_size`.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::index_filter::IndexFilter;
 use super::record::{GroupRecord, UserRecord};
-use super::{cache::Kind, naming, Ctx, Provisioner, UsernameSource};
+use super::{naming, Ctx, Provisioner, UsernameSource};
 use crate::datahub::{EntityKind, FacetFilter, Urn};
 use crate::scim::filter::Filter;
 use crate::scim::list::{list_response, Projection};
 use crate::scim::{self, ListQuery, ResourceKind};
-
-/// Relationship reads in flight at once while listing groups with members.
-const MEMBER_FETCH_CONCURRENCY: usize = 8;
 
 /// Applies `attributes` / `excludedAttributes`.
 pub(super) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value {
@@ -51,8 +62,8 @@ enum Candidates {
     /// case-insensitively for this username (userName is not case-exact, DataHub
     /// urns are).
     Key(Urn, String),
-    /// No shortcut: scan the index.
-    Scan,
+    /// No key: the search index.
+    Index,
 }
 
 impl Provisioner {
@@ -61,11 +72,8 @@ impl Provisioner {
         let (start, count) = self.page_of(q);
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
-            None => Candidates::Scan,
+            None => Candidates::Index,
         };
-        // Which users are ours is only known from the primary store, so a scan
-        // hydrates the whole index (in batches of 100); totals are exact and the
-        // order (urn, or `sortBy`) is stable across pages.
         let matches = |v: &Value| {
             q.filter
                 .as_ref()
@@ -90,8 +98,29 @@ impl Provisioner {
                     hit
                 }
             }
-            Candidates::Scan => {
-                let urns = self.scan(ctx, Kind::User).await?;
+            Candidates::Index => {
+                let pre = IndexFilter::users(q.filter.as_ref());
+                if pre.exact && q.sort_by.is_none() {
+                    // One page: one search, one batch read.
+                    let page = self
+                        .index_page(
+                            ctx,
+                            EntityKind::CorpUser,
+                            pre.groups,
+                            off(start),
+                            cnt(count),
+                        )
+                        .await?;
+                    let recs = self.hydrate_users(ctx, &page.urns).await?;
+                    let out = matching(recs)
+                        .into_iter()
+                        .map(|v| project(v, q, ResourceKind::User))
+                        .collect();
+                    return Ok(list_response(page.total as usize, start, out));
+                }
+                let urns = self
+                    .scan_index(ctx, EntityKind::CorpUser, pre.groups)
+                    .await?;
                 matching(self.hydrate_users(ctx, &urns).await?)
             }
         };
@@ -109,27 +138,40 @@ impl Provisioner {
     /// `GET /Groups` (and `POST /Groups/.search`).
     pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
         let (start, count) = self.page_of(q);
-        let urns = match &q.filter {
-            Some(f) => match self.group_candidates(ctx, f).await? {
-                Candidates::Some(u) => u,
-                Candidates::Key(u, _) => vec![u],
-                Candidates::Scan => self.scan(ctx, Kind::Group).await?,
-            },
-            None => self.scan(ctx, Kind::Group).await?,
+        let keyed = match &q.filter {
+            Some(f) => self.group_candidates(ctx, f).await?,
+            None => Candidates::Index,
+        };
+        let fast = q.filter.is_none() && q.sort_by.is_none();
+        let urns = match keyed {
+            Candidates::Some(u) => u,
+            Candidates::Key(u, _) => vec![u],
+            // Okta's group import: only the requested page is read.
+            Candidates::Index if fast => Vec::new(),
+            Candidates::Index => {
+                self.scan_index(ctx, EntityKind::CorpGroup, Vec::new())
+                    .await?
+            }
         };
         let with_members = !skips_members(q);
         let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
-        let total = if q.filter.is_none() && q.sort_by.is_none() {
-            // The fast path (Okta's group import): urn order from the index, and only
-            // the requested page is read.
-            let slice: Vec<Urn> = urns.iter().skip(start - 1).take(count).cloned().collect();
-            let recs = self.hydrate_groups(ctx, &slice).await?;
+        let total = if fast {
+            let p = self
+                .index_page(
+                    ctx,
+                    EntityKind::CorpGroup,
+                    Vec::new(),
+                    off(start),
+                    cnt(count),
+                )
+                .await?;
+            let recs = self.hydrate_groups(ctx, &p.urns).await?;
             page.extend(
                 recs.into_iter()
                     .filter(GroupRecord::live)
                     .map(|r| (r, None)),
             );
-            urns.len()
+            p.total as usize
         } else {
             let needs_members = q
                 .filter
@@ -142,7 +184,8 @@ impl Provisioner {
                 .filter(GroupRecord::live)
                 .collect();
             let members: Vec<Option<BTreeSet<String>>> = if needs_members {
-                self.members_of_many(ctx, &recs)
+                let urns: Vec<Urn> = recs.iter().map(|r| r.urn.clone()).collect();
+                self.current_members_many(ctx, &urns)
                     .await?
                     .into_iter()
                     .map(Some)
@@ -182,12 +225,12 @@ impl Provisioner {
             n
         };
         if with_members {
-            let missing: Vec<GroupRecord> = page
+            let missing: Vec<Urn> = page
                 .iter()
                 .filter(|(_, m)| m.is_none())
-                .map(|(r, _)| r.clone())
+                .map(|(r, _)| r.urn.clone())
                 .collect();
-            let mut loaded = self.members_of_many(ctx, &missing).await?.into_iter();
+            let mut loaded = self.current_members_many(ctx, &missing).await?.into_iter();
             for (_, m) in page.iter_mut().filter(|(_, m)| m.is_none()) {
                 *m = loaded.next();
             }
@@ -202,30 +245,6 @@ impl Provisioner {
         Ok(list_response(total, start, out))
     }
 
-    /// Members of several groups, [`MEMBER_FETCH_CONCURRENCY`] relationship reads at a
-    /// time, in input order.
-    async fn members_of_many(
-        &self,
-        ctx: &Ctx,
-        groups: &[GroupRecord],
-    ) -> Result<Vec<BTreeSet<String>>, scim::Error> {
-        let mut out = Vec::with_capacity(groups.len());
-        for chunk in groups.chunks(MEMBER_FETCH_CONCURRENCY) {
-            let mut set = tokio::task::JoinSet::new();
-            for (i, g) in chunk.iter().enumerate() {
-                let (this, ctx, urn) = (self.clone(), ctx.clone(), g.urn.clone());
-                set.spawn(async move { (i, this.current_members(&ctx, &urn).await) });
-            }
-            let mut got: Vec<Option<BTreeSet<String>>> = vec![None; chunk.len()];
-            while let Some(joined) = set.join_next().await {
-                let (i, r) = joined.map_err(|_| scim::Error::internal())?;
-                got[i] = Some(r?);
-            }
-            out.extend(got.into_iter().map(Option::unwrap_or_default));
-        }
-        Ok(out)
-    }
-
     /// 1-based start and the page size (default and cap: `max_page_size`).
     fn page_of(&self, q: &ListQuery) -> (usize, usize) {
         let max = self.cfg.max_page_size.max(1);
@@ -234,7 +253,7 @@ impl Provisioner {
 
     async fn user_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
         let Some(terms) = f.eq_conjunction() else {
-            return Ok(Candidates::Scan);
+            return Ok(Candidates::Index);
         };
         let kind = ResourceKind::User;
         for (path, value) in &terms {
@@ -256,24 +275,16 @@ impl Provisioner {
                     None => Candidates::Some(Vec::new()),
                 });
             }
-            if is_email {
-                // Entra's `emails[type eq "work"].value eq "x"`: the index knows the
-                // primary email; every hit is re-checked against the primary store.
-                let f = FacetFilter::iequal("email", value);
-                return Ok(Candidates::Some(
-                    self.search_filtered(ctx, EntityKind::CorpUser, f).await?,
-                ));
-            }
             if path.is(kind, "externalId") {
                 return Ok(Candidates::Some(self.by_external_id(ctx, value).await?));
             }
         }
-        Ok(Candidates::Scan)
+        Ok(Candidates::Index)
     }
 
     async fn group_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
         let Some(terms) = f.eq_conjunction() else {
-            return Ok(Candidates::Scan);
+            return Ok(Candidates::Index);
         };
         let kind = ResourceKind::Group;
         for (path, value) in &terms {
@@ -290,6 +301,16 @@ impl Provisioner {
                 return Ok(Candidates::Some(Vec::new()));
             }
         }
-        Ok(Candidates::Scan)
+        Ok(Candidates::Index)
     }
+}
+
+/// 0-based index offset of a 1-based `startIndex`.
+fn off(start: usize) -> u32 {
+    u32::try_from(start.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
+/// A page size as the index takes it.
+fn cnt(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
 }

@@ -5,10 +5,12 @@
 use super::errors::from_datahub;
 use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use super::{cache::Kind, naming, Ctx, Provisioner};
-use crate::datahub::{EntityAspects, EntityKind, FacetFilter, SearchRequest, Urn, BATCH_CHUNK};
+use crate::datahub::{
+    EntityAspects, EntityKind, FacetFilter, Page, SearchRequest, Urn, BATCH_CHUNK,
+};
 use crate::scim;
 
-/// Urns per `listUsers`/`listGroups` page while scanning.
+/// Urns per `searchAcrossEntities` page while scanning.
 const SCAN_PAGE: u32 = 1000;
 /// `entitiesV2` calls in flight at once while hydrating a large set.
 const READ_CONCURRENCY: usize = 4;
@@ -126,6 +128,7 @@ impl Provisioner {
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
+            sort_by_urn: false,
         };
         let page = self
             .client
@@ -149,6 +152,7 @@ impl Provisioner {
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
+            sort_by_urn: false,
         };
         let page = self
             .client
@@ -160,27 +164,63 @@ impl Provisioner {
         Ok(urns)
     }
 
-    /// Every urn of the index for `kind`, sorted (stable order across pages).
-    pub(super) async fn scan(&self, ctx: &Ctx, kind: Kind) -> Result<Vec<Urn>, scim::Error> {
-        let mut urns = Vec::new();
+    /// One page of the index for `kind` under `or_filters`, in urn order (stable
+    /// across pages whatever `count` is): one `searchAcrossEntities` call.
+    pub(super) async fn index_page(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        or_filters: Vec<Vec<FacetFilter>>,
+        start: u32,
+        count: u32,
+    ) -> Result<Page, scim::Error> {
+        let req = SearchRequest {
+            types: vec![kind],
+            query: "*".into(),
+            or_filters: or_filters.into_iter().filter(|g| !g.is_empty()).collect(),
+            start,
+            count,
+            include_soft_deleted: false,
+            sort_by_urn: true,
+        };
+        self.client
+            .search(&ctx.token, &req)
+            .await
+            .map_err(from_datahub)
+    }
+
+    /// Every urn of the index for `kind` under `or_filters`, in urn order, paged
+    /// [`SCAN_PAGE`] at a time: at most `max_filter_scan` of them, else
+    /// `400 tooMany` (RFC 7644 §3.12), decided on the first page's total before
+    /// anything is hydrated.
+    pub(super) async fn scan_index(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        or_filters: Vec<Vec<FacetFilter>>,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let bound = self.cfg.max_filter_scan;
+        let mut urns: Vec<Urn> = Vec::new();
         let mut start = 0u32;
         loop {
-            let page = match kind {
-                Kind::User => self.client.list_users(&ctx.token, start, SCAN_PAGE).await,
-                Kind::Group => self.client.list_groups(&ctx.token, start, SCAN_PAGE).await,
+            let page = self
+                .index_page(ctx, kind, or_filters.clone(), start, SCAN_PAGE)
+                .await?;
+            if page.total as usize > bound {
+                return Err(scim::Error::too_many(format!(
+                    "answering this needs more than {bound} candidates checked one by one; \
+                     narrow the filter (userName, externalId, emails.value, active or title \
+                     with eq) or drop sortBy"
+                )));
             }
-            .map_err(from_datahub)?;
             let n = page.urns.len() as u32;
-            urns.extend(page.urns.into_iter().filter(|u| match kind {
-                Kind::User => u.is_corp_user(),
-                Kind::Group => u.is_corp_group(),
-            }));
+            urns.extend(page.urns);
             start += n;
-            if n == 0 || start >= page.total {
+            if n == 0 || start >= page.total || urns.len() >= bound {
                 break;
             }
         }
-        urns.sort();
+        urns.truncate(bound);
         urns.dedup();
         Ok(urns)
     }
@@ -212,7 +252,7 @@ impl Provisioner {
     /// `entitiesV2` batch reads in input order: one call for up to
     /// [`BATCH_CHUNK`] urns; larger sets (a full list scan) run
     /// [`READ_CONCURRENCY`] calls at a time to stay well inside IdP timeouts.
-    async fn read_many(
+    pub(super) async fn read_many(
         &self,
         ctx: &Ctx,
         urns: &[Urn],

@@ -104,6 +104,76 @@ impl Provisioner {
         Ok(overlay(index, &truth))
     }
 
+    /// [`Self::current_members`] of several groups, in input order, for list pages:
+    /// the first page of members of up to [`datahub::MEMBERS_MANY_MAX`] groups in ONE
+    /// aliased GraphQL request, more pages only for groups with more than
+    /// [`MEMBERS_PAGE`] members, and one batch read for every user this replica
+    /// wrote lately where the index disagrees (across all the groups).
+    pub(super) async fn current_members_many(
+        &self,
+        ctx: &Ctx,
+        groups: &[Urn],
+    ) -> Result<Vec<BTreeSet<String>>, scim::Error> {
+        let mut index: Vec<BTreeSet<String>> = Vec::with_capacity(groups.len());
+        for chunk in groups.chunks(datahub::MEMBERS_MANY_MAX) {
+            let pages = self
+                .client
+                .group_members_many(&ctx.token, chunk, 0, MEMBERS_PAGE)
+                .await
+                .map_err(from_datahub)?;
+            for (group, page) in chunk.iter().zip(pages) {
+                let n = page.count.max(page.related.len() as u32);
+                let more = n > 0 && n < page.total;
+                let mut set: BTreeSet<String> = page
+                    .related
+                    .into_iter()
+                    .filter(|r| r.relationship == EDGE && r.urn.is_corp_user())
+                    .map(|r| r.urn.to_string())
+                    .collect();
+                if more {
+                    set.extend(self.indexed_members_from(ctx, group, n).await?);
+                }
+                index.push(set);
+            }
+        }
+        let mut recent = Vec::with_capacity(groups.len());
+        let mut disputed: BTreeSet<String> = BTreeSet::new();
+        for (group, idx) in groups.iter().zip(&index) {
+            let r = self.cache.recent_members(group.as_str()).await;
+            disputed.extend(
+                r.iter()
+                    .filter(|(u, added)| idx.contains(u) != *added)
+                    .map(|(u, _)| u.clone()),
+            );
+            recent.push(r);
+        }
+        if disputed.is_empty() {
+            return Ok(index);
+        }
+        let urns: Vec<Urn> = disputed.iter().filter_map(|u| u.parse().ok()).collect();
+        let ents = self.read_many(ctx, &urns, MEMBER_ASPECTS).await?;
+        let mut users = Vec::with_capacity(ents.len());
+        for ent in &ents {
+            users.push(UserRecord::from_entity(ent)?);
+        }
+        Ok(groups
+            .iter()
+            .zip(index)
+            .zip(recent)
+            .map(|((group, idx), r)| {
+                let truth: Vec<(String, bool)> = r
+                    .iter()
+                    .filter(|(u, added)| idx.contains(u) != *added)
+                    .filter_map(|(u, _)| {
+                        let rec = users.iter().find(|x| x.urn.as_str() == u)?;
+                        Some((u.clone(), rec.live() && rec.groups().contains(group)))
+                    })
+                    .collect();
+                overlay(idx, &truth)
+            })
+            .collect())
+    }
+
     /// Everyone who may be a member: the index plus every user this replica touched
     /// lately. A superset, for callers that re-read each user anyway (group delete).
     pub(super) async fn member_candidates(
@@ -128,8 +198,17 @@ impl Provisioner {
 
     /// Member urns as the relationship index sees them, every page.
     async fn indexed_members(&self, ctx: &Ctx, group: &Urn) -> Result<Vec<String>, scim::Error> {
+        self.indexed_members_from(ctx, group, 0).await
+    }
+
+    /// Member edges of `group` from offset `start` on, paged.
+    async fn indexed_members_from(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+        mut start: u32,
+    ) -> Result<Vec<String>, scim::Error> {
         let mut index = Vec::new();
-        let mut start = 0u32;
         loop {
             let page = self
                 .client

@@ -18,6 +18,7 @@ mod errors;
 mod group_map;
 mod groups;
 pub mod ids;
+mod index_filter;
 mod list;
 mod lookup;
 mod membership;
@@ -79,7 +80,18 @@ pub struct ProvisionConfig {
     pub cache_ttl: std::time::Duration,
     /// Bounded retries of a conditional write that lost a race.
     pub max_write_retries: u32,
+    /// Most index candidates a list request may read and check in memory: a filter
+    /// the index cannot answer (`co`, `sw`, `or` across attributes, `not`, …), any
+    /// `sortBy`, and every group list. Beyond it the request is refused with
+    /// `400 tooMany` (RFC 7644 §3.12) before anything is hydrated. Default
+    /// [`DEFAULT_MAX_FILTER_SCAN`].
+    pub max_filter_scan: usize,
 }
+
+/// Default of [`ProvisionConfig::max_filter_scan`]: 10 000 candidates (also
+/// Elasticsearch's default `index.max_result_window`, the deepest a DataHub
+/// `start`/`count` search can page).
+pub const DEFAULT_MAX_FILTER_SCAN: usize = 10_000;
 
 /// The caller of one SCIM request.
 #[derive(Debug, Clone)]

@@ -31,6 +31,20 @@ pub const SCIM_PREFIX: &str = "scim.";
 pub const KEY_USER_NAME: &str = "scim.userName";
 /// The IdP's `externalId`.
 pub const KEY_EXTERNAL_ID: &str = "scim.externalId";
+/// The index marker of a SCIM-managed user: written with [`MANAGED_VALUE`] on every
+/// SCIM write (create, adopt, revive, PUT, PATCH), so list pages select our users in
+/// the search index (`customProperties EQUAL "scim.managed=true"`). A fixed value,
+/// not the IdP name: renaming `idp_name` (or moving from Okta to Entra) must not
+/// hide existing users from lists; the IdP is in `origin.externalType`.
+pub const KEY_MANAGED: &str = "scim.managed";
+/// Value of [`KEY_MANAGED`].
+pub const MANAGED_VALUE: &str = "true";
+
+/// The `customProperties` index value that marks SCIM-managed users
+/// (`scim.managed=true`: DataHub indexes map entries as `key=value`).
+pub fn managed_marker() -> String {
+    format!("{KEY_MANAGED}={MANAGED_VALUE}")
+}
 
 /// Core single-valued strings without a DataHub field.
 const CORE_STRINGS: &[&str] = &[
@@ -141,6 +155,7 @@ pub fn info_from_scim(
         }
     }
 
+    props.insert(KEY_MANAGED.to_owned(), MANAGED_VALUE.to_owned());
     if let Some(v) = str_at(body, "userName") {
         props.insert(KEY_USER_NAME.to_owned(), v);
     }

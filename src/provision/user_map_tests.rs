@@ -58,6 +58,30 @@ fn scim_to_corp_user_info() {
         !p.contains_key("scim.password") && !p.contains_key("scim.groups"),
         "ignored attributes"
     );
+    assert_eq!(p.get("scim.managed").map(String::as_str), Some("true"));
+    assert_eq!(super::managed_marker(), "scim.managed=true");
+}
+
+#[test]
+fn the_list_marker_survives_every_rewrite_and_never_renders() {
+    // A PUT/PATCH body (or one that forgot everything but userName) rebuilds the
+    // scim.* keys from scratch: the marker is written again every time.
+    let first = info_from_scim(&okta_body(), None, true).expect("maps");
+    let again = info_from_scim(&json!({"userName": "j"}), Some(&first), false).expect("maps");
+    assert_eq!(
+        again
+            .custom_properties
+            .get("scim.managed")
+            .map(String::as_str),
+        Some("true")
+    );
+    let view = UserView {
+        username: "j",
+        info: Some(&again),
+        ..UserView::default()
+    };
+    let out = render(&view, "https://x/scim/v2").to_string();
+    assert!(!out.contains("managed"), "{out}");
 }
 
 #[test]

@@ -285,6 +285,7 @@ async fn search_list_and_membership_reads() {
         start: 0,
         count: 10,
         include_soft_deleted: false,
+        sort_by_urn: false,
     };
     let page = c
         .search(t, &by(FacetFilter::iequal("email", &email.to_lowercase())))

@@ -75,6 +75,7 @@ DATAHUB_SCIM_GMS_CONNECT_TIMEOUT: {{ $c.gmsConnectTimeout | quote }}
 DATAHUB_SCIM_GMS_REQUEST_TIMEOUT: {{ $c.gmsRequestTimeout | quote }}
 DATAHUB_SCIM_MAX_BODY_BYTES: {{ $c.maxBodyBytes | int64 | toString | quote }}
 DATAHUB_SCIM_REQUEST_DEADLINE: {{ $c.requestDeadline | quote }}
+DATAHUB_SCIM_SHUTDOWN_DELAY: {{ $c.shutdownDelay | quote }}
 DATAHUB_SCIM_SHUTDOWN_GRACE: {{ $c.shutdownGrace | quote }}
 DATAHUB_SCIM_TOKEN_CACHE_TTL: {{ $c.tokenCacheTtl | quote }}
 DATAHUB_SCIM_TOKEN_CACHE_FAILURE_TTL: {{ $c.tokenCacheFailureTtl | quote }}

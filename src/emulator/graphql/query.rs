@@ -38,6 +38,16 @@ fn index_fields(urn: &str, doc: &BTreeMap<&str, &Value>) -> BTreeMap<&'static st
             }
             put("displayName", get("corpUserEditableInfo", "displayName"));
             put("managerLdap", get("corpUserInfo", "managerUrn"));
+            // A `Searchable /*` map field: one `key=value` string per entry
+            // (DataHub's FieldExtractor for map values).
+            if let Some(props) = get("corpUserInfo", "customProperties").and_then(Value::as_object)
+            {
+                for (k, v) in props {
+                    if let Some(v) = v.as_str() {
+                        put("customProperties", Some(&Value::String(format!("{k}={v}"))));
+                    }
+                }
+            }
             put("status", get("corpUserStatus", "status"));
         }
         Some("corpGroup") => {
@@ -278,7 +288,19 @@ pub(crate) fn resolve<'a>(
                 .as_bool()
                 .unwrap_or(false);
             let q = input["query"].as_str().unwrap_or("*");
-            let all = search(ctx, &types, q, &filters, include_removed);
+            let mut all = search(ctx, &types, q, &filters, include_removed);
+            // Results come in urn order (relevance ties in DataHub break on `urn`);
+            // `sortInput` by `urn` descending reverses it. Other sort fields are not
+            // emulated.
+            let sort = &input["sortInput"];
+            let first = sort["sortCriteria"]
+                .get(0)
+                .unwrap_or(&sort["sortCriterion"]);
+            if first["field"].as_str() == Some("urn")
+                && first["sortOrder"].as_str() == Some("DESCENDING")
+            {
+                all.reverse();
+            }
             let total = all.len();
             let results: Vec<Value> = page(all, start, count)
                 .into_iter()

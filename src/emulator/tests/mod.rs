@@ -4,6 +4,7 @@ mod auth;
 mod faults;
 mod graphql;
 mod restli;
+mod search;
 
 use super::{Emulator, EmulatorConfig};
 use bytes::Bytes;

@@ -4,34 +4,53 @@
 
 use super::{ScimRequest, ScimResponse};
 use crate::http::AppState;
-use crate::scim;
+use crate::scim::{self, discovery};
+
+/// What this deployment advertises.
+fn capabilities(state: &AppState) -> discovery::Capabilities {
+    discovery::Capabilities {
+        max_results: state.config.provision.max_page_size,
+        ..discovery::Capabilities::default()
+    }
+}
 
 /// `GET /ServiceProviderConfig`.
 pub fn service_provider_config(
-    _state: &AppState,
-    _req: &ScimRequest,
+    state: &AppState,
+    req: &ScimRequest,
 ) -> Result<ScimResponse, scim::Error> {
-    Err(scim::Error::not_implemented(
-        "ServiceProviderConfig is not available yet",
-    ))
+    Ok(ScimResponse::ok(discovery::service_provider_config(
+        &req.ctx.base_url,
+        &capabilities(state),
+    )))
 }
 
 /// `GET /ResourceTypes[/{name}]`.
 pub fn resource_types(
     _state: &AppState,
-    _req: &ScimRequest,
-    _name: Option<&str>,
+    req: &ScimRequest,
+    name: Option<&str>,
 ) -> Result<ScimResponse, scim::Error> {
-    Err(scim::Error::not_implemented(
-        "ResourceTypes is not available yet",
-    ))
+    match name {
+        None => Ok(ScimResponse::ok(discovery::resource_types(
+            &req.ctx.base_url,
+        ))),
+        Some(n) => discovery::resource_type(&req.ctx.base_url, n)
+            .map(ScimResponse::ok)
+            .ok_or_else(|| scim::Error::not_found("no such resource type")),
+    }
 }
 
 /// `GET /Schemas[/{urn}]`.
 pub fn schemas(
     _state: &AppState,
-    _req: &ScimRequest,
-    _urn: Option<&str>,
+    req: &ScimRequest,
+    urn: Option<&str>,
 ) -> Result<ScimResponse, scim::Error> {
-    Err(scim::Error::not_implemented("Schemas is not available yet"))
+    match urn {
+        None => Ok(ScimResponse::ok(discovery::schemas(&req.ctx.base_url))),
+        Some(u) => discovery::schema(&req.ctx.base_url, u)
+            .map(ScimResponse::ok)
+            .ok_or_else(|| scim::Error::not_found("no such schema")),
+    }
 }

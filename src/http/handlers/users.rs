@@ -1,41 +1,18 @@
 //! `/Users` handlers: parse the request, call the [`Provisioner`], shape the answer
 //! (201 + `Location` on create, 204 on delete, 200 or 204 on PATCH).
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-
 use http::Method;
 use serde_json::Value;
 
 use super::{ScimRequest, ScimResponse};
-use crate::config::Config;
 use crate::http::AppState;
 use crate::provision::Provisioner;
 use crate::scim::{self, ListQuery};
 
-/// Running servers (by config identity) and their provisioner.
-type Servers = Vec<(Weak<Config>, Provisioner)>;
-
-/// The provisioner of the running server.
-///
-/// `AppState` does not carry one (yet), so one is kept per running server, keyed by
-/// the identity of its `Arc<Config>` (a `Weak` guards against a reused address once
-/// a server is gone). That keeps the ID-mapping cache and its read-your-writes
-/// overlay alive across requests. Once `AppState` has a `provisioner` field, this
-/// becomes `state.provisioner.clone()`.
+/// The provisioner of the running server (its ID-mapping cache and read-your-writes
+/// overlay live across requests).
 pub fn provisioner(state: &AppState) -> Provisioner {
-    static SERVERS: OnceLock<Mutex<Servers>> = OnceLock::new();
-    let mut servers = SERVERS
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    servers.retain(|(w, _)| w.strong_count() > 0);
-    let mine = |w: &Weak<Config>| w.upgrade().is_some_and(|c| Arc::ptr_eq(&c, &state.config));
-    if let Some((_, p)) = servers.iter().find(|(w, _)| mine(w)) {
-        return p.clone();
-    }
-    let p = Provisioner::new(state.config.provision.clone(), state.client.clone());
-    servers.push((Arc::downgrade(&state.config), p.clone()));
-    p
+    state.provisioner.clone()
 }
 
 /// The query of a list, or `attributes`/`excludedAttributes` of a read.

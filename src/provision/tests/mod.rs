@@ -3,6 +3,7 @@
 
 mod groups;
 mod lists;
+mod scale;
 mod user_lifecycle;
 mod users;
 
@@ -29,6 +30,7 @@ pub(crate) fn config() -> ProvisionConfig {
         cache_capacity: 1000,
         cache_ttl: std::time::Duration::from_secs(60),
         max_write_retries: 3,
+        max_filter_scan: super::DEFAULT_MAX_FILTER_SCAN,
     }
 }
 

@@ -12,7 +12,6 @@ use super::{entra_create, FLAG};
 /// saved; Okta's entitlement templates read all three. What is advertised must match
 /// what the gateway does: PATCH yes, bulk no, no passwords, no ETags, bearer tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "passes once the ops branch (discovery wired to scim::discovery, 675e35c) is in main; un-ignore then"]
 async fn entra_schema_discovery() {
     let app = TestApp::spawn().await;
     for prefix in ["/scim/v2", "/openapi/scim/v2"] {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::calls_to;
-use super::harness::{sample, Gateway};
+use crate::harness::{sample, Gateway};
 
 fn jwt(claims: serde_json::Value) -> String {
     let key = jsonwebtoken::EncodingKey::from_secret(b"some-key-some-key-some-key-some-key");

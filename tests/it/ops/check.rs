@@ -2,7 +2,7 @@
 
 use datahub_scim::emulator::{Emulator, EmulatorConfig};
 
-use super::harness::make_certs;
+use crate::harness::make_certs;
 
 async fn run_check(emu: &Emulator, token: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");

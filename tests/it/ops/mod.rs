@@ -4,12 +4,12 @@
 mod auth;
 mod chart;
 mod check;
-mod harness;
+mod logs;
 mod tls;
 
 use std::time::Duration;
 
-use harness::{sample, Gateway};
+use crate::harness::{self, sample, Gateway};
 
 fn calls_to(g: &Gateway, endpoint: &str) -> u64 {
     g.emu.call_counts().get(endpoint).copied().unwrap_or(0)
@@ -197,4 +197,88 @@ async fn requests_past_the_deadline_are_504() {
     assert_eq!(r.status, 504, "{:?}", r.body);
     assert_eq!(r.body["status"], "504");
     g.emu.faults().clear();
+}
+
+#[tokio::test]
+async fn discovery_and_locations_use_the_public_url_or_the_host() {
+    let g = Gateway::ready(&[("DATAHUB_SCIM_PUBLIC_URL", "https://scim.example.com/gms")]).await;
+    let token = g.emu.admin_token();
+    let r = g
+        .scim(
+            "GET",
+            "/openapi/scim/v2/ServiceProviderConfig",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["meta"]["location"],
+        "https://scim.example.com/gms/openapi/scim/v2/ServiceProviderConfig"
+    );
+    assert_eq!(r.body["filter"]["maxResults"], 100);
+    let r = g
+        .scim("GET", "/scim/v2/Schemas/urn:nope", Some(&token))
+        .await;
+    assert_eq!(r.status, 404);
+
+    let g = Gateway::ready(&[]).await;
+    let token = g.emu.admin_token();
+    let r = g
+        .scim("GET", "/scim/v2/ResourceTypes/User", Some(&token))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let expected = format!(
+        "https://127.0.0.1:{}/scim/v2/ResourceTypes/User",
+        g.scim.port()
+    );
+    assert_eq!(r.body["meta"]["location"], expected.as_str());
+}
+
+#[tokio::test]
+async fn a_created_user_has_a_location_and_the_id_cache_is_reported() {
+    let g = Gateway::ready(&[]).await;
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "jane@example.com",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"value": "jane@example.com", "primary": true}],
+        "active": true
+    });
+    // Same as the IdP sends, with the admin token, through the shared helper.
+    let r = g.scim_json("POST", "/openapi/scim/v2/Users", &body).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/scim+json");
+    let location = r.body["meta"]["location"].as_str().expect("meta.location");
+    assert_eq!(r.headers["location"], location);
+    assert!(location.starts_with(&format!(
+        "https://127.0.0.1:{}/openapi/scim/v2/Users/",
+        g.scim.port()
+    )));
+
+    let m = g.metrics().await;
+    assert!(
+        sample(&m, "datahub_scim_cache_entries{cache=\"id\"}").is_some(),
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "datahub_scim_requests_total{operation=\"users.create\",resource=\"User\",status_class=\"2xx\"}"),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn during_the_shutdown_delay_new_requests_are_still_served() {
+    let mut g = Gateway::ready(&[("DATAHUB_SCIM_SHUTDOWN_DELAY", "800ms")]).await;
+    g.shutdown();
+    g.wait_admin_status("/ready", 503).await;
+    let r = g.scim("GET", "/scim/v2/Users", None).await;
+    assert_eq!(r.status, 401, "still accepting while unready");
+    let result = tokio::time::timeout(Duration::from_secs(10), g.task)
+        .await
+        .expect("run returns");
+    result.expect("join").expect("run ends cleanly");
+    assert!(
+        tokio::net::TcpStream::connect(g.scim).await.is_err(),
+        "listener closed after the delay"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::harness::{make_certs, sample, write_pair, Gateway};
+use crate::harness::{make_certs, sample, write_pair, Gateway};
 
 #[tokio::test]
 async fn certificate_reload_keeps_old_config_on_bad_files() {
@@ -167,4 +167,51 @@ fn certs_command_writes_a_ca_and_a_usable_server_pair() {
             assert_eq!(mode & 0o077, 0, "{key} is private");
         }
     }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn certificate_reload_follows_a_kubernetes_secret_symlink_swap() {
+    use std::os::unix::fs::symlink;
+    // The layout kubelet gives a mounted Secret: files are symlinks through `..data`,
+    // which is swapped atomically to a new timestamped folder on update.
+    let mount = tempfile::tempdir().expect("tempdir");
+    let m = mount.path();
+    let first = make_certs(&{
+        let d = m.join("..2026_01");
+        std::fs::create_dir(&d).expect("dir");
+        d
+    });
+    symlink("..2026_01", m.join("..data")).expect("..data");
+    symlink("..data/tls.crt", m.join("tls.crt")).expect("tls.crt");
+    symlink("..data/tls.key", m.join("tls.key")).expect("tls.key");
+    let cert = m.join("tls.crt").display().to_string();
+    let key = m.join("tls.key").display().to_string();
+    let g = Gateway::ready(&[
+        ("DATAHUB_SCIM_TLS_CERT_FILE", &cert),
+        ("DATAHUB_SCIM_TLS_KEY_FILE", &key),
+    ])
+    .await;
+    assert!(g
+        .scim_with_ca(&first.ca_pem, "GET", "/scim/v2/Users", None)
+        .await
+        .is_ok());
+
+    let second = make_certs(&{
+        let d = m.join("..2026_02");
+        std::fs::create_dir(&d).expect("dir");
+        d
+    });
+    symlink("..2026_02", m.join("..data_tmp")).expect("..data_tmp");
+    std::fs::rename(m.join("..data_tmp"), m.join("..data")).expect("atomic swap");
+    wait_for(|| async {
+        g.scim_with_ca(&second.ca_pem, "GET", "/scim/v2/Users", None)
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(g
+        .scim_with_ca(&first.ca_pem, "GET", "/scim/v2/Users", None)
+        .await
+        .is_err());
 }
