@@ -206,3 +206,25 @@ async fn stalled_gms_call_times_out_at_the_gms_timeout() {
     );
     app.shutdown().await;
 }
+
+/// DataHub throttling (429) reaches the IdP as 429 with `Retry-After`, which Okta and
+/// Entra both honour by backing off and retrying (idp-scim-clients.md §2.10, §3.6, §8);
+/// a bare 503 makes Okta open a manual task and counts toward Entra's quarantine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "product: a GMS 429 becomes a 503 without Retry-After (reported to the lead)"]
+async fn gms_throttling_is_a_429_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let emu = require_emulator!(app);
+    app.get("/scim/v2/Users?count=1").expect(200).await;
+    emu.faults().fail_next(1, 429);
+    let r = app.get(&user_path(&user_id("someone"))).send().await;
+    emu.faults().clear();
+    assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
+    r.assert_scim_envelope();
+    let after = r.header("retry-after").expect("Retry-After on 429");
+    assert!(
+        after.parse::<u64>().is_ok_and(|s| s > 0),
+        "Retry-After: {after}"
+    );
+    app.shutdown().await;
+}
