@@ -190,6 +190,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAHUB_SCIM_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: usize,
 
+    /// Most index candidates a list request may read and check one by one (a filter the index cannot answer, any sortBy, group filters that are not key lookups); beyond it the request answers 400 tooMany.
+    #[arg(long, env = "DATAHUB_SCIM_MAX_FILTER_SCAN", default_value_t = crate::provision::DEFAULT_MAX_FILTER_SCAN)]
+    pub max_filter_scan: usize,
+
     /// Capacity of the ID-mapping cache, in entries.
     #[arg(long, env = "DATAHUB_SCIM_ID_CACHE_CAPACITY", default_value_t = 10_000)]
     pub id_cache_capacity: u64,

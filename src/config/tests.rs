@@ -68,6 +68,13 @@ fn durations() {
     assert_eq!(parse_duration("15ms").ok(), Some(Duration::from_millis(15)));
     assert!(parse_duration("5 parsecs").is_err());
     assert!(parse_duration("").is_err());
+    // Too long to represent: an error, not an overflow.
+    assert!(parse_duration("18446744073709551615h").is_err());
+    assert!(parse_duration("18446744073709551615m").is_err());
+    assert_eq!(
+        parse_duration("18446744073709551615s").ok(),
+        Some(Duration::from_secs(u64::MAX))
+    );
 }
 
 #[test]
@@ -95,4 +102,44 @@ fn env_names_are_listed() {
     assert!(names
         .iter()
         .all(|n| n == "DATAHUB_GMS_URL" || n.starts_with("DATAHUB_SCIM_")));
+}
+
+#[test]
+fn max_filter_scan_is_configurable() {
+    let plain = [("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1")];
+    let c = serve_config(["x"], &env(&plain)).expect("valid config");
+    assert_eq!(
+        c.provision.max_filter_scan,
+        crate::provision::DEFAULT_MAX_FILTER_SCAN
+    );
+    let e = env(&[plain[0], ("DATAHUB_SCIM_MAX_FILTER_SCAN", "2500")]);
+    let c = serve_config(["x"], &e).expect("valid config");
+    assert_eq!(c.provision.max_filter_scan, 2500);
+    let c = serve_config(["x", "--max-filter-scan", "7"], &e).expect("valid config");
+    assert_eq!(c.provision.max_filter_scan, 7, "flag beats env");
+    let err = serve_config(["x", "--max-filter-scan", "0"], &e).expect_err("zero");
+    assert!(
+        err.problems
+            .join("\n")
+            .contains("DATAHUB_SCIM_MAX_FILTER_SCAN"),
+        "{:?}",
+        err.problems
+    );
+}
+
+#[test]
+fn max_page_size_stays_within_what_a_list_serves() {
+    let plain = ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1");
+    let c = serve_config(["x", "--max-page-size", "1000"], &env(&[plain])).expect("valid");
+    assert_eq!(c.provision.max_page_size, 1000);
+    for bad in ["0", "1001"] {
+        let err = serve_config(["x", "--max-page-size", bad], &env(&[plain])).expect_err(bad);
+        assert!(
+            err.problems
+                .join("\n")
+                .contains("DATAHUB_SCIM_MAX_PAGE_SIZE"),
+            "{:?}",
+            err.problems
+        );
+    }
 }

@@ -36,6 +36,21 @@ impl Problems {
         })
     }
 
+    /// A duration that must not be zero.
+    fn positive(&mut self, flag: &str, env: &str, v: &str) -> Duration {
+        match parse_duration(v) {
+            Ok(d) if d.is_zero() => {
+                self.push(flag, env, "must be positive");
+                d
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.push(flag, env, e);
+                Duration::ZERO
+            }
+        }
+    }
+
     fn readable(&mut self, flag: &str, env: &str, p: &Path) {
         if let Err(e) = std::fs::File::open(p) {
             self.push(flag, env, format!("cannot read {}: {e}", p.display()));
@@ -71,13 +86,13 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{v:?} is not a duration like 500ms, 5s, 2m or 1h"))?;
     let d = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        "ms" => Some(Duration::from_millis(n)),
+        "" | "s" => Some(Duration::from_secs(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
         _ => return Err(format!("{v:?} is not a duration like 500ms, 5s, 2m or 1h")),
     };
-    Ok(d)
+    d.ok_or_else(|| format!("{v:?} is too long a duration"))
 }
 
 impl ServeArgs {
@@ -194,10 +209,20 @@ impl ServeArgs {
         if self.idp_name.trim().is_empty() {
             p.push("idp-name", "DATAHUB_SCIM_IDP_NAME", "must not be empty");
         }
-        if self.max_page_size == 0 {
+        if !(1..=crate::scim::list::MAX_COUNT).contains(&self.max_page_size) {
             p.push(
                 "max-page-size",
                 "DATAHUB_SCIM_MAX_PAGE_SIZE",
+                format!(
+                    "must be between 1 and {} (the largest page a list serves)",
+                    crate::scim::list::MAX_COUNT
+                ),
+            );
+        }
+        if self.max_filter_scan == 0 {
+            p.push(
+                "max-filter-scan",
+                "DATAHUB_SCIM_MAX_FILTER_SCAN",
                 "must be at least 1",
             );
         }
@@ -216,7 +241,7 @@ impl ServeArgs {
             );
         }
 
-        let request_deadline = p.duration(
+        let request_deadline = p.positive(
             "request-deadline",
             "DATAHUB_SCIM_REQUEST_DEADLINE",
             &self.request_deadline,
@@ -241,12 +266,12 @@ impl ServeArgs {
             "DATAHUB_SCIM_TOKEN_CACHE_FAILURE_TTL",
             &self.token_cache_failure_ttl,
         );
-        let tls_reload_interval = p.duration(
+        let tls_reload_interval = p.positive(
             "tls-reload-interval",
             "DATAHUB_SCIM_TLS_RELOAD_INTERVAL",
             &self.tls_reload_interval,
         );
-        let gms_probe_interval = p.duration(
+        let gms_probe_interval = p.positive(
             "gms-probe-interval",
             "DATAHUB_SCIM_GMS_PROBE_INTERVAL",
             &self.gms_probe_interval,
@@ -256,27 +281,6 @@ impl ServeArgs {
             "DATAHUB_SCIM_ID_CACHE_TTL",
             &self.id_cache_ttl,
         );
-        if request_deadline.is_zero() {
-            p.push(
-                "request-deadline",
-                "DATAHUB_SCIM_REQUEST_DEADLINE",
-                "must be positive",
-            );
-        }
-        if tls_reload_interval.is_zero() {
-            p.push(
-                "tls-reload-interval",
-                "DATAHUB_SCIM_TLS_RELOAD_INTERVAL",
-                "must be positive",
-            );
-        }
-        if gms_probe_interval.is_zero() {
-            p.push(
-                "gms-probe-interval",
-                "DATAHUB_SCIM_GMS_PROBE_INTERVAL",
-                "must be positive",
-            );
-        }
 
         if !p.0.is_empty() {
             return Err(ConfigError { problems: p.0 });
@@ -314,7 +318,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
-                max_filter_scan: crate::provision::DEFAULT_MAX_FILTER_SCAN,
+                max_filter_scan: self.max_filter_scan,
             },
             log_format: self.log_format,
             log_level: self.log_level.clone(),

@@ -1,5 +1,6 @@
-//! GraphQL calls (`POST /api/graphql`): `me`, search, list, membership
-//! relationships; plus the unauthenticated `GET /config` and `GET /health`.
+//! GraphQL calls (`POST /api/graphql`): `me`, search, list (membership
+//! relationships are in `relationships.rs`); plus the unauthenticated
+//! `GET /config` and `GET /health`.
 //!
 //! Search, list and relationships are index-backed and eventually
 //! consistent; never use them alone to decide whether something exists.
@@ -14,14 +15,8 @@ use serde_json::{json, Value};
 use super::documents;
 use super::error::{Error, Result};
 use super::search::{search_variables, SearchRequest};
-use super::transport::{parse_json, status_error, truncate, Call, Client};
+use super::transport::{expect_success, parse_json, status_error, truncate, Call, Client};
 use super::urn::Urn;
-
-/// Most groups [`Client::group_members_many`] reads in one request.
-pub const MEMBERS_MANY_MAX: usize = 100;
-
-/// Membership edge names, for relationship queries.
-pub const MEMBERSHIP_EDGES: [&str; 2] = ["IsMemberOfGroup", "IsMemberOfNativeGroup"];
 
 /// Who the token belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,29 +40,6 @@ pub struct Page {
     pub urns: Vec<Urn>,
 }
 
-/// One membership edge seen from a group (the member) or a user (the group).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Related {
-    /// The entity at the other end.
-    pub urn: Urn,
-    /// Edge name: `IsMemberOfGroup` (groupMembership) or
-    /// `IsMemberOfNativeGroup` (nativeGroupMembership).
-    pub relationship: String,
-}
-
-/// A page of membership edges.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RelatedPage {
-    /// Offset.
-    pub start: u32,
-    /// Edges in this page.
-    pub count: u32,
-    /// Total edges.
-    pub total: u32,
-    /// The edges (entries whose entity is null are skipped).
-    pub related: Vec<Related>,
-}
-
 /// What `GET /config` says about the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -75,6 +47,11 @@ pub struct ServerConfig {
     pub version: Option<String>,
     /// The whole document.
     pub raw: Value,
+}
+
+/// Whether a `start`/`count` page ends within GraphQL's `Int` (32-bit signed).
+fn fits_graphql_int(start: u32, count: u32) -> bool {
+    i32::try_from(u64::from(start) + u64::from(count)).is_ok()
 }
 
 /// Turn a GraphQL response body into `data`, or the first error.
@@ -126,8 +103,8 @@ pub fn graphql_error(err: &Value) -> Error {
 }
 
 #[derive(Deserialize)]
-struct UrnOnly {
-    urn: Urn,
+pub(super) struct UrnOnly {
+    pub(super) urn: Urn,
 }
 
 #[derive(Deserialize)]
@@ -158,48 +135,10 @@ impl RawPage {
     }
 }
 
-/// Parse the `relationships` object of a group/user query (`None` entity: empty).
-pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
-    let Some(rel) = entity.and_then(|e| e.get("relationships").cloned()) else {
-        return Ok(RelatedPage::default());
-    };
-    #[derive(Deserialize)]
-    struct Edge {
-        #[serde(rename = "type")]
-        kind: String,
-        entity: Option<UrnOnly>,
-    }
-    #[derive(Deserialize)]
-    struct Rel {
-        start: Option<u32>,
-        count: Option<u32>,
-        total: Option<u32>,
-        relationships: Vec<Edge>,
-    }
-    let r: Rel =
-        serde_json::from_value(rel).map_err(|e| Error::InvalidResponse(format!("{op}: {e}")))?;
-    let related: Vec<Related> = r
-        .relationships
-        .into_iter()
-        .filter_map(|e| {
-            e.entity.map(|u| Related {
-                urn: u.urn,
-                relationship: e.kind,
-            })
-        })
-        .collect();
-    Ok(RelatedPage {
-        start: r.start.unwrap_or(0),
-        count: r.count.unwrap_or(related.len() as u32),
-        total: r.total.unwrap_or(related.len() as u32),
-        related,
-    })
-}
-
 // === impl Client (GraphQL) ===
 
 impl Client {
-    async fn graphql<T: DeserializeOwned>(
+    pub(super) async fn graphql<T: DeserializeOwned>(
         &self,
         endpoint: &'static str,
         token: &str,
@@ -255,166 +194,82 @@ impl Client {
     }
 
     /// `searchAcrossEntities` → urns (index-backed, eventually consistent).
+    ///
+    /// A page that would end past the largest GraphQL `Int` (a client's huge
+    /// `startIndex`) cannot hold results and GMS rejects such variables: it is
+    /// answered empty, with the total of a zero-size page from the start.
     pub async fn search(&self, token: &str, req: &SearchRequest) -> Result<Page> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Data {
             search_across_entities: Option<RawPage>,
         }
+        let beyond = !fits_graphql_int(req.start, req.count);
+        let total_only;
+        let sent = if beyond {
+            total_only = SearchRequest {
+                start: 0,
+                count: 0,
+                ..req.clone()
+            };
+            &total_only
+        } else {
+            req
+        };
         let d: Data = self
             .graphql(
                 "graphql.searchAcrossEntities",
                 token,
                 "searchAcrossEntities",
                 documents::SEARCH_ACROSS_ENTITIES,
-                search_variables(req),
+                search_variables(sent),
             )
             .await?;
-        match d.search_across_entities {
-            Some(p) => p.into_page("searchAcrossEntities"),
-            None => Ok(Page::default()),
+        let mut page = match d.search_across_entities {
+            Some(p) => p.into_page("searchAcrossEntities")?,
+            None => Page::default(),
+        };
+        if beyond {
+            page.start = req.start;
+            page.count = 0;
+            page.urns.clear();
         }
+        Ok(page)
     }
 
     /// `listUsers(start, count)` → urns (index-backed, soft-deleted excluded).
     pub async fn list_users(&self, token: &str, start: u32, count: u32) -> Result<Page> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            list_users: Option<RawPage>,
-        }
-        let vars = json!({"input": {"start": start, "count": count}});
-        let d: Data = self
-            .graphql(
-                "graphql.listUsers",
-                token,
-                "listUsers",
-                documents::LIST_USERS,
-                vars,
-            )
-            .await?;
-        d.list_users
-            .map_or(Ok(Page::default()), |p| p.into_page("listUsers"))
+        let q = ("graphql.listUsers", "listUsers", documents::LIST_USERS);
+        self.list_page(token, q, start, count).await
     }
 
     /// `listGroups(start, count)` → urns (index-backed; needs manageIdentities).
     pub async fn list_groups(&self, token: &str, start: u32, count: u32) -> Result<Page> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            list_groups: Option<RawPage>,
-        }
+        let q = ("graphql.listGroups", "listGroups", documents::LIST_GROUPS);
+        self.list_page(token, q, start, count).await
+    }
+
+    /// One page of a `list…(input: {start, count})` query, given as (metrics
+    /// endpoint, operation = answer field, document); the answer is
+    /// `{ <field>: { start count total <items> } }`.
+    async fn list_page(
+        &self,
+        token: &str,
+        (endpoint, field, document): (&'static str, &'static str, &'static str),
+        start: u32,
+        count: u32,
+    ) -> Result<Page> {
         let vars = json!({"input": {"start": start, "count": count}});
-        let d: Data = self
-            .graphql(
-                "graphql.listGroups",
-                token,
-                "listGroups",
-                documents::LIST_GROUPS,
-                vars,
-            )
-            .await?;
-        d.list_groups
-            .map_or(Ok(Page::default()), |p| p.into_page("listGroups"))
-    }
-
-    /// Members of `group` (INCOMING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
-    pub async fn group_members(
-        &self,
-        token: &str,
-        group: &Urn,
-        start: u32,
-        count: u32,
-    ) -> Result<RelatedPage> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            corp_group: Option<Value>,
+        let mut d: serde_json::Map<String, Value> =
+            self.graphql(endpoint, token, field, document, vars).await?;
+        match d.remove(field) {
+            None | Some(Value::Null) => Ok(Page::default()),
+            Some(v) => serde_json::from_value::<RawPage>(v)
+                .map_err(|e| {
+                    Error::InvalidResponse(format!("{field}: {}", truncate(e.to_string(), 200)))
+                })?
+                .into_page(field),
         }
-        let vars = relationship_variables(group, "INCOMING", start, count);
-        let d: Data = self
-            .graphql(
-                "graphql.groupMembers",
-                token,
-                "groupMembers",
-                documents::GROUP_MEMBERS,
-                vars,
-            )
-            .await?;
-        parse_related("groupMembers", d.corp_group)
-    }
-
-    /// The first page of members of each of `groups`, in input order, in ONE
-    /// request (aliased `corpGroup` selections; see
-    /// [`documents::group_members_many`]). A group GMS does not know gives an
-    /// empty page. Callers page on with [`Client::group_members`] for groups whose
-    /// `total` exceeds the page. At most [`MEMBERS_MANY_MAX`] groups per call.
-    pub async fn group_members_many(
-        &self,
-        token: &str,
-        groups: &[Urn],
-        start: u32,
-        count: u32,
-    ) -> Result<Vec<RelatedPage>> {
-        if groups.is_empty() {
-            return Ok(Vec::new());
-        }
-        if groups.len() > MEMBERS_MANY_MAX {
-            return Err(Error::Config(format!(
-                "group_members_many: {} groups, at most {MEMBERS_MANY_MAX} per call",
-                groups.len()
-            )));
-        }
-        let mut vars = serde_json::Map::new();
-        vars.insert(
-            "input".into(),
-            relationship_variables(&groups[0], "INCOMING", start, count)["input"].clone(),
-        );
-        for (i, g) in groups.iter().enumerate() {
-            vars.insert(format!("u{i}"), json!(g.as_str()));
-        }
-        let doc = documents::group_members_many(groups.len());
-        let mut d: serde_json::Map<String, Value> = self
-            .graphql(
-                "graphql.groupMembersMany",
-                token,
-                documents::GROUP_MEMBERS_MANY_OP,
-                &doc,
-                Value::Object(vars),
-            )
-            .await?;
-        (0..groups.len())
-            .map(|i| {
-                let entity = d.remove(&format!("g{i}")).filter(|v| !v.is_null());
-                parse_related("groupMembersMany", entity)
-            })
-            .collect()
-    }
-
-    /// Groups of `user` (OUTGOING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
-    pub async fn user_groups(
-        &self,
-        token: &str,
-        user: &Urn,
-        start: u32,
-        count: u32,
-    ) -> Result<RelatedPage> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            corp_user: Option<Value>,
-        }
-        let vars = relationship_variables(user, "OUTGOING", start, count);
-        let d: Data = self
-            .graphql(
-                "graphql.userGroups",
-                token,
-                "userGroups",
-                documents::USER_GROUPS,
-                vars,
-            )
-            .await?;
-        parse_related("userGroups", d.corp_user)
     }
 
     /// `GET /config` (unauthenticated): server version.
@@ -451,28 +306,8 @@ impl Client {
             body: None,
             restli: false,
         };
-        self.exchange(call, |r| {
-            if r.status.is_success() {
-                Ok(())
-            } else {
-                Err(status_error(&r))
-            }
-        })
-        .await
+        self.exchange(call, expect_success).await
     }
-}
-
-/// Variables of a membership relationship query.
-pub fn relationship_variables(urn: &Urn, direction: &str, start: u32, count: u32) -> Value {
-    json!({
-        "urn": urn.as_str(),
-        "input": {
-            "types": MEMBERSHIP_EDGES,
-            "direction": direction,
-            "start": start,
-            "count": count,
-        }
-    })
 }
 
 #[cfg(test)]

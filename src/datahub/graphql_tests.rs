@@ -2,6 +2,7 @@
 //! response / error parsing.
 
 use super::*;
+use crate::datahub::relationships::{parse_related, relationship_variables, Related, RelatedPage};
 use crate::datahub::{EntityKind, FacetFilter};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};

@@ -8,8 +8,8 @@
 //! - `restli.rs`: [`Proposal`] + `ingestProposalBatch`, `GET /aspects`,
 //!   existence, hard delete. `entities.rs`: `entitiesV2` batch reads with
 //!   versions. `rmw.rs`: conditional read-modify-write with bounded retry.
-//! - `graphql.rs` (+ `documents.rs`): `me`, search, list, relationships,
-//!   `/config`, `/health`.
+//! - `graphql.rs` (+ `documents.rs`): `me`, search, list, `/config`,
+//!   `/health`; `relationships.rs`: group members and user groups.
 //! - [`aspects`]: the identity aspects, field for field. [`Urn`]: urns and
 //!   their encodings. [`Error`]: one enum for every upstream failure.
 
@@ -18,6 +18,7 @@ mod documents;
 mod entities;
 mod error;
 mod graphql;
+mod relationships;
 mod restli;
 mod rmw;
 mod search;
@@ -30,9 +31,8 @@ mod urn;
 pub use documents::{group_members_many as group_members_many_document, ALL as GRAPHQL_DOCUMENTS};
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
-pub use graphql::{
-    Me, Page, Related, RelatedPage, ServerConfig, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX,
-};
+pub use graphql::{Me, Page, ServerConfig};
+pub use relationships::{Related, RelatedPage, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
 pub use restli::{
     ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
     SYNC_INDEX_HEADER,

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::aspects::{now_millis, Aspect, CorpGroupKey, CorpUserKey};
 use super::error::{Error, Result};
-use super::transport::{parse_json, status_error, Call, Client};
+use super::transport::{expect_success, parse_json, status_error, Call, Client};
 use super::urn::{Urn, CORP_GROUP, CORP_USER};
 
 /// `systemMetadata.runId` and `properties.appSource` of our writes.
@@ -212,14 +212,7 @@ impl Client {
             body: Some(body),
             restli: true,
         };
-        self.exchange(call, |r| {
-            if r.status.is_success() {
-                Ok(())
-            } else {
-                Err(status_error(&r))
-            }
-        })
-        .await
+        self.exchange(call, expect_success).await
     }
 
     /// Latest value of aspect `A` on `urn` via `GET /aspects/{urn}?aspect=…&version=0`;
@@ -304,14 +297,7 @@ impl Client {
             body: Some(body.to_string().into_bytes()),
             restli: true,
         };
-        self.exchange(call, |r| {
-            if r.status.is_success() {
-                Ok(())
-            } else {
-                Err(status_error(&r))
-            }
-        })
-        .await
+        self.exchange(call, expect_success).await
     }
 }
 

@@ -61,8 +61,7 @@ impl Client {
                 Err(Error::PreconditionFailed(_)) if attempt < max_attempts => {
                     self.note_conflict_retry("restli.ingestProposalBatch");
                     tracing::debug!(attempt, "conditional write lost a race, retrying");
-                    // Small growing pause so racing writers interleave.
-                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(Error::PreconditionFailed(_)) => {
                     return Err(Error::RetriesExhausted {
@@ -78,6 +77,15 @@ impl Client {
         }
         .into())
     }
+}
+
+/// Pause before retry `attempt` (1-based): exponential from 10 ms, capped at 320 ms,
+/// with full jitter in [50 %, 150 %) so writers that collided on the same aspects
+/// (e.g. overlapping group pushes adding the same users) do not collide again in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.saturating_sub(1).min(5);
+    let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as u64; // 0..1000 per mille
+    Duration::from_micros(base * (500 + jitter))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The read-modify-write loop against the scripted server: conditional
 //! headers from the versions read, retry on a precondition 422, give-up.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use super::super::aspects::GroupMembership;
@@ -121,4 +123,18 @@ async fn read_modify_write_with_nothing_to_change_does_not_write() {
         }
     );
     assert_eq!(seen(&script).len(), 1);
+}
+
+#[test]
+fn backoff_grows_exponentially_with_jitter_and_a_cap() {
+    for _ in 0..200 {
+        let first = super::backoff(1);
+        assert!(first >= Duration::from_millis(5) && first < Duration::from_millis(15));
+        let third = super::backoff(3);
+        assert!(third >= Duration::from_millis(20) && third < Duration::from_millis(60));
+        let late = super::backoff(40);
+        assert!(late >= Duration::from_millis(160) && late < Duration::from_millis(480));
+    }
+    let spread: std::collections::HashSet<_> = (0..50).map(|_| super::backoff(2)).collect();
+    assert!(spread.len() > 10, "jitter must spread retries");
 }

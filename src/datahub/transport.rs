@@ -320,6 +320,16 @@ impl Client {
     }
 }
 
+/// `Ok(())` for a 2xx reply, else its [`status_error`]: the interpreter of calls
+/// whose answer carries nothing we read.
+pub(crate) fn expect_success(reply: Reply) -> Result<()> {
+    if reply.status.is_success() {
+        Ok(())
+    } else {
+        Err(status_error(&reply))
+    }
+}
+
 /// Map a non-2xx reply to an [`Error`], reading `message`/`error` from a JSON
 /// body. A Rest.li 422 is a lost conditional write when its message says so.
 pub(crate) fn status_error(reply: &Reply) -> Error {

@@ -7,18 +7,9 @@
 
 use std::collections::BTreeSet;
 
-/// One member operation, members given as user urns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberOp {
-    /// Add these users.
-    Add(Vec<String>),
-    /// Remove these users.
-    Remove(Vec<String>),
-    /// Remove every member.
-    RemoveAll,
-    /// Make the member list exactly this.
-    Replace(Vec<String>),
-}
+/// One member operation: the SCIM plan's type, its members given here as user urns
+/// (`membership::member_ops` turns the ids into urns).
+pub use crate::scim::MemberOp;
 
 /// The folded effect of a list of [`MemberOp`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]

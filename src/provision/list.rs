@@ -54,10 +54,12 @@ pub(super) fn skips_members(q: &ListQuery) -> bool {
     .excludes("members", ResourceKind::Group)
 }
 
-/// What a filter lets us look up by key.
-enum Candidates {
+/// What a filter lets us look up by key; `R` is the record type read.
+enum Candidates<R> {
     /// These urns, and only these, can match.
     Some(Vec<Urn>),
+    /// These records (already read from the primary store), and only these, can match.
+    Read(Vec<R>),
     /// `userName eq`: this urn by key; when it does not match, the index is asked
     /// case-insensitively for this username (userName is not case-exact, DataHub
     /// urns are).
@@ -69,6 +71,22 @@ enum Candidates {
 impl Provisioner {
     /// `GET /Users` (and `POST /Users/.search`).
     pub async fn list_users(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (total, page) = self.users_page(ctx, q).await?;
+        Ok(list_response(total, q.start_index, page))
+    }
+
+    /// `GET /Groups` (and `POST /Groups/.search`).
+    pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+        let (total, page) = self.groups_page(ctx, q).await?;
+        Ok(list_response(total, q.start_index, page))
+    }
+
+    /// The total and the requested page of a user list, projected.
+    pub(super) async fn users_page(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+    ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
@@ -88,6 +106,7 @@ impl Provisioner {
         };
         let mut found = match cands {
             Candidates::Some(urns) => matching(self.hydrate_users(ctx, &urns).await?),
+            Candidates::Read(recs) => matching(recs),
             Candidates::Key(urn, username) => {
                 let hit = matching(self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?);
                 if hit.is_empty() {
@@ -116,7 +135,7 @@ impl Provisioner {
                         .into_iter()
                         .map(|v| project(v, q, ResourceKind::User))
                         .collect();
-                    return Ok(list_response(page.total as usize, start, out));
+                    return Ok((page.total as usize, out));
                 }
                 let urns = self
                     .scan_index(ctx, EntityKind::CorpUser, pre.groups)
@@ -132,27 +151,21 @@ impl Provisioner {
             .take(count)
             .map(|v| project(v, q, ResourceKind::User))
             .collect();
-        Ok(list_response(total, start, out))
+        Ok((total, out))
     }
 
-    /// `GET /Groups` (and `POST /Groups/.search`).
-    pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
+    /// The total and the requested page of a group list, projected.
+    pub(super) async fn groups_page(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+    ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
         let keyed = match &q.filter {
             Some(f) => self.group_candidates(ctx, f).await?,
             None => Candidates::Index,
         };
         let fast = q.filter.is_none() && q.sort_by.is_none();
-        let urns = match keyed {
-            Candidates::Some(u) => u,
-            Candidates::Key(u, _) => vec![u],
-            // Okta's group import: only the requested page is read.
-            Candidates::Index if fast => Vec::new(),
-            Candidates::Index => {
-                self.scan_index(ctx, EntityKind::CorpGroup, Vec::new())
-                    .await?
-            }
-        };
         let with_members = !skips_members(q);
         let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
         let total = if fast {
@@ -177,12 +190,18 @@ impl Provisioner {
                 .filter
                 .as_ref()
                 .is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"));
-            let recs: Vec<GroupRecord> = self
-                .hydrate_groups(ctx, &urns)
-                .await?
-                .into_iter()
-                .filter(GroupRecord::live)
-                .collect();
+            let recs = match keyed {
+                Candidates::Read(recs) => recs,
+                Candidates::Some(u) => self.hydrate_groups(ctx, &u).await?,
+                Candidates::Key(u, _) => self.hydrate_groups(ctx, &[u]).await?,
+                Candidates::Index => {
+                    let urns = self
+                        .scan_index(ctx, EntityKind::CorpGroup, Vec::new())
+                        .await?;
+                    self.hydrate_groups(ctx, &urns).await?
+                }
+            };
+            let recs: Vec<GroupRecord> = recs.into_iter().filter(GroupRecord::live).collect();
             let members: Vec<Option<BTreeSet<String>>> = if needs_members {
                 let urns: Vec<Urn> = recs.iter().map(|r| r.urn.clone()).collect();
                 self.current_members_many(ctx, &urns)
@@ -242,16 +261,20 @@ impl Provisioner {
                 project(self.render_group(ctx, &rec, m), q, ResourceKind::Group)
             })
             .collect();
-        Ok(list_response(total, start, out))
+        Ok((total, out))
     }
 
     /// 1-based start and the page size (default and cap: `max_page_size`).
-    fn page_of(&self, q: &ListQuery) -> (usize, usize) {
+    pub(super) fn page_of(&self, q: &ListQuery) -> (usize, usize) {
         let max = self.cfg.max_page_size.max(1);
         (q.start_index.max(1), q.count.unwrap_or(max).min(max))
     }
 
-    async fn user_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
+    async fn user_candidates(
+        &self,
+        ctx: &Ctx,
+        f: &Filter,
+    ) -> Result<Candidates<UserRecord>, scim::Error> {
         let Some(terms) = f.eq_conjunction() else {
             return Ok(Candidates::Index);
         };
@@ -276,13 +299,17 @@ impl Provisioner {
                 });
             }
             if path.is(kind, "externalId") {
-                return Ok(Candidates::Some(self.by_external_id(ctx, value).await?));
+                return Ok(Candidates::Read(self.by_external_id(ctx, value).await?));
             }
         }
         Ok(Candidates::Index)
     }
 
-    async fn group_candidates(&self, ctx: &Ctx, f: &Filter) -> Result<Candidates, scim::Error> {
+    async fn group_candidates(
+        &self,
+        ctx: &Ctx,
+        f: &Filter,
+    ) -> Result<Candidates<GroupRecord>, scim::Error> {
         let Some(terms) = f.eq_conjunction() else {
             return Ok(Candidates::Index);
         };
@@ -294,7 +321,7 @@ impl Provisioner {
                 ));
             }
             if path.is(kind, "displayName") {
-                return Ok(Candidates::Some(self.by_display_name(ctx, value).await?));
+                return Ok(Candidates::Read(self.by_display_name(ctx, value).await?));
             }
             if path.is(kind, "externalId") {
                 // Never stored for groups (DataHub has no field): nothing can match.

@@ -2,7 +2,9 @@
 //! (cache, then search), index queries and scans, and batch primary-store reads.
 //! Every index answer is re-checked against the primary store by the caller.
 
-use super::errors::from_datahub;
+use std::sync::Mutex;
+
+use super::errors::{from_datahub, Fail};
 use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use super::{cache::Kind, naming, Ctx, Provisioner};
 use crate::datahub::{
@@ -18,12 +20,14 @@ const READ_CONCURRENCY: usize = 4;
 const SEARCH_PAGE: u32 = 50;
 
 impl Provisioner {
-    /// Users whose stored `scim.externalId` is `ext`: cache, else search, verified.
+    /// Users whose stored `scim.externalId` is `ext` (cache, else search), as read
+    /// from the primary store: each is read once, and that read is both the check
+    /// and what the caller renders.
     pub(super) async fn by_external_id(
         &self,
         ctx: &Ctx,
         ext: &str,
-    ) -> Result<Vec<Urn>, scim::Error> {
+    ) -> Result<Vec<UserRecord>, scim::Error> {
         let verify = |rec: &UserRecord| {
             rec.visible()
                 && rec
@@ -33,30 +37,35 @@ impl Provisioner {
                     .map(String::as_str)
                     == Some(ext)
         };
+        // What this request's own load read (absent when the cache answered, or when
+        // a concurrent request's load was shared).
+        let loaded_now: Mutex<Option<UserRecord>> = Mutex::new(None);
         let loaded = self
             .cache
             .external_id(Kind::User, ext, || async {
                 let urns = self.external_id_hits(ctx, ext).await?;
                 let recs = self.hydrate_users(ctx, &urns).await?;
-                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+                let hit = recs.into_iter().find(|r| verify(r));
+                let urn = hit.as_ref().map(|r| r.urn.to_string());
+                *loaded_now.lock().unwrap_or_else(|p| p.into_inner()) = hit;
+                Ok(urn)
             })
             .await?;
+        if let Some(rec) = loaded_now.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(vec![rec]);
+        }
         let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else {
             return Ok(Vec::new());
         };
         // The cache is never the only source of truth: check the entry still holds.
         let recs = self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?;
         if recs.iter().any(verify) {
-            return Ok(vec![urn]);
+            return Ok(recs.into_iter().filter(|r| verify(r)).collect());
         }
         self.cache.forget_external_id(Kind::User, ext).await;
         let urns = self.external_id_hits(ctx, ext).await?;
         let recs = self.hydrate_users(ctx, &urns).await?;
-        Ok(recs
-            .into_iter()
-            .filter(|r| verify(r))
-            .map(|r| r.urn)
-            .collect())
+        Ok(recs.into_iter().filter(|r| verify(r)).collect())
     }
 
     /// Index candidates for an `externalId`: `customProperties` is indexed as
@@ -74,13 +83,14 @@ impl Provisioner {
         self.search(ctx, EntityKind::CorpUser, ext).await
     }
 
-    /// Groups whose displayName is `name` (case-insensitive): the derived urn, the
-    /// rename cache, then a search; all verified by the caller's filter match.
+    /// Groups whose displayName is `name` (case-insensitive), as read from the
+    /// primary store: the derived urn, the rename cache, then a search. The caller's
+    /// filter match has the last word; each group is read once.
     pub(super) async fn by_display_name(
         &self,
         ctx: &Ctx,
         name: &str,
-    ) -> Result<Vec<Urn>, scim::Error> {
+    ) -> Result<Vec<GroupRecord>, scim::Error> {
         let verify =
             |rec: &GroupRecord| rec.live() && rec.display_name().eq_ignore_ascii_case(name);
         let mut found = Vec::new();
@@ -90,24 +100,29 @@ impl Provisioner {
                 .hydrate_groups(ctx, std::slice::from_ref(&derived))
                 .await?;
             if recs.iter().any(verify) {
-                return Ok(vec![derived]);
+                return Ok(recs.into_iter().filter(|r| verify(r)).collect());
             }
-            if recs.iter().any(GroupRecord::live) {
-                found.push(derived);
-            }
+            found.extend(recs.into_iter().filter(GroupRecord::live));
         }
+        let loaded_now: Mutex<Option<GroupRecord>> = Mutex::new(None);
         let cached = self
             .cache
             .group_name(name, || async {
                 let urns = self.search(ctx, EntityKind::CorpGroup, name).await?;
                 let recs = self.hydrate_groups(ctx, &urns).await?;
-                Ok(recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string()))
+                let hit = recs.into_iter().find(|r| verify(r));
+                let urn = hit.as_ref().map(|r| r.urn.to_string());
+                *loaded_now.lock().unwrap_or_else(|p| p.into_inner()) = hit;
+                Ok(urn)
             })
             .await?;
+        if let Some(rec) = loaded_now.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(vec![rec]);
+        }
         if let Some(urn) = cached.and_then(|u| u.parse::<Urn>().ok()) {
             let recs = self.hydrate_groups(ctx, std::slice::from_ref(&urn)).await?;
             if recs.iter().any(verify) {
-                return Ok(vec![urn]);
+                return Ok(recs.into_iter().filter(|r| verify(r)).collect());
             }
             self.cache.forget_group_name(name).await;
         }
@@ -121,10 +136,33 @@ impl Provisioner {
         kind: EntityKind,
         query: &str,
     ) -> Result<Vec<Urn>, scim::Error> {
+        self.first_hits(ctx, kind, query, Vec::new()).await
+    }
+
+    /// Urns matching one index filter, sorted (callers verify every hit).
+    pub(super) async fn search_filtered(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        filter: FacetFilter,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let mut urns = self.first_hits(ctx, kind, "*", vec![vec![filter]]).await?;
+        urns.sort();
+        Ok(urns)
+    }
+
+    /// The first [`SEARCH_PAGE`] hits of a search, in relevance order.
+    async fn first_hits(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        query: &str,
+        or_filters: Vec<Vec<FacetFilter>>,
+    ) -> Result<Vec<Urn>, scim::Error> {
         let req = SearchRequest {
             types: vec![kind],
             query: query.to_owned(),
-            or_filters: Vec::new(),
+            or_filters,
             start: 0,
             count: SEARCH_PAGE,
             include_soft_deleted: false,
@@ -136,32 +174,6 @@ impl Provisioner {
             .await
             .map_err(from_datahub)?;
         Ok(page.urns)
-    }
-
-    /// Urns matching one index filter (callers verify every hit).
-    pub(super) async fn search_filtered(
-        &self,
-        ctx: &Ctx,
-        kind: EntityKind,
-        filter: FacetFilter,
-    ) -> Result<Vec<Urn>, scim::Error> {
-        let req = SearchRequest {
-            types: vec![kind],
-            query: "*".into(),
-            or_filters: vec![vec![filter]],
-            start: 0,
-            count: SEARCH_PAGE,
-            include_soft_deleted: false,
-            sort_by_urn: false,
-        };
-        let page = self
-            .client
-            .search(&ctx.token, &req)
-            .await
-            .map_err(from_datahub)?;
-        let mut urns = page.urns;
-        urns.sort();
-        Ok(urns)
     }
 
     /// One page of the index for `kind` under `or_filters`, in urn order (stable
@@ -231,10 +243,8 @@ impl Provisioner {
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<UserRecord>, scim::Error> {
-        let ents = self.read_many(ctx, urns, USER_ASPECTS).await?;
-        ents.iter()
-            .map(|e| UserRecord::from_entity(e).map_err(scim::Error::from))
-            .collect()
+        self.hydrate(ctx, urns, USER_ASPECTS, UserRecord::from_entity)
+            .await
     }
 
     /// Batch primary-store read of groups.
@@ -243,9 +253,21 @@ impl Provisioner {
         ctx: &Ctx,
         urns: &[Urn],
     ) -> Result<Vec<GroupRecord>, scim::Error> {
-        let ents = self.read_many(ctx, urns, GROUP_ASPECTS).await?;
+        self.hydrate(ctx, urns, GROUP_ASPECTS, GroupRecord::from_entity)
+            .await
+    }
+
+    /// [`Self::read_many`], each entity typed by `record`.
+    async fn hydrate<R>(
+        &self,
+        ctx: &Ctx,
+        urns: &[Urn],
+        aspects: &'static [&'static str],
+        record: fn(&EntityAspects) -> Result<R, Fail>,
+    ) -> Result<Vec<R>, scim::Error> {
+        let ents = self.read_many(ctx, urns, aspects).await?;
         ents.iter()
-            .map(|e| GroupRecord::from_entity(e).map_err(scim::Error::from))
+            .map(|e| record(e).map_err(scim::Error::from))
             .collect()
     }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use super::delta::{overlay, Delta, MemberOp};
 use super::errors::{from_datahub, Fail};
-use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, MEMBER_ASPECTS};
+use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use super::{ids, Ctx, Provisioner};
 use crate::datahub::{self, EntityAspects, Proposal, Urn};
 use crate::scim;
@@ -92,7 +92,7 @@ impl Provisioner {
         let urns = disputed;
         let ents = self
             .client
-            .batch_get(&ctx.token, &urns, MEMBER_ASPECTS)
+            .batch_get(&ctx.token, &urns, USER_ASPECTS)
             .await
             .map_err(from_datahub)?;
         let mut truth = Vec::with_capacity(ents.len());
@@ -151,7 +151,7 @@ impl Provisioner {
             return Ok(index);
         }
         let urns: Vec<Urn> = disputed.iter().filter_map(|u| u.parse().ok()).collect();
-        let ents = self.read_many(ctx, &urns, MEMBER_ASPECTS).await?;
+        let ents = self.read_many(ctx, &urns, USER_ASPECTS).await?;
         let mut users = Vec::with_capacity(ents.len());
         for ent in &ents {
             users.push(UserRecord::from_entity(ent)?);
@@ -273,7 +273,7 @@ impl Provisioner {
                 Vec::new()
             } else {
                 self.client
-                    .batch_get(&ctx.token, &users, MEMBER_ASPECTS)
+                    .batch_get(&ctx.token, &users, USER_ASPECTS)
                     .await
                     .map_err(from_datahub)?
             };

@@ -9,7 +9,7 @@
 //!   `user_map` / `group_map` (SCIM JSON ⇄ aspects), `delta` (member operations),
 //!   `errors` (the one `datahub::Error` → `scim::Error` mapping), `scim_json`.
 //! - I/O: `users`, `groups`, `membership` (batched conditional membership writes),
-//!   `list` + `lookup` (filters, paging, search fallbacks), `record` (typed reads and
+//!   `list` + `lookup` (filters, paging, search fallbacks), `search` (root `/.search`), `record` (typed reads and
 //!   diffed writes), `cache` (the moka ID-mapping cache).
 
 mod cache;
@@ -25,6 +25,7 @@ mod membership;
 pub mod naming;
 mod record;
 mod scim_json;
+mod search;
 mod user_map;
 mod users;
 
@@ -141,4 +142,4 @@ impl Provisioner {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

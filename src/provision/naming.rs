@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::scim_json::get_ci;
 use super::{ProvisionConfig, UsernameSource};
 use crate::scim;
 
@@ -42,26 +43,26 @@ pub fn derive_username(cfg: &ProvisionConfig, source: &str) -> Option<String> {
     valid_key(&name).then_some(name)
 }
 
-/// `userName` as sent (a string), if any.
+/// `userName` as sent (a string), if any; the attribute name is case-insensitive.
 pub fn user_name_of(user: &Value) -> Option<String> {
-    user.get("userName")
+    get_ci(user, "userName")
         .and_then(Value::as_str)
         .map(str::to_owned)
 }
 
 /// The primary email, else the first one. Accepts OneLogin's single-object `emails`.
 pub fn primary_email(user: &Value) -> Option<String> {
-    let emails: Vec<&Value> = match user.get("emails") {
+    let emails: Vec<&Value> = match get_ci(user, "emails") {
         Some(Value::Array(a)) => a.iter().collect(),
         Some(o @ Value::Object(_)) => vec![o],
         _ => return None,
     };
     fn value<'v>(e: &&'v Value) -> Option<&'v str> {
-        e.get("value")
+        get_ci(e, "value")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     }
-    let is_primary = |e: &&&Value| match e.get("primary") {
+    let is_primary = |e: &&&Value| match get_ci(e, "primary") {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
@@ -200,6 +201,12 @@ mod tests {
         let u = json!({"emails": {"value": "onelogin@x.com", "primary": "True"}});
         assert_eq!(username_for(&c, &u).expect("derives"), "onelogin");
         assert!(username_for(&c, &json!({"userName": "a@b"})).is_err());
+        // Attribute names are case-insensitive (RFC 7643 §2.1).
+        let u = json!({"Emails": [{"Value": "x@y.com"}, {"Value": "p@y.com", "Primary": true}]});
+        assert_eq!(username_for(&c, &u).expect("derives"), "p");
+        let c = cfg("(.*)", false, UsernameSource::UserName);
+        let u = json!({"USERNAME": "Jo"});
+        assert_eq!(username_for(&c, &u).expect("derives"), "Jo");
     }
 
     #[test]

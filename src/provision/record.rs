@@ -8,18 +8,11 @@ use crate::datahub::aspects::{
 use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
 
 use super::errors::Fail;
-use super::user_map::UserView;
+use super::user_map::{UserView, KEY_CREATED};
 
-/// Aspects read for a user.
+/// Aspects read for a user, whether addressed as a user or as a group member
+/// (`origin` is written on create, never read: nothing depends on its old value).
 pub const USER_ASPECTS: &[&str] = &[
-    "corpUserInfo",
-    "corpUserStatus",
-    "status",
-    "origin",
-    "groupMembership",
-];
-/// Aspects read for a member (membership writes only need these).
-pub const MEMBER_ASPECTS: &[&str] = &[
     "corpUserInfo",
     "corpUserStatus",
     "status",
@@ -96,7 +89,11 @@ impl UserRecord {
             info: self.info.as_ref(),
             status: self.status.as_ref(),
             membership: self.membership.as_ref(),
-            created_ms: None,
+            created_ms: self
+                .info
+                .as_ref()
+                .and_then(|i| i.custom_properties.get(KEY_CREATED))
+                .and_then(|v| v.parse().ok()),
             modified_ms: self.status.as_ref().map(|s| s.last_modified.time),
             version: None,
         }
@@ -113,12 +110,13 @@ impl UserRecord {
 
 /// Proposals bringing a user to `info` (and the matching `corpUserStatus`),
 /// each conditioned on the version read. With `full`, every aspect of a SCIM
-/// user is written (create/adopt/revive); otherwise only what changed.
+/// user is written (create/adopt/revive), and the resource's creation instant is
+/// stamped into [`KEY_CREATED`]; otherwise only what changed.
 /// Returns the proposals and the record as it will be after the write.
 pub fn user_writes(
     rec: &UserRecord,
     ent: &EntityAspects,
-    info: CorpUserInfo,
+    mut info: CorpUserInfo,
     actor: &Urn,
     idp: &str,
     full: bool,
@@ -126,7 +124,10 @@ pub fn user_writes(
     let urn = &rec.urn;
     let mut out = Vec::new();
     let mut after = rec.clone();
+    let stamp = AuditStamp::now(actor.clone());
     if full {
+        info.custom_properties
+            .insert(KEY_CREATED.to_owned(), stamp.time.to_string());
         out.push(Proposal::upsert(
             urn,
             &CorpUserKey {
@@ -145,7 +146,7 @@ pub fn user_writes(
     if full || rec.status.as_ref().map(|s| s.status) != Some(wanted) {
         let st = CorpUserStatus {
             status: wanted,
-            last_modified: AuditStamp::now(actor.clone()),
+            last_modified: stamp,
             extra: Default::default(),
         };
         out.push(Proposal::upsert(urn, &st)?.conditional_on(ent));

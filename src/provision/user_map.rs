@@ -12,6 +12,8 @@
 //! | enterprise `department` | `.departmentName` |
 //! | enterprise `manager.value` (a SCIM id) | `.managerUrn` |
 //! | `userName`, `externalId`, other core/enterprise strings | `.customProperties["scim.<attr>"]` |
+//! | `meta.created` (set at create, adopt, revive; read-only) | `.customProperties["scim.created"]` (ms) |
+//! | `meta.lastModified` | `corpUserStatus.lastModified.time` |
 //! | multi-valued lists (`emails`, `phoneNumbers`, `addresses`, `roles`, …) | `.customProperties["scim.<attr>"]` as JSON |
 //!
 //! `id`, `meta`, `password`, `groups` and `schemas` in request bodies are ignored.
@@ -31,6 +33,10 @@ pub const SCIM_PREFIX: &str = "scim.";
 pub const KEY_USER_NAME: &str = "scim.userName";
 /// The IdP's `externalId`.
 pub const KEY_EXTERNAL_ID: &str = "scim.externalId";
+/// When the SCIM resource came to be (create, adopt or revive), in milliseconds since
+/// the epoch (DataHub's own time unit): written once, kept by every later write,
+/// shown as `meta.created` and never as an attribute.
+pub const KEY_CREATED: &str = "scim.created";
 /// The index marker of a SCIM-managed user: written with [`MANAGED_VALUE`] on every
 /// SCIM write (create, adopt, revive, PUT, PATCH), so list pages select our users in
 /// the search index (`customProperties EQUAL "scim.managed=true"`). A fixed value,
@@ -108,8 +114,8 @@ pub fn is_scim_managed(info: Option<&CorpUserInfo>) -> bool {
 
 /// The `corpUserInfo` a SCIM user body asks for. Fields we own are taken from the
 /// body (absent = cleared, PUT semantics); fields we do not own (`system`,
-/// `isSupportUser`, `departmentId`, unknown members) and `customProperties` keys
-/// outside `scim.*` are kept from `existing`. `active` is `default_active` when the
+/// `isSupportUser`, `departmentId`, unknown members), `customProperties` keys
+/// outside `scim.*` and [`KEY_CREATED`] are kept from `existing`. `active` is `default_active` when the
 /// body does not say.
 pub fn info_from_scim(
     body: &Value,
@@ -118,7 +124,7 @@ pub fn info_from_scim(
 ) -> Result<CorpUserInfo, scim::Error> {
     let mut info = existing.cloned().unwrap_or_default();
     info.custom_properties
-        .retain(|k, _| !k.starts_with(SCIM_PREFIX));
+        .retain(|k, _| !k.starts_with(SCIM_PREFIX) || k == KEY_CREATED);
     let props = &mut info.custom_properties;
 
     info.active = bool_at(body, "active")?.unwrap_or(default_active);
@@ -156,9 +162,11 @@ pub fn info_from_scim(
     }
 
     props.insert(KEY_MANAGED.to_owned(), MANAGED_VALUE.to_owned());
-    if let Some(v) = str_at(body, "userName") {
-        props.insert(KEY_USER_NAME.to_owned(), v);
-    }
+    // Required (RFC 7643 §4.1.1), and its presence is what marks the user as ours:
+    // without it the write would turn the user into one SCIM no longer sees.
+    let user_name = str_at(body, "userName")
+        .ok_or_else(|| scim::Error::invalid_value("userName is required"))?;
+    props.insert(KEY_USER_NAME.to_owned(), user_name);
     if let Some(v) = str_at(body, "externalId") {
         props.insert(KEY_EXTERNAL_ID.to_owned(), v);
     }
@@ -198,6 +206,7 @@ fn manager_urn(ent: &Value) -> Result<Option<crate::datahub::Urn>, scim::Error> 
     match id.filter(|s| !s.trim().is_empty()) {
         None => Ok(None),
         Some(id) => ids::decode(&id)
+            .filter(|username| super::naming::valid_key(username))
             .map(|username| Some(crate::datahub::Urn::corp_user(&username)))
             .ok_or_else(|| {
                 scim::Error::invalid_value("manager.value is not the id of a user of this service")

@@ -229,3 +229,21 @@ fn email_changed_in_datahub_wins_over_stored_list() {
         json!([{"value": "new@example.com", "type": "work", "primary": true}])
     );
 }
+
+#[test]
+fn user_name_is_required() {
+    let e = info_from_scim(&json!({"displayName": "No Name"}), None, true)
+        .expect_err("userName is required");
+    assert_eq!(e.status, 400);
+    let e = info_from_scim(&json!({"userName": "  "}), None, true).expect_err("blank");
+    assert_eq!(e.status, 400);
+}
+
+#[test]
+fn manager_ids_must_be_usable_urn_keys() {
+    // Decodes, but to a key no DataHub urn can have (surrounding whitespace).
+    let body =
+        json!({"userName": "j", ENTERPRISE_SCHEMA: {"manager": {"value": ids::user_id(" boss")}}});
+    let e = info_from_scim(&body, None, true).expect_err("bad manager key");
+    assert_eq!(e.status, 400);
+}

@@ -9,7 +9,7 @@ use super::naming::{self, primary_email, user_name_of};
 use super::record::{user_writes, UserRecord, USER_ASPECTS};
 use super::user_map::{self, effective_active, KEY_EXTERNAL_ID};
 use super::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
-use crate::datahub::aspects::{AuditStamp, CorpUserStatus, UserStatus};
+use crate::datahub::aspects::{AuditStamp, CorpUserInfo, CorpUserStatus, UserStatus};
 use crate::datahub::{Proposal, Urn};
 use crate::scim::{self, ListQuery, ResourceKind};
 
@@ -20,38 +20,20 @@ impl Provisioner {
     pub async fn create_user(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let urn = Urn::corp_user(&naming::username_for(&self.cfg, &body)?);
-        let actor = actor_urn(ctx);
-        let mut after = None;
-        self.client
-            .read_modify_write(
-                &ctx.token,
-                std::slice::from_ref(&urn),
-                USER_ASPECTS,
-                self.cfg.max_write_retries,
-                |ents| {
-                    let ent = &ents[0];
-                    let rec = UserRecord::from_entity(ent)?;
-                    if rec.visible() {
-                        return Err(Fail(scim::Error::uniqueness(
-                            "a user with this userName already exists",
-                        )));
-                    }
-                    if rec.is_system() {
-                        return Err(Fail(scim::Error::uniqueness(
-                            "this userName belongs to a DataHub system user, which SCIM never takes over",
-                        )));
-                    }
-                    let info = user_map::info_from_scim(&body, rec.info.as_ref(), true)?;
-                    let (writes, a) =
-                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, true)?;
-                    after = Some(a);
-                    Ok(writes)
-                },
-            )
-            .await?;
-        let after = after.ok_or_else(scim::Error::internal)?;
-        self.remember_external_id(&after).await;
-        Ok(self.render_user(ctx, &after))
+        self.write_user(ctx, &urn, true, |rec| {
+            if rec.visible() {
+                return Err(scim::Error::uniqueness(
+                    "a user with this userName already exists",
+                ));
+            }
+            if rec.is_system() {
+                return Err(scim::Error::uniqueness(
+                    "this userName belongs to a DataHub system user, which SCIM never takes over",
+                ));
+            }
+            user_map::info_from_scim(&body, rec.info.as_ref(), true)
+        })
+        .await
     }
 
     /// `GET /Users/{id}`: one primary-store read. Inactive users are returned;
@@ -115,7 +97,7 @@ impl Provisioner {
                         USER_ASPECTS,
                         self.cfg.max_write_retries,
                         |ents| {
-                            let ent = &ents[0];
+                            let ent = ents.first().ok_or_else(|| Fail(scim::Error::internal()))?;
                             let rec = UserRecord::from_entity(ent)?;
                             if !rec.visible() {
                                 return Err(Fail(not_found()));
@@ -181,6 +163,32 @@ impl Provisioner {
     where
         F: FnMut(&Value) -> Result<Value, scim::Error>,
     {
+        self.write_user(ctx, urn, false, |rec| {
+            if !rec.visible() {
+                return Err(not_found());
+            }
+            let current = self.render_user(ctx, rec);
+            let doc = desired(&current)?;
+            self.check_same_urn(&current, &doc, rec.username())?;
+            let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
+            user_map::info_from_scim(&doc, rec.info.as_ref(), active)
+        })
+        .await
+    }
+
+    /// One conditional read-modify-write of one user: `build` turns what is stored
+    /// into the wanted `corpUserInfo` (or refuses), [`user_writes`] turns that into
+    /// writes (`full` on create/adopt/revive). Returns the user as written, rendered.
+    async fn write_user<F>(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+        full: bool,
+        mut build: F,
+    ) -> Result<Value, scim::Error>
+    where
+        F: FnMut(&UserRecord) -> Result<CorpUserInfo, scim::Error>,
+    {
         let actor = actor_urn(ctx);
         let mut after = None;
         self.client
@@ -190,20 +198,13 @@ impl Provisioner {
                 USER_ASPECTS,
                 self.cfg.max_write_retries,
                 |ents| {
-                    let ent = &ents[0];
+                    let ent = ents.first().ok_or_else(|| Fail(scim::Error::internal()))?;
                     let rec = UserRecord::from_entity(ent)?;
-                    if !rec.visible() {
-                        return Err(Fail(not_found()));
-                    }
-                    let current = self.render_user(ctx, &rec);
-                    let doc = desired(&current)?;
-                    self.check_same_urn(&current, &doc, rec.username())?;
-                    let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
-                    let info = user_map::info_from_scim(&doc, rec.info.as_ref(), active)?;
+                    let info = build(&rec)?;
                     let (writes, a) =
-                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, false)?;
+                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
                     after = Some(a);
-                    Ok(writes)
+                    Ok::<_, Fail>(writes)
                 },
             )
             .await?;

@@ -88,6 +88,7 @@ DATAHUB_SCIM_IDP_NAME: {{ $c.idpName | quote }}
 DATAHUB_SCIM_USER_DELETE: {{ $c.userDelete | quote }}
 DATAHUB_SCIM_GROUP_DELETE: {{ $c.groupDelete | quote }}
 DATAHUB_SCIM_MAX_PAGE_SIZE: {{ $c.maxPageSize | int64 | toString | quote }}
+DATAHUB_SCIM_MAX_FILTER_SCAN: {{ $c.maxFilterScan | int64 | toString | quote }}
 DATAHUB_SCIM_ID_CACHE_CAPACITY: {{ $c.idCacheCapacity | int64 | toString | quote }}
 DATAHUB_SCIM_ID_CACHE_TTL: {{ $c.idCacheTtl | quote }}
 DATAHUB_SCIM_WRITE_RETRIES: {{ $c.writeRetries | int64 | toString | quote }}

@@ -4,12 +4,16 @@
 
 use super::{ScimRequest, ScimResponse};
 use crate::http::AppState;
+use crate::provision::ProvisionConfig;
 use crate::scim::{self, discovery};
 
-/// What this deployment advertises.
-fn capabilities(state: &AppState) -> discovery::Capabilities {
+/// What this deployment advertises: `sortBy` is honoured on `/Users` and `/Groups`
+/// (a bounded scan, `docs/provisioning.md`), and `filter.maxResults` is the largest
+/// page served (`max_page_size`).
+fn capabilities(cfg: &ProvisionConfig) -> discovery::Capabilities {
     discovery::Capabilities {
-        max_results: state.config.provision.max_page_size,
+        sort: true,
+        max_results: cfg.max_page_size,
         ..discovery::Capabilities::default()
     }
 }
@@ -21,7 +25,7 @@ pub fn service_provider_config(
 ) -> Result<ScimResponse, scim::Error> {
     Ok(ScimResponse::ok(discovery::service_provider_config(
         &req.ctx.base_url,
-        &capabilities(state),
+        &capabilities(&state.config.provision),
     )))
 }
 
@@ -52,5 +56,23 @@ pub fn schemas(
         Some(u) => discovery::schema(&req.ctx.base_url, u)
             .map(ScimResponse::ok)
             .ok_or_else(|| scim::Error::not_found("no such schema")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_provider_config_says_sort_and_the_page_size() {
+        let mut cfg = crate::provision::tests::config();
+        cfg.max_page_size = 37;
+        let v = discovery::service_provider_config("https://h/scim/v2", &capabilities(&cfg));
+        assert_eq!(v["sort"]["supported"], true);
+        assert_eq!(v["filter"]["maxResults"], 37);
+        assert_eq!(v["patch"]["supported"], true);
+        assert_eq!(v["bulk"]["supported"], false);
+        assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(v["changePassword"]["supported"], false);
     }
 }

@@ -117,8 +117,11 @@ pub async fn dispatch(
         Target::ServiceProviderConfig => discovery::service_provider_config(state, &req),
         Target::ResourceTypes(name) => discovery::resource_types(state, &req, name.as_deref()),
         Target::Schemas(urn) => discovery::schemas(state, &req, urn.as_deref()),
-        Target::RootSearch => Err(scim::Error::not_implemented(
-            "searching across resource types is not supported; use /Users/.search or /Groups/.search",
-        )),
+        Target::RootSearch => {
+            let q = scim::ListQuery::from_search_body(&req.json_body()?)?;
+            Ok(ScimResponse::ok(
+                state.provisioner.search_all(&req.ctx, &q).await?,
+            ))
+        }
     }
 }

@@ -321,3 +321,65 @@ async fn sort_by_is_honoured_before_paging() {
         .collect();
     assert_eq!(names, vec!["c-group", "b-group", "A-group"]);
 }
+
+#[tokio::test]
+async fn key_lookups_read_each_candidate_once() {
+    let env = Env::start().await;
+    env.prov
+        .create_user(&env.ctx, json!({"userName": "e", "externalId": "ext-e"}))
+        .await
+        .expect("user");
+    env.prov
+        .create_group(&env.ctx, json!({"displayName": "Data Eng"}))
+        .await
+        .expect("group");
+    // A replica with a cold ID-mapping cache.
+    let client = crate::datahub::Client::new(crate::datahub::ClientConfig::new(env.emu.base_url()))
+        .expect("client");
+    let cold = crate::provision::Provisioner::new(super::config(), client);
+    env.take_calls();
+    let l = cold
+        .list_users(&env.ctx, &q("filter=externalId%20eq%20%22ext-e%22"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1)
+        ]),
+        "cache miss: one search, one read"
+    );
+    let l = cold
+        .list_groups(
+            &env.ctx,
+            &q("filter=displayName%20eq%20%22data%20eng%22&excludedAttributes=members"),
+        )
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(l["Resources"][0]["displayName"], json!("Data Eng"));
+    // "data eng" derives another urn (urns are case-exact): that read misses, then
+    // one search and one read of the hit.
+    assert_eq!(
+        env.take_calls(),
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 2)
+        ])
+    );
+    let l = cold
+        .list_groups(
+            &env.ctx,
+            &q("filter=displayName%20eq%20%22Data%20Eng%22&excludedAttributes=members"),
+        )
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(
+        env.take_calls(),
+        calls(&[("restli.entitiesV2.batchGet", 1)]),
+        "the exact name: one key read"
+    );
+}

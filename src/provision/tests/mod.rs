@@ -4,7 +4,9 @@
 mod groups;
 mod lists;
 mod scale;
+mod search;
 mod user_lifecycle;
+mod user_rules;
 mod users;
 
 use std::collections::BTreeMap;

@@ -220,8 +220,8 @@ async fn external_id_lookups_hit_the_cache_and_stay_verified() {
     assert_eq!(l["totalResults"], json!(1));
     assert_eq!(
         env.take_calls(),
-        calls(&[("restli.entitiesV2.batchGet", 2)]),
-        "remembered at create: verify + hydrate, no search"
+        calls(&[("restli.entitiesV2.batchGet", 1)]),
+        "remembered at create: one read (the check is what is rendered), no search"
     );
     let before = env.prov.cache_stats();
     assert!(before.hits >= 1);

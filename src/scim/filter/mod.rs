@@ -136,6 +136,21 @@ impl Filter {
         }
     }
 
+    /// Whether any attribute the filter names exists for `kind` (in its core schema,
+    /// an extension of it, or the common attributes). Paths inside a value filter
+    /// are relative to their attribute and are not looked at.
+    pub fn names_attribute_of(&self, kind: super::schema::ResourceKind) -> bool {
+        match self {
+            Filter::Compare { path, .. }
+            | Filter::Present(path)
+            | Filter::ValuePath { path, .. } => super::schema::resolve(kind, path).is_some(),
+            Filter::And(l, r) | Filter::Or(l, r) => {
+                l.names_attribute_of(kind) || r.names_attribute_of(kind)
+            }
+            Filter::Not(f) => f.names_attribute_of(kind),
+        }
+    }
+
     /// When the filter is a conjunction (`and` tree) of string `eq` comparisons,
     /// the comparisons in order, with value-path terms flattened to sub-attribute
     /// paths: `emails[type eq "work"].value eq "x"` gives `emails.type = work` and

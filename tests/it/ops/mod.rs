@@ -216,6 +216,7 @@ async fn discovery_and_locations_use_the_public_url_or_the_host() {
         "https://scim.example.com/gms/openapi/scim/v2/ServiceProviderConfig"
     );
     assert_eq!(r.body["filter"]["maxResults"], 100);
+    assert_eq!(r.body["sort"]["supported"], true, "sortBy is honoured");
     let r = g
         .scim("GET", "/scim/v2/Schemas/urn:nope", Some(&token))
         .await;
@@ -264,6 +265,41 @@ async fn a_created_user_has_a_location_and_the_id_cache_is_reported() {
         sample(&m, "datahub_scim_requests_total{operation=\"users.create\",resource=\"User\",status_class=\"2xx\"}"),
         Some(1.0)
     );
+}
+
+#[tokio::test]
+async fn root_search_answers_users_and_groups_with_a_list_response() {
+    let g = Gateway::ready(&[]).await;
+    let r = g
+        .scim_json(
+            "POST",
+            "/scim/v2/Users",
+            &serde_json::json!({"userName": "ann"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = g
+        .scim_json(
+            "POST",
+            "/scim/v2/Groups",
+            &serde_json::json!({"displayName": "Ops"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let search = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "startIndex": 1,
+        "count": 10
+    });
+    let r = g.scim_json("POST", "/scim/v2/.search", &search).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["totalResults"], 2);
+    assert_eq!(r.body["Resources"][0]["userName"], "ann");
+    assert_eq!(r.body["Resources"][1]["displayName"], "Ops");
+    let bad = serde_json::json!({"filter": "userName eq"});
+    let r = g.scim_json("POST", "/scim/v2/.search", &bad).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.body["scimType"], "invalidFilter");
 }
 
 #[tokio::test]

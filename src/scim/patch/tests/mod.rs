@@ -318,3 +318,32 @@ proptest! {
         prop_assert_eq!(step, u);
     }
 }
+
+#[test]
+fn fold_keeps_the_order_of_last_transitions_on_large_pushes() {
+    let plan = |ops: Vec<MemberOp>| GroupPatchPlan {
+        other: PatchRequest { operations: vec![] },
+        members: ops,
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let d = plan(vec![
+        MemberOp::Add(s(&["a", "b"])),
+        MemberOp::Remove(s(&["a"])),
+        MemberOp::Add(s(&["a", "c"])),
+        MemberOp::Remove(s(&["d"])),
+    ])
+    .fold();
+    assert!(!d.reset);
+    assert_eq!(d.add, s(&["b", "a", "c"]));
+    assert_eq!(d.remove, s(&["d"]));
+    // 20 000 adds then 20 000 removes of the same ids (`benches/scim.rs` times this).
+    let ids: Vec<String> = (0..20_000).map(|i| format!("u{i}")).collect();
+    let d = plan(vec![
+        MemberOp::Add(ids.clone()),
+        MemberOp::Remove(ids.clone()),
+    ])
+    .fold();
+    assert!(d.add.is_empty());
+    assert_eq!(d.remove.len(), 20_000);
+    assert_eq!(d.remove[0], "u0");
+}

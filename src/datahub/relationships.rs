@@ -1,0 +1,185 @@
+//! Membership relationships over GraphQL: the members of a group (one group, or
+//! the first page of many groups in one aliased request) and the groups of a user.
+//! Index-backed, so eventually consistent: never the only source of truth.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::documents;
+use super::error::{Error, Result};
+use super::graphql::UrnOnly;
+use super::transport::Client;
+use super::urn::Urn;
+
+/// Most groups [`Client::group_members_many`] reads in one request.
+pub const MEMBERS_MANY_MAX: usize = 100;
+
+/// Membership edge names, for relationship queries.
+pub const MEMBERSHIP_EDGES: [&str; 2] = ["IsMemberOfGroup", "IsMemberOfNativeGroup"];
+
+/// One membership edge seen from a group (the member) or a user (the group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// The entity at the other end.
+    pub urn: Urn,
+    /// Edge name: `IsMemberOfGroup` (groupMembership) or
+    /// `IsMemberOfNativeGroup` (nativeGroupMembership).
+    pub relationship: String,
+}
+
+/// A page of membership edges.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RelatedPage {
+    /// Offset.
+    pub start: u32,
+    /// Edges in this page.
+    pub count: u32,
+    /// Total edges.
+    pub total: u32,
+    /// The edges (entries whose entity is null are skipped).
+    pub related: Vec<Related>,
+}
+
+/// Parse the `relationships` object of a group/user query (`None` entity: empty).
+pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
+    let Some(rel) = entity.and_then(|e| e.get("relationships").cloned()) else {
+        return Ok(RelatedPage::default());
+    };
+    #[derive(Deserialize)]
+    struct Edge {
+        #[serde(rename = "type")]
+        kind: String,
+        entity: Option<UrnOnly>,
+    }
+    #[derive(Deserialize)]
+    struct Rel {
+        start: Option<u32>,
+        count: Option<u32>,
+        total: Option<u32>,
+        relationships: Vec<Edge>,
+    }
+    let r: Rel =
+        serde_json::from_value(rel).map_err(|e| Error::InvalidResponse(format!("{op}: {e}")))?;
+    let related: Vec<Related> = r
+        .relationships
+        .into_iter()
+        .filter_map(|e| {
+            e.entity.map(|u| Related {
+                urn: u.urn,
+                relationship: e.kind,
+            })
+        })
+        .collect();
+    Ok(RelatedPage {
+        start: r.start.unwrap_or(0),
+        count: r.count.unwrap_or(related.len() as u32),
+        total: r.total.unwrap_or(related.len() as u32),
+        related,
+    })
+}
+
+impl Client {
+    /// Members of `group` (INCOMING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
+    pub async fn group_members(
+        &self,
+        token: &str,
+        group: &Urn,
+        start: u32,
+        count: u32,
+    ) -> Result<RelatedPage> {
+        let vars = relationship_variables(group, "INCOMING", start, count);
+        let q = (
+            "graphql.groupMembers",
+            "groupMembers",
+            documents::GROUP_MEMBERS,
+        );
+        self.related(token, q, "corpGroup", vars).await
+    }
+
+    /// The first page of members of each of `groups`, in input order, in ONE
+    /// request (aliased `corpGroup` selections; see
+    /// [`documents::group_members_many`]). A group GMS does not know gives an
+    /// empty page. Callers page on with [`Client::group_members`] for groups whose
+    /// `total` exceeds the page. At most [`MEMBERS_MANY_MAX`] groups per call.
+    pub async fn group_members_many(
+        &self,
+        token: &str,
+        groups: &[Urn],
+        start: u32,
+        count: u32,
+    ) -> Result<Vec<RelatedPage>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        if groups.len() > MEMBERS_MANY_MAX {
+            return Err(Error::Config(format!(
+                "group_members_many: {} groups, at most {MEMBERS_MANY_MAX} per call",
+                groups.len()
+            )));
+        }
+        let mut vars = serde_json::Map::new();
+        vars.insert(
+            "input".into(),
+            relationship_variables(&groups[0], "INCOMING", start, count)["input"].clone(),
+        );
+        for (i, g) in groups.iter().enumerate() {
+            vars.insert(format!("u{i}"), json!(g.as_str()));
+        }
+        let doc = documents::group_members_many(groups.len());
+        let mut d: serde_json::Map<String, Value> = self
+            .graphql(
+                "graphql.groupMembersMany",
+                token,
+                documents::GROUP_MEMBERS_MANY_OP,
+                &doc,
+                Value::Object(vars),
+            )
+            .await?;
+        (0..groups.len())
+            .map(|i| {
+                let entity = d.remove(&format!("g{i}")).filter(|v| !v.is_null());
+                parse_related("groupMembersMany", entity)
+            })
+            .collect()
+    }
+
+    /// Groups of `user` (OUTGOING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
+    pub async fn user_groups(
+        &self,
+        token: &str,
+        user: &Urn,
+        start: u32,
+        count: u32,
+    ) -> Result<RelatedPage> {
+        let vars = relationship_variables(user, "OUTGOING", start, count);
+        let q = ("graphql.userGroups", "userGroups", documents::USER_GROUPS);
+        self.related(token, q, "corpUser", vars).await
+    }
+
+    /// One relationships query, given as (metrics endpoint, operation, document),
+    /// whose answer is `{ <entity_field>: { relationships { … } } }`.
+    async fn related(
+        &self,
+        token: &str,
+        (endpoint, op, document): (&'static str, &'static str, &'static str),
+        entity_field: &str,
+        vars: Value,
+    ) -> Result<RelatedPage> {
+        let mut d: serde_json::Map<String, Value> =
+            self.graphql(endpoint, token, op, document, vars).await?;
+        parse_related(op, d.remove(entity_field).filter(|v| !v.is_null()))
+    }
+}
+
+/// Variables of a membership relationship query.
+pub fn relationship_variables(urn: &Urn, direction: &str, start: u32, count: u32) -> Value {
+    json!({
+        "urn": urn.as_str(),
+        "input": {
+            "types": MEMBERSHIP_EDGES,
+            "direction": direction,
+            "start": start,
+            "count": count,
+        }
+    })
+}
