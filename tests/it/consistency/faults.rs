@@ -211,7 +211,6 @@ async fn stalled_gms_call_times_out_at_the_gms_timeout() {
 /// Entra both honour by backing off and retrying (idp-scim-clients.md §2.10, §3.6, §8);
 /// a bare 503 makes Okta open a manual task and counts toward Entra's quarantine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product: a GMS 429 becomes a 503 without Retry-After (reported to the lead)"]
 async fn gms_throttling_is_a_429_with_retry_after() {
     let app = TestApp::spawn().await;
     let emu = require_emulator!(app);
