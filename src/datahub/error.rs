@@ -45,7 +45,15 @@ pub enum Error {
     #[error("DataHub rejected the request as invalid: {0}")]
     Invalid(String),
 
-    /// GMS is unreachable or failing: 5xx, 429, timeout, connection refused or
+    /// GMS throttled the call (HTTP 429, e.g. GraphQL's rate limit): the caller
+    /// should slow down and retry after `retry_after`.
+    #[error("DataHub throttled the request")]
+    Throttled {
+        /// `Retry-After` from the response, when GMS sent one (seconds form).
+        retry_after: Option<Duration>,
+    },
+
+    /// GMS is unreachable or failing: 5xx, timeout, connection refused or
     /// reset, GraphQL code 500/503.
     #[error("DataHub unavailable: {reason}")]
     Unavailable {
@@ -78,6 +86,7 @@ impl Error {
             Error::PreconditionFailed(_) => "precondition_failed",
             Error::RetriesExhausted { .. } => "retries_exhausted",
             Error::Invalid(_) => "invalid",
+            Error::Throttled { .. } => "throttled",
             Error::Unavailable { .. } => "unavailable",
             Error::InvalidResponse(_) => "invalid_response",
             Error::Config(_) => "config",
@@ -86,7 +95,7 @@ impl Error {
 
     /// True when retrying the same call later may succeed (GMS-side trouble).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unavailable { .. })
+        matches!(self, Error::Unavailable { .. } | Error::Throttled { .. })
     }
 
     /// True when the call timed out (see [`Error::Unavailable`]`::timeout`).

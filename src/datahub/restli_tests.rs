@@ -219,8 +219,18 @@ fn status_mapping() {
     }
     assert!(matches!(
         status_error(&reply(429, "", &[])),
-        Error::Unavailable { .. }
+        Error::Throttled { retry_after: None }
     ));
+    match status_error(&reply(
+        429,
+        r#"{"error":"Rate limit exceeded"}"#,
+        &[("retry-after", "2")],
+    )) {
+        Error::Throttled { retry_after } => {
+            assert_eq!(retry_after, Some(std::time::Duration::from_secs(2)))
+        }
+        e => panic!("{e:?}"),
+    }
     assert!(matches!(
         status_error(&reply(500, "<html>", &[])),
         Error::Unavailable {

@@ -65,7 +65,7 @@ pub enum Outcome {
     NotFound,
     /// 409, 412, precondition 422.
     Conflict,
-    /// 5xx, 429, unparseable response.
+    /// 5xx, 429 (throttled), unparseable response.
     ServerError,
     /// The request timeout fired.
     Timeout,
@@ -98,7 +98,9 @@ impl Outcome {
                 Outcome::Conflict
             }
             Error::Invalid(_) | Error::Config(_) => Outcome::ClientError,
-            Error::Unavailable { .. } | Error::InvalidResponse(_) => Outcome::ServerError,
+            Error::Unavailable { .. } | Error::Throttled { .. } | Error::InvalidResponse(_) => {
+                Outcome::ServerError
+            }
         }
     }
 }
@@ -342,7 +344,10 @@ pub(crate) fn status_error(reply: &Reply) -> Error {
         409 => Error::Conflict(msg),
         412 => Error::PreconditionFailed(msg),
         422 if is_precondition_message(&msg) => Error::PreconditionFailed(msg),
-        429 | 500..=599 => Error::Unavailable {
+        429 => Error::Throttled {
+            retry_after: retry_after(&reply.headers),
+        },
+        500..=599 => Error::Unavailable {
             reason: if msg.is_empty() {
                 format!("HTTP {code}")
             } else {

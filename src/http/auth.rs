@@ -46,6 +46,9 @@ pub enum AuthError {
     /// DataHub could not be asked.
     #[error("DataHub is unavailable to validate the token")]
     Unavailable,
+    /// DataHub throttled the validation call (429).
+    #[error("DataHub is throttling requests")]
+    Throttled,
 }
 
 impl From<AuthError> for scim::Error {
@@ -54,6 +57,7 @@ impl From<AuthError> for scim::Error {
             AuthError::Invalid(why) => scim::Error::unauthorized(why),
             AuthError::Forbidden => scim::Error::forbidden(e.to_string()),
             AuthError::Unavailable => scim::Error::upstream(503, e.to_string()).with_retry_after(5),
+            AuthError::Throttled => scim::Error::upstream(429, e.to_string()).with_retry_after(5),
         }
     }
 }
@@ -231,7 +235,11 @@ impl Authenticator {
                     Err(kind) => {
                         tracing::warn!(upstream.error = %kind, "token validation failed: DataHub unavailable");
                         self.metrics.observe_auth("unavailable", false);
-                        return Err(AuthError::Unavailable);
+                        return Err(if *kind == "throttled" {
+                            AuthError::Throttled
+                        } else {
+                            AuthError::Unavailable
+                        });
                     }
                 }
             }

@@ -9,6 +9,8 @@ use crate::scim;
 
 /// Seconds an IdP should wait after a write lost its race too many times.
 const CONTENTION_RETRY_AFTER_SECS: u64 = 1;
+/// `Retry-After` sent with a 429 when GMS throttled us without saying for how long.
+const THROTTLED_RETRY_AFTER_SECS: u64 = 5;
 
 /// Maps an upstream failure to what the IdP sees.
 ///
@@ -24,6 +26,7 @@ const CONTENTION_RETRY_AFTER_SECS: u64 = 1;
 /// - `Invalid` → 502: every value we send is validated and built by us, so GMS
 ///   rejecting it means we and DataHub disagree about the schema, not that the IdP
 ///   sent something wrong (client faults are caught before any write, as 400s).
+/// - `Throttled` (GMS 429) → **429 + `Retry-After`** (GMS's, else 5 s): the IdP slows down.
 /// - `Unavailable` → 504 on a timeout, else 503 (with `Retry-After` when GMS gave one).
 /// - `InvalidResponse` → 502.
 /// - `Config` → 500: our deployment is broken.
@@ -43,6 +46,10 @@ pub fn from_datahub(e: datahub::Error) -> scim::Error {
         )
         .with_retry_after(CONTENTION_RETRY_AFTER_SECS),
         E::Invalid(_) => scim::Error::upstream(502, "DataHub rejected the translated request"),
+        // Throttling reaches the IdP as throttling: Okta and Entra both honour 429 +
+        // Retry-After and slow down, where a 503 would count as a failed task.
+        E::Throttled { retry_after } => scim::Error::upstream(429, "DataHub is throttling requests")
+            .with_retry_after(retry_after.map_or(THROTTLED_RETRY_AFTER_SECS, |d| d.as_secs().max(1))),
         E::Unavailable {
             retry_after,
             timeout,
@@ -114,6 +121,12 @@ mod tests {
         assert_eq!((e.status, e.retry_after), (503, Some(1)));
         assert_eq!(s(E::PreconditionFailed("v".into())).status, 503);
         assert_eq!(s(E::Invalid("x".into())).status, 502);
+        let e = s(E::Throttled {
+            retry_after: Some(Duration::from_secs(3)),
+        });
+        assert_eq!((e.status, e.retry_after), (429, Some(3)));
+        let e = s(E::Throttled { retry_after: None });
+        assert_eq!((e.status, e.retry_after), (429, Some(5)));
         let e = s(E::Unavailable {
             reason: "503 Service Unavailable".into(),
             retry_after: Some(Duration::from_secs(7)),

@@ -48,9 +48,17 @@ fn chart_sets_only_variables_the_binary_reads() {
 
 #[test]
 fn operations_guide_lists_every_setting_and_no_other() {
-    let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"))
-            .expect("docs/operations.md");
+    doc_lists_every_setting_and_no_other("docs/operations.md");
+}
+
+#[test]
+fn readme_lists_every_setting_and_no_other() {
+    doc_lists_every_setting_and_no_other("README.md");
+}
+
+fn doc_lists_every_setting_and_no_other(path: &str) {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .expect("the document");
     let mentioned = names_in(&doc, "DATAHUB_SCIM_");
     let known: BTreeSet<String> = known()
         .into_iter()
