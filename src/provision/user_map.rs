@@ -18,14 +18,12 @@
 //!
 //! `id`, `meta`, `password`, `groups` and `schemas` in request bodies are ignored.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::ids;
 use crate::datahub::aspects::{CorpUserInfo, CorpUserStatus, GroupMembership, UserStatus};
 use crate::datahub::Urn;
-use crate::scim::resource::{
-    rfc3339_millis, Address, Enterprise, Manager, Member, MultiValue, Name,
-};
+use crate::scim::resource::{rfc3339_millis, Enterprise, Manager, Member, MultiValue, Name};
 use crate::scim::{self, Meta, User};
 
 /// Prefix of every `customProperties` key we own.
@@ -53,11 +51,18 @@ pub fn managed_marker() -> String {
     format!("{KEY_MANAGED}={MANAGED_VALUE}")
 }
 
-/// Multi-valued attributes `scim::User` does not model (it keeps them in `extra`),
-/// stored verbatim as JSON so a GET returns what was sent. (`emails`,
-/// `phoneNumbers`, `addresses` and `roles` are stored the same way, as the typed
-/// resource writes them.)
-const EXTRA_MULTI: &[&str] = &["ims", "photos", "entitlements", "x509Certificates"];
+/// Multi-valued attributes, stored exactly as sent (as JSON) so a GET returns what
+/// was sent.
+const MULTI: &[&str] = &[
+    "emails",
+    "phoneNumbers",
+    "addresses",
+    "ims",
+    "photos",
+    "roles",
+    "entitlements",
+    "x509Certificates",
+];
 
 /// Everything DataHub holds about one user that the SCIM view needs.
 #[derive(Debug, Clone, Default)]
@@ -105,11 +110,20 @@ pub fn info_from_scim(
     existing: Option<&CorpUserInfo>,
     default_active: bool,
 ) -> Result<CorpUserInfo, scim::Error> {
-    info_from_user(User::from_json_or_active(body, default_active)?, existing)
+    let mut info = info_from_user(User::from_json_or_active(body, default_active)?, existing)?;
+    for attr in MULTI {
+        let items = User::multi_as_sent(body, attr)?;
+        if !items.is_empty() {
+            let text = Value::Array(items).to_string();
+            info.custom_properties
+                .insert(format!("{SCIM_PREFIX}{attr}"), text);
+        }
+    }
+    Ok(info)
 }
 
-/// [`info_from_scim`] for an already parsed user.
-pub fn info_from_user(
+/// [`info_from_scim`] for a parsed user, all but the multi-valued lists.
+fn info_from_user(
     mut user: User,
     existing: Option<&CorpUserInfo>,
 ) -> Result<CorpUserInfo, scim::Error> {
@@ -153,31 +167,6 @@ pub fn info_from_user(
     // presence is what marks the user as ours.
     props.push((KEY_USER_NAME.to_owned(), Some(user.user_name.clone())));
     props.push((KEY_EXTERNAL_ID.to_owned(), user.external_id.take()));
-    let mut lists: Vec<(&str, Vec<Value>)> = vec![
-        (
-            "emails",
-            user.emails.iter().map(MultiValue::to_json).collect(),
-        ),
-        (
-            "phoneNumbers",
-            user.phone_numbers.iter().map(MultiValue::to_json).collect(),
-        ),
-        (
-            "addresses",
-            user.addresses.iter().map(Address::to_json).collect(),
-        ),
-        (
-            "roles",
-            user.roles.iter().map(MultiValue::to_json).collect(),
-        ),
-    ];
-    for attr in EXTRA_MULTI {
-        lists.push((attr, user.extra_list(attr)?));
-    }
-    for (attr, items) in lists {
-        let text = (!items.is_empty()).then(|| Value::Array(items).to_string());
-        props.push((format!("{SCIM_PREFIX}{attr}"), text));
-    }
     info.custom_properties
         .extend(props.into_iter().filter_map(|(k, v)| Some((k, v?))));
     Ok(info)
@@ -242,11 +231,6 @@ pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
     let stored = |attr: &str| {
         prop(&format!("{SCIM_PREFIX}{attr}")).and_then(|t| serde_json::from_str::<Value>(&t).ok())
     };
-    let list = |attr: &str| {
-        stored(attr)
-            .and_then(|v| MultiValue::list_from_json(&v).ok())
-            .unwrap_or_default()
-    };
 
     let mut u = User::new(prop(KEY_USER_NAME).unwrap_or_else(|| view.username.to_owned()));
     u.external_id = prop(KEY_EXTERNAL_ID);
@@ -266,12 +250,6 @@ pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
         *slot = prop(&format!("{SCIM_PREFIX}{attr}"));
     }
     u.active = effective_active(view.info, view.status);
-    u.emails = emails_value(info.email.as_deref(), list("emails"));
-    u.phone_numbers = list("phoneNumbers");
-    u.roles = list("roles");
-    u.addresses = stored("addresses")
-        .and_then(|v| Address::list_from_json(&v).ok())
-        .unwrap_or_default();
     u.groups = view
         .membership
         .map(|m| {
@@ -311,8 +289,16 @@ pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
     };
     let mut out = u.to_json(&id, &meta);
     if let Some(o) = out.as_object_mut() {
-        for attr in EXTRA_MULTI {
-            if let Some(Value::Array(items)) = stored(attr).filter(|v| v != &json!([])) {
+        for attr in MULTI {
+            let stored = match stored(attr) {
+                Some(Value::Array(items)) if !items.is_empty() => Some(items),
+                _ => None,
+            };
+            let items = match *attr {
+                "emails" => emails_value(info.email.as_deref(), stored),
+                _ => stored,
+            };
+            if let Some(items) = items {
                 o.insert((*attr).into(), Value::Array(items));
             }
         }
@@ -321,18 +307,25 @@ pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
 }
 
 /// `emails` as stored, unless DataHub's `email` changed under us; then a single
-/// primary work email synthesized from `corpUserInfo.email`.
-fn emails_value(email: Option<&str>, stored: Vec<MultiValue>) -> Vec<MultiValue> {
-    let stored_primary = MultiValue::primary(&stored).map(|e| e.value.as_str());
-    match email {
-        Some(e) if stored_primary == Some(e) => stored,
-        Some(e) => vec![MultiValue {
+/// primary work email synthesized from `corpUserInfo.email`. The stored primary is
+/// found as `scim::User` finds it.
+fn emails_value(email: Option<&str>, stored: Option<Vec<Value>>) -> Option<Vec<Value>> {
+    let typed = stored
+        .as_ref()
+        .and_then(|s| MultiValue::list_from_json(&Value::Array(s.clone())).ok())
+        .unwrap_or_default();
+    let stored_primary = MultiValue::primary(&typed).map(|e| e.value.as_str());
+    match (email, stored) {
+        (Some(e), Some(s)) if stored_primary == Some(e) => Some(s),
+        (Some(e), _) => Some(vec![MultiValue {
             value: e.to_owned(),
             display: None,
             type_: Some("work".into()),
             primary: Some(true),
-        }],
-        None => Vec::new(),
+        }
+        .to_json()]),
+        (None, Some(s)) if stored_primary.is_none() => Some(s),
+        _ => None,
     }
 }
 

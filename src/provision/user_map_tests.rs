@@ -255,7 +255,8 @@ fn lenient_bodies_map_through_the_typed_user() {
     // "False" strings, a single object for a multi-valued attribute.
     let body = json!({
         "userName": "j", "Title": "", "NICKNAME": "J", "active": "False",
-        "emails": {"value": "a@x"}, "ims": {"value": "j@chat", "type": "xmpp"}
+        "emails": {"value": "a@x"}, "ims": {"value": "j@chat", "type": "xmpp"},
+        "phoneNumbers": [{"value": "1", "type": ""}]
     });
     let info = info_from_scim(&body, None, true).expect("maps");
     assert_eq!(info.title, None);
@@ -271,6 +272,8 @@ fn lenient_bodies_map_through_the_typed_user() {
     assert_eq!(u["nickName"], json!("J"));
     assert_eq!(u["emails"], json!([{"value": "a@x"}]));
     assert_eq!(u["ims"], json!([{"value": "j@chat", "type": "xmpp"}]));
+    // Lists come back exactly as sent (Okta compares what it reads with what it sent).
+    assert_eq!(u["phoneNumbers"], json!([{"value": "1", "type": ""}]));
     assert!(u.get("title").is_none());
     assert!(info_from_scim(&json!({"userName": "j", "active": "yes"}), None, true).is_err());
 }

@@ -1,16 +1,17 @@
-//! Multi-valued User attributes one at a time: a stored list read back as
-//! `from_json` reads it, written as `to_json` writes it, and the multi-valued
-//! attributes `User` does not model (kept in `extra`) as lists. Lets a caller that
-//! stores lists outside the resource (the DataHub mapping) keep one reader.
+//! Multi-valued User attributes one at a time, for a caller that stores lists
+//! outside the resource (the DataHub mapping): a body's list exactly as sent, a
+//! stored list read back as `from_json` reads `emails`, its primary element, and
+//! one value written as `to_json` writes it. One reader, here.
 
 use serde_json::{Map, Value};
 
 use super::lenient::multi;
-use super::user::{read_address, read_multi, write_address, write_multi};
-use super::{Address, MultiValue, User};
+use super::user::{read_multi, write_multi};
+use super::{expand_keys, MultiValue, User};
 use crate::scim::error::Error;
+use crate::scim::schema::ResourceKind;
 
-/// `v` (an array, or a single object) read as `from_json` reads attribute `name`.
+/// `v` (an array, or a single object) as the only attribute of an object.
 fn one(v: &Value) -> Map<String, Value> {
     let mut o = Map::new();
     o.insert("v".into(), v.clone());
@@ -37,29 +38,17 @@ impl MultiValue {
     }
 }
 
-impl Address {
-    /// A list as `from_json` reads `addresses`: empty addresses are dropped.
-    pub fn list_from_json(v: &Value) -> Result<Vec<Address>, Error> {
-        Ok(multi(&one(v), "v")?
-            .into_iter()
-            .map(read_address)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|a| *a != Address::default())
-            .collect())
-    }
-
-    /// The RFC 7643 object, absent fields omitted.
-    pub fn to_json(&self) -> Value {
-        write_address(self)
-    }
-}
-
 impl User {
-    /// A multi-valued attribute `User` does not model (`ims`, `photos`,
-    /// `entitlements`, `x509Certificates`), from `extra`, as a list of objects.
-    pub fn extra_list(&self, name: &str) -> Result<Vec<Value>, Error> {
-        Ok(multi(&self.extra, name)?
+    /// A multi-valued attribute of a User body exactly as sent (a single object as
+    /// a one-element list, nulls dropped, every element an object), found as
+    /// `from_json` finds it (any key case, dotted keys, URN wrappers): what a
+    /// service that returns lists as they were sent stores.
+    pub fn multi_as_sent(body: &Value, name: &str) -> Result<Vec<Value>, Error> {
+        let Some(raw) = body.as_object() else {
+            return Ok(Vec::new());
+        };
+        let o = expand_keys(raw, ResourceKind::User);
+        Ok(multi(&o, name)?
             .into_iter()
             .map(|m| Value::Object(m.clone()))
             .collect())

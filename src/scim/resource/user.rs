@@ -309,7 +309,7 @@ pub(super) fn write_multi(v: &MultiValue) -> Value {
     Value::Object(m)
 }
 
-pub(super) fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
+fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
     Ok(Address {
         formatted: string(o, "formatted")?,
         street_address: string(o, "streetAddress")?,
@@ -322,7 +322,7 @@ pub(super) fn read_address(o: &Map<String, Value>) -> Result<Address, Error> {
     })
 }
 
-pub(super) fn write_address(a: &Address) -> Value {
+fn write_address(a: &Address) -> Value {
     let mut m = Map::new();
     put(&mut m, "formatted", &a.formatted);
     put(&mut m, "streetAddress", &a.street_address);
