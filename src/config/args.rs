@@ -203,7 +203,7 @@ pub struct ServeArgs {
     pub id_cache_ttl: String,
 
     /// Retries of a conditional write that lost a race.
-    #[arg(long, env = "DATAHUB_SCIM_WRITE_RETRIES", default_value_t = 5)]
+    #[arg(long, env = "DATAHUB_SCIM_WRITE_RETRIES", default_value_t = 8)]
     pub write_retries: u32,
 
     /// Log line format.

@@ -59,9 +59,8 @@ impl Client {
                     })
                 }
                 Err(Error::PreconditionFailed(_)) if attempt < max_attempts => {
-                    self.note_conflict_retry("restli.ingestProposalBatch");
                     tracing::debug!(attempt, "conditional write lost a race, retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
+                    self.conflict_pause(attempt).await;
                 }
                 Err(Error::PreconditionFailed(_)) => {
                     return Err(Error::RetriesExhausted {
@@ -76,6 +75,16 @@ impl Client {
             attempts: max_attempts,
         }
         .into())
+    }
+}
+
+impl Client {
+    /// After a lost conditional write (round `attempt`, 1-based): counts the retry
+    /// (observer) and waits [`backoff`] before the caller re-reads and re-applies.
+    /// For callers that run their own read-modify-write loop over several batches.
+    pub async fn conflict_pause(&self, attempt: u32) {
+        self.note_conflict_retry("restli.ingestProposalBatch");
+        tokio::time::sleep(backoff(attempt)).await;
     }
 }
 

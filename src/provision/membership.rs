@@ -313,8 +313,7 @@ impl Provisioner {
                 }
                 Err(datahub::Error::PreconditionFailed(_)) if attempt < attempts => {
                     tracing::debug!(attempt, "membership write lost a race, retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt)))
-                        .await;
+                    self.client.conflict_pause(attempt).await;
                 }
                 Err(datahub::Error::PreconditionFailed(_)) => break,
                 Err(e) => return Err(from_datahub(e)),
