@@ -11,7 +11,7 @@ mod users;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{Ctx, DeletePolicy, ProvisionConfig, Provisioner, UsernameSource};
 use crate::datahub::{Client, ClientConfig};
@@ -78,6 +78,21 @@ impl Env {
     pub fn aspect(&self, urn: &str, name: &str) -> Value {
         self.emu.aspect(urn, name).unwrap_or(Value::Null)
     }
+}
+
+/// Okta's documented create body (idp-scim-clients.md §2.5).
+pub(crate) fn okta_user(user_name: &str) -> serde_json::Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"primary": true, "value": user_name, "type": "work"}],
+        "displayName": "Test User",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": true
+    })
 }
 
 pub(crate) fn calls(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {

@@ -3,22 +3,8 @@
 
 use serde_json::json;
 
-use super::{calls, q, Env};
+use super::{calls, okta_user, q, Env};
 use crate::provision::ids;
-
-fn okta_user(user_name: &str) -> serde_json::Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": user_name,
-        "name": {"givenName": "Test", "familyName": "User"},
-        "emails": [{"primary": true, "value": user_name, "type": "work"}],
-        "displayName": "Test User",
-        "externalId": "00ujl29u0le5T6Aj10h7",
-        "groups": [],
-        "password": "1mz050nq",
-        "active": true
-    })
-}
 
 #[tokio::test]
 async fn soft_delete_hides_then_create_revives() {
