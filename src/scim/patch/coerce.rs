@@ -71,6 +71,9 @@ pub(super) fn single(def: &AttrDef, v: &Value) -> Result<Option<Value>, Error> {
                 Some(serde_json::json!({ "value": s }))
             })
         }
+        // An older Entra document sends the manager as `[{"$ref": …, "value": id}]`: a
+        // single-valued complex attribute wrapped in a one-element array.
+        (AttrType::Complex, Value::Array(a)) if !def.multi && a.len() == 1 => single(def, &a[0]),
         (AttrType::Complex, _) => Err(bad()),
         (AttrType::Boolean, v) => lenient_bool(v, def.name).map(|b| b.map(Value::Bool)),
         (AttrType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(v.clone())),

@@ -385,7 +385,6 @@ async fn entra_hard_delete_policy() {
 /// An older Entra document sends the manager as `[{"$ref": …, "value": …}]`; it must set
 /// the same manager as the bare string form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product: a manager sent as a [{$ref, value}] list is 400 invalidValue (reported to the lead)"]
 async fn entra_manager_as_a_reference_list() {
     let app = TestApp::spawn().await;
     let un = app.uniq("Test_User_mgr_list");
