@@ -266,13 +266,8 @@ async fn full_replace_applies_the_difference_and_rename_keeps_id() {
 
     // The renamed group is still found by its new displayName.
     let list = env
-        .prov
-        .list_groups(
-            &env.ctx,
-            &q("filter=displayName%20eq%20%22team%20renamed%22&excludedAttributes=members"),
-        )
-        .await
-        .expect("list");
+        .groups("filter=displayName%20eq%20%22team%20renamed%22&excludedAttributes=members")
+        .await;
     assert_eq!(list["totalResults"], json!(1));
     assert_eq!(list["Resources"][0]["id"], json!(gid));
 
@@ -362,11 +357,7 @@ async fn linked_native_group_becomes_scim_managed_on_first_write() {
     env.emu.put_aspect(urn, "origin", json!({"type": "NATIVE"}));
     let gid = ids::group_id("Native");
     // Okta found it by displayName and linked it; membership pushes follow.
-    let l = env
-        .prov
-        .list_groups(&env.ctx, &q("filter=displayName%20eq%20%22Native%22"))
-        .await
-        .expect("list");
+    let l = env.groups("filter=displayName%20eq%20%22Native%22").await;
     assert_eq!(l["Resources"][0]["id"], json!(gid));
     let ops = json!([{"op": "add", "path": "members", "value": [{"value": a}]}]);
     env.prov

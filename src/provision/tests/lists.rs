@@ -13,13 +13,8 @@ async fn username_filter_is_one_key_read_and_case_insensitive() {
         .expect("user");
     env.take_calls();
     let l = env
-        .prov
-        .list_users(
-            &env.ctx,
-            &q("filter=userName+eq+%22jane@x.com%22&startIndex=1&count=100"),
-        )
-        .await
-        .expect("list");
+        .users("filter=userName+eq+%22jane@x.com%22&startIndex=1&count=100")
+        .await;
     // No lower-casing: another spelling is another urn, so the key read misses and
     // one case-insensitive index query finds the user (verified by a batch read).
     assert_eq!(l["totalResults"], json!(1));
@@ -31,11 +26,7 @@ async fn username_filter_is_one_key_read_and_case_insensitive() {
             ("graphql.searchAcrossEntities", 1)
         ])
     );
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName+eq+%22Jane@X.com%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=userName+eq+%22Jane@X.com%22").await;
     assert_eq!(l["totalResults"], json!(1));
     assert_eq!(
         env.take_calls(),
@@ -50,21 +41,13 @@ async fn username_filter_is_one_key_read_and_case_insensitive() {
         .create_user(&env.ctx, json!({"userName": "Jane@X.com"}))
         .await
         .expect("user");
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22JANE@X.COM%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=userName%20eq%20%22JANE@X.COM%22").await;
     assert_eq!(
         l["totalResults"],
         json!(1),
         "Okta probes with the username upper-cased"
     );
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22f9a6-guid%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=userName%20eq%20%22f9a6-guid%22").await;
     assert_eq!(
         l,
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
@@ -83,11 +66,7 @@ async fn okta_import_pages_are_stable_and_complete() {
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let page = env
-            .prov
-            .list_users(&env.ctx, &q(&format!("startIndex={start}&count=3")))
-            .await
-            .expect("page");
+        let page = env.users(&format!("startIndex={start}&count=3")).await;
         let total = page["totalResults"].as_u64().expect("total") as usize;
         let res = page["Resources"].as_array().expect("resources").clone();
         seen.extend(
@@ -124,30 +103,16 @@ async fn external_id_and_generic_filters() {
         )
         .await
         .expect("user");
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=externalId%20eq%20%22ext-b%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=externalId%20eq%20%22ext-b%22").await;
     assert_eq!(l["totalResults"], json!(1));
     assert_eq!(l["Resources"][0]["userName"], json!("b"));
     let l = env
-        .prov
-        .list_users(
-            &env.ctx,
-            &q("filter=title%20eq%20%22Eng%22%20or%20active%20eq%20false"),
-        )
-        .await
-        .expect("list");
+        .users("filter=title%20eq%20%22Eng%22%20or%20active%20eq%20false")
+        .await;
     assert_eq!(l["totalResults"], json!(2));
     let l = env
-        .prov
-        .list_users(
-            &env.ctx,
-            &q("filter=title%20eq%20%22Eng%22&attributes=userName"),
-        )
-        .await
-        .expect("list");
+        .users("filter=title%20eq%20%22Eng%22&attributes=userName")
+        .await;
     assert_eq!(l["totalResults"], json!(1));
     assert!(l["Resources"][0].get("title").is_none(), "projection");
 }
@@ -163,11 +128,7 @@ async fn count_is_capped() {
             .await
             .expect("user");
     }
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("count=500"))
-        .await
-        .expect("list");
+    let l = env.users("count=500").await;
     assert_eq!(l["itemsPerPage"], json!(2));
     assert_eq!(l["totalResults"], json!(3));
 }
@@ -186,13 +147,8 @@ async fn entra_email_filter_uses_the_index_then_verifies() {
         .expect("user");
     env.take_calls();
     let l = env
-        .prov
-        .list_users(
-            &env.ctx,
-            &q("filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq%20%22e1@contoso.com%22"),
-        )
-        .await
-        .expect("list");
+        .users("filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq%20%22e1@contoso.com%22")
+        .await;
     assert_eq!(l["totalResults"], json!(1));
     assert_eq!(l["Resources"][0]["userName"], json!("e1"));
     assert_eq!(
@@ -217,11 +173,7 @@ async fn group_import_pages_carry_members_and_filters_work() {
         let body = json!({"displayName": name, "members": [{"value": aid}]});
         env.prov.create_group(&env.ctx, body).await.expect("group");
     }
-    let l = env
-        .prov
-        .list_groups(&env.ctx, &q("startIndex=2&count=2"))
-        .await
-        .expect("list");
+    let l = env.groups("startIndex=2&count=2").await;
     assert_eq!(l["totalResults"], json!(3));
     let names: Vec<&str> = l["Resources"]
         .as_array()
@@ -232,15 +184,11 @@ async fn group_import_pages_carry_members_and_filters_work() {
     assert_eq!(names, vec!["G2", "G3"], "urn order");
     assert_eq!(l["Resources"][0]["members"][0]["value"], json!(aid));
     let f = format!("filter=members%5Bvalue%20eq%20%22{aid}%22%5D&excludedAttributes=members");
-    let l = env.prov.list_groups(&env.ctx, &q(&f)).await.expect("list");
+    let l = env.groups(&f).await;
     assert_eq!(l["totalResults"], json!(3));
     assert!(l["Resources"][0].get("members").is_none());
     env.take_calls();
-    let l = env
-        .prov
-        .list_groups(&env.ctx, &q("filter=externalId%20eq%20%22x%22"))
-        .await
-        .expect("list");
+    let l = env.groups("filter=externalId%20eq%20%22x%22").await;
     assert_eq!(l["totalResults"], json!(0));
     assert!(
         env.take_calls().is_empty(),
@@ -258,11 +206,7 @@ async fn a_list_over_many_batches_keeps_urn_order_and_exact_totals() {
         env.prov.create_user(&env.ctx, body).await.expect("user");
     }
     env.take_calls();
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("startIndex=201&count=100"))
-        .await
-        .expect("list");
+    let l = env.users("startIndex=201&count=100").await;
     assert_eq!(l["totalResults"], json!(250));
     assert_eq!(l["itemsPerPage"], json!(50));
     assert_eq!(l["Resources"][0]["userName"], json!("bulk200"));
@@ -286,18 +230,10 @@ async fn sort_by_is_honoured_before_paging() {
             .await
             .expect("user");
     }
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("sortBy=title&startIndex=2&count=1"))
-        .await
-        .expect("list");
+    let l = env.users("sortBy=title&startIndex=2&count=1").await;
     assert_eq!(l["totalResults"], json!(3));
     assert_eq!(l["Resources"][0]["userName"], json!("c"));
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("sortBy=title&sortOrder=descending&count=1"))
-        .await
-        .expect("list");
+    let l = env.users("sortBy=title&sortOrder=descending&count=1").await;
     assert_eq!(l["Resources"][0]["userName"], json!("a"));
     for g in ["b-group", "A-group", "c-group"] {
         env.prov
@@ -306,13 +242,8 @@ async fn sort_by_is_honoured_before_paging() {
             .expect("group");
     }
     let l = env
-        .prov
-        .list_groups(
-            &env.ctx,
-            &q("sortBy=displayName&sortOrder=descending&excludedAttributes=members"),
-        )
-        .await
-        .expect("list");
+        .groups("sortBy=displayName&sortOrder=descending&excludedAttributes=members")
+        .await;
     let names: Vec<&str> = l["Resources"]
         .as_array()
         .expect("r")

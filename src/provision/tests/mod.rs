@@ -68,6 +68,22 @@ impl Env {
         }
     }
 
+    /// `GET /Users?<qs>` through the provisioner; panics on a SCIM error.
+    pub async fn users(&self, qs: &str) -> Value {
+        self.prov
+            .list_users(&self.ctx, &q(qs))
+            .await
+            .expect("list users")
+    }
+
+    /// `GET /Groups?<qs>` through the provisioner; panics on a SCIM error.
+    pub async fn groups(&self, qs: &str) -> Value {
+        self.prov
+            .list_groups(&self.ctx, &q(qs))
+            .await
+            .expect("list groups")
+    }
+
     /// Upstream calls since the last reset, by endpoint; then resets.
     pub fn take_calls(&self) -> BTreeMap<String, u64> {
         let c = self.emu.call_counts();

@@ -110,11 +110,7 @@ async fn only_scim_users_appear_and_paging_is_stable() {
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let l = env
-            .prov
-            .list_users(&env.ctx, &q(&format!("startIndex={start}&count=2")))
-            .await
-            .expect("page");
+        let l = env.users(&format!("startIndex={start}&count=2")).await;
         assert_eq!(
             l["totalResults"],
             json!(6),
@@ -134,11 +130,7 @@ async fn only_scim_users_appear_and_paging_is_stable() {
         "userName%20sw%20%22u003x%22",
         "active%20eq%20true%20and%20displayName%20pr",
     ] {
-        let l = env
-            .prov
-            .list_users(&env.ctx, &q(&format!("filter={f}")))
-            .await
-            .expect("list");
+        let l = env.users(&format!("filter={f}")).await;
         assert!(
             names(&l, "userName")
                 .iter()
@@ -146,11 +138,7 @@ async fn only_scim_users_appear_and_paging_is_stable() {
             "{f}: {l}"
         );
     }
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=displayName%20eq%20%22a-sso%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=displayName%20eq%20%22a-sso%22").await;
     assert_eq!(l["totalResults"], json!(0));
 }
 
@@ -158,7 +146,7 @@ async fn only_scim_users_appear_and_paging_is_stable() {
 async fn adopting_and_rewriting_keep_the_marker() {
     let env = Env::start().await;
     sso_user(&env, "jo");
-    let l = env.prov.list_users(&env.ctx, &q("")).await.expect("list");
+    let l = env.users("").await;
     assert_eq!(l["totalResults"], json!(0));
     let u = env
         .prov
@@ -170,7 +158,7 @@ async fn adopting_and_rewriting_keep_the_marker() {
         env.aspect("urn:li:corpuser:jo", "corpUserInfo")["customProperties"]["scim.managed"].clone()
     };
     assert_eq!(marker(&env), json!("true"));
-    let l = env.prov.list_users(&env.ctx, &q("")).await.expect("list");
+    let l = env.users("").await;
     assert_eq!(names(&l, "userName"), ["jo"]);
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"active": false, "title": "T"}}]});
@@ -190,7 +178,7 @@ async fn adopting_and_rewriting_keep_the_marker() {
         .await
         .expect("revived");
     assert_eq!(marker(&env), json!("true"));
-    let l = env.prov.list_users(&env.ctx, &q("")).await.expect("list");
+    let l = env.users("").await;
     assert_eq!(l["totalResults"], json!(1));
 }
 
@@ -269,17 +257,9 @@ async fn untranslatable_filters_and_sorting_are_bounded() {
         );
     }
     // What the index answers is not bounded, nor are key lookups.
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("count=100"))
-        .await
-        .expect("list");
+    let l = env.users("count=100").await;
     assert_eq!(l["totalResults"], json!(6));
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22u005%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=userName%20eq%20%22u005%22").await;
     assert_eq!(l["totalResults"], json!(1));
     // Groups: a filter that is not a key lookup is bounded too.
     for i in 0..6 {
@@ -294,7 +274,7 @@ async fn untranslatable_filters_and_sorting_are_bounded() {
         .await
         .expect_err("too many");
     assert_eq!(e.scim_type, Some(ScimType::TooMany));
-    let l = env.prov.list_groups(&env.ctx, &q("")).await.expect("list");
+    let l = env.groups("").await;
     assert_eq!(l["totalResults"], json!(6));
 }
 

@@ -46,20 +46,11 @@ async fn soft_delete_hides_then_create_revives() {
             .status,
         404
     );
-    let list = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22d@x.com%22"))
-        .await
-        .expect("list");
+    let list = env.users("filter=userName%20eq%20%22d@x.com%22").await;
     assert_eq!(list["totalResults"], json!(0));
     let list = env
-        .prov
-        .list_users(
-            &env.ctx,
-            &q("filter=externalId%20eq%20%2200ujl29u0le5T6Aj10h7%22"),
-        )
-        .await
-        .expect("list");
+        .users("filter=externalId%20eq%20%2200ujl29u0le5T6Aj10h7%22")
+        .await;
     assert_eq!(list["totalResults"], json!(0));
 
     let again = env
@@ -253,17 +244,13 @@ async fn users_scim_does_not_manage_are_not_its_resources_until_adopted() {
             .status,
         404
     );
-    let l = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22sso@x.com%22"))
-        .await
-        .expect("list");
+    let l = env.users("filter=userName%20eq%20%22sso@x.com%22").await;
     assert_eq!(
         l["totalResults"],
         json!(0),
         "Okta's lookup misses, so it creates, which adopts"
     );
-    let l = env.prov.list_users(&env.ctx, &q("")).await.expect("list");
+    let l = env.users("").await;
     assert_eq!(l["totalResults"], json!(0), "nor the `datahub` root user");
     assert_eq!(
         env.aspect(urn, "corpUserInfo")["displayName"],

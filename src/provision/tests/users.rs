@@ -166,11 +166,7 @@ async fn okta_aiw_put_deactivate_then_reactivate() {
         .await
         .expect("readable");
     assert_eq!(got["active"], json!(false));
-    let list = env
-        .prov
-        .list_users(&env.ctx, &q("filter=userName%20eq%20%22A@x.com%22"))
-        .await
-        .expect("list");
+    let list = env.users("filter=userName%20eq%20%22A@x.com%22").await;
     assert_eq!(list["totalResults"], json!(1));
 
     // The same PUT again changes nothing: no write.
