@@ -5,29 +5,30 @@
 //! the caller's context (its DataHub token is forwarded to GMS) and returns SCIM JSON
 //! or a [`crate::scim::Error`]. Design and upstream-call costs: `docs/provisioning.md`.
 //!
-//! - pure: [`ids`] (SCIM ids), [`naming`] (username and group-name rules),
-//!   `user_map` / `group_map` (SCIM JSON ⇄ aspects), `delta` (member operations),
-//!   `errors` (the one `datahub::Error` → `scim::Error` mapping). Requests are
-//!   read and responses written by the typed `scim::User` / `scim::Group`.
-//! - I/O: `users`, `groups`, `membership` (batched conditional membership writes),
-//!   `list` + `lookup` (filters, paging, search fallbacks), `search` (root `/.search`), `record` (typed reads and
-//!   diffed writes), `cache` (the moka ID-mapping cache).
+//! Layout (pure parts first in each folder):
+//! - `users/`: `map` (SCIM User JSON ⇄ user aspects) and the user operations.
+//! - `groups/`: `map` (SCIM Group JSON ⇄ group aspects) and the group operations.
+//! - `membership/`: [`delta`] (member operations folded into adds and removes) and the
+//!   batched conditional writes of users' `groupMembership`.
+//! - `list/`: filters and paging (`mod`), `index_filter` (what of a filter the index can
+//!   answer), `lookup` (key and search lookups, batch hydration), `search` (root
+//!   `/.search`).
+//! - flat: [`ids`] (SCIM ids), [`naming`] (username and group-name rules), `record`
+//!   (typed reads and diffed writes), `cache` (the moka ID-mapping cache), `errors` (the
+//!   one `datahub::Error` → `scim::Error` mapping). Requests are read and responses
+//!   written by the typed `scim::User` / `scim::Group`.
 
 mod cache;
-pub mod delta;
 mod errors;
-mod group_map;
 mod groups;
 pub mod ids;
-mod index_filter;
 mod list;
-mod lookup;
 mod membership;
 pub mod naming;
 mod record;
-mod search;
-mod user_map;
 mod users;
+
+pub use membership::delta;
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use crate::datahub::aspects::{
 use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
 
 use super::errors::Fail;
-use super::user_map::{UserView, KEY_CREATED};
+use super::users::map::{UserView, KEY_CREATED};
 
 /// Aspects read for a user, whether addressed as a user or as a group member
 /// (`origin` is written on create, never read: nothing depends on its old value).
@@ -69,7 +69,7 @@ impl UserRecord {
     /// (SSO login, ingestion, the `datahub` root user, service accounts) are not
     /// resources of this service until a create adopts them.
     pub fn visible(&self) -> bool {
-        self.live() && super::user_map::is_scim_managed(self.info.as_ref())
+        self.live() && super::users::map::is_scim_managed(self.info.as_ref())
     }
 
     /// A DataHub system user (`corpUserInfo.system`), never adopted.

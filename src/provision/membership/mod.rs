@@ -10,14 +10,16 @@
 //! (paged), corrects it with this replica's recent writes, and applies the
 //! difference only.
 
+pub mod delta;
+
 use std::collections::BTreeSet;
 
-use super::delta::{overlay, Delta, MemberOp};
-use super::errors::{from_datahub, Fail};
-use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
-use super::{ids, Ctx, Provisioner};
 use crate::datahub::{self, EntityAspects, Proposal, Urn};
+use crate::provision::errors::{from_datahub, Fail};
+use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
+use crate::provision::{ids, Ctx, Provisioner};
 use crate::scim;
+use delta::{overlay, Delta, MemberOp};
 
 /// Edges read per relationships page.
 const MEMBERS_PAGE: u32 = 1000;
@@ -29,12 +31,12 @@ const EDGE: &str = "IsMemberOfGroup";
 
 /// Member ids (SCIM user ids) of one operation → user urns; an id that cannot be a
 /// user of ours is the client's fault.
-pub(super) fn member_urns(member_ids: &[String]) -> Result<Vec<String>, scim::Error> {
+pub(in crate::provision) fn member_urns(member_ids: &[String]) -> Result<Vec<String>, scim::Error> {
     member_ids
         .iter()
         .map(|id| {
             ids::decode(id)
-                .filter(|k| super::naming::valid_key(k))
+                .filter(|k| crate::provision::naming::valid_key(k))
                 .map(|k| ids::user_urn(&k))
                 .ok_or_else(|| {
                     scim::Error::invalid_value(format!("member '{id}' is not the id of a user"))
@@ -44,7 +46,9 @@ pub(super) fn member_urns(member_ids: &[String]) -> Result<Vec<String>, scim::Er
 }
 
 /// A SCIM plan's member operations as urns.
-pub(super) fn member_ops(ops: &[scim::MemberOp]) -> Result<Vec<MemberOp>, scim::Error> {
+pub(in crate::provision) fn member_ops(
+    ops: &[scim::MemberOp],
+) -> Result<Vec<MemberOp>, scim::Error> {
     ops.iter()
         .map(|op| {
             Ok(match op {
@@ -59,7 +63,7 @@ pub(super) fn member_ops(ops: &[scim::MemberOp]) -> Result<Vec<MemberOp>, scim::
 
 /// What a membership write did (for the cache overlay and the response).
 #[derive(Debug, Default)]
-pub(super) struct Applied {
+pub(in crate::provision) struct Applied {
     /// The group as it is after the write.
     pub group: Option<GroupRecord>,
 }
@@ -68,7 +72,7 @@ impl Provisioner {
     /// Current members of `group`: the relationship index (paged, `IsMemberOfGroup`
     /// only: native memberships are DataHub's), corrected for the users this replica
     /// wrote lately by reading their `groupMembership` from the primary store.
-    pub(super) async fn current_members(
+    pub(in crate::provision) async fn current_members(
         &self,
         ctx: &Ctx,
         group: &Urn,
@@ -109,7 +113,7 @@ impl Provisioner {
     /// aliased GraphQL request, more pages only for groups with more than
     /// [`MEMBERS_PAGE`] members, and one batch read for every user this replica
     /// wrote lately where the index disagrees (across all the groups).
-    pub(super) async fn current_members_many(
+    pub(in crate::provision) async fn current_members_many(
         &self,
         ctx: &Ctx,
         groups: &[Urn],
@@ -176,7 +180,7 @@ impl Provisioner {
 
     /// Everyone who may be a member: the index plus every user this replica touched
     /// lately. A superset, for callers that re-read each user anyway (group delete).
-    pub(super) async fn member_candidates(
+    pub(in crate::provision) async fn member_candidates(
         &self,
         ctx: &Ctx,
         group: &Urn,
@@ -234,7 +238,7 @@ impl Provisioner {
     /// users touched, write `group_writes(group)` and the membership changes
     /// together. `to_add` users must exist (else 400); `to_remove` users that do not
     /// exist or are not members are skipped.
-    pub(super) async fn write_membership<C, W>(
+    pub(in crate::provision) async fn write_membership<C, W>(
         &self,
         ctx: &Ctx,
         group: &Urn,
@@ -331,7 +335,7 @@ impl Provisioner {
     }
 
     /// Resolves a delta (reading current members only when it is absolute).
-    pub(super) async fn resolve_delta(
+    pub(in crate::provision) async fn resolve_delta(
         &self,
         ctx: &Ctx,
         group: &Urn,

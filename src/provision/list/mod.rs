@@ -27,26 +27,30 @@
 //! (`current_members_many`). `startIndex`/`count` follow RFC 7644 §3.4.2.4;
 //! `count` is capped at `max_page_size`.
 
+mod index_filter;
+mod lookup;
+mod search;
+
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::index_filter::IndexFilter;
-use super::record::{GroupRecord, UserRecord};
-use super::{naming, Ctx, Provisioner, UsernameSource};
 use crate::datahub::{EntityKind, FacetFilter, Urn};
+use crate::provision::record::{GroupRecord, UserRecord};
+use crate::provision::{naming, Ctx, Provisioner, UsernameSource};
 use crate::scim::filter::Filter;
 use crate::scim::list::{list_response, Projection};
 use crate::scim::{self, ListQuery, ResourceKind};
+use index_filter::IndexFilter;
 
 /// Applies `attributes` / `excludedAttributes`.
-pub(super) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value {
+pub(in crate::provision) fn project(mut v: Value, q: &ListQuery, kind: ResourceKind) -> Value {
     scim::list::project(&mut v, &q.attributes, &q.excluded_attributes, kind);
     v
 }
 
 /// True when the response will not carry `members`, so they need not be loaded.
-pub(super) fn skips_members(q: &ListQuery) -> bool {
+pub(in crate::provision) fn skips_members(q: &ListQuery) -> bool {
     Projection {
         attributes: q.attributes.clone(),
         excluded_attributes: q.excluded_attributes.clone(),
@@ -82,7 +86,7 @@ impl Provisioner {
     }
 
     /// The total and the requested page of a user list, projected.
-    pub(super) async fn users_page(
+    pub(in crate::provision) async fn users_page(
         &self,
         ctx: &Ctx,
         q: &ListQuery,
@@ -155,7 +159,7 @@ impl Provisioner {
     }
 
     /// The total and the requested page of a group list, projected.
-    pub(super) async fn groups_page(
+    pub(in crate::provision) async fn groups_page(
         &self,
         ctx: &Ctx,
         q: &ListQuery,
@@ -265,7 +269,7 @@ impl Provisioner {
     }
 
     /// 1-based start and the page size (default and cap: `max_page_size`).
-    pub(super) fn page_of(&self, q: &ListQuery) -> (usize, usize) {
+    pub(in crate::provision) fn page_of(&self, q: &ListQuery) -> (usize, usize) {
         let max = self.cfg.max_page_size.max(1);
         (q.start_index.max(1), q.count.unwrap_or(max).min(max))
     }
@@ -282,7 +286,9 @@ impl Provisioner {
         for (path, value) in &terms {
             if path.is(kind, "id") {
                 return Ok(Candidates::Some(
-                    super::users::user_urn(value).into_iter().collect(),
+                    crate::provision::users::user_urn(value)
+                        .into_iter()
+                        .collect(),
                 ));
             }
             if path.is(kind, "userName") && self.cfg.username_source == UsernameSource::UserName {
@@ -317,7 +323,9 @@ impl Provisioner {
         for (path, value) in &terms {
             if path.is(kind, "id") {
                 return Ok(Candidates::Some(
-                    super::groups::group_urn(value).into_iter().collect(),
+                    crate::provision::groups::group_urn(value)
+                        .into_iter()
+                        .collect(),
                 ));
             }
             if path.is(kind, "displayName") {

@@ -4,12 +4,12 @@
 
 use std::sync::Mutex;
 
-use super::errors::{from_datahub, Fail};
-use super::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
-use super::{cache::Kind, naming, Ctx, Provisioner};
 use crate::datahub::{
     EntityAspects, EntityKind, FacetFilter, Page, SearchRequest, Urn, BATCH_CHUNK,
 };
+use crate::provision::errors::{from_datahub, Fail};
+use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
+use crate::provision::{cache::Kind, naming, Ctx, Provisioner};
 use crate::scim;
 
 /// Urns per `searchAcrossEntities` page while scanning.
@@ -23,7 +23,7 @@ impl Provisioner {
     /// Users whose stored `scim.externalId` is `ext` (cache, else search), as read
     /// from the primary store: each is read once, and that read is both the check
     /// and what the caller renders.
-    pub(super) async fn by_external_id(
+    pub(in crate::provision) async fn by_external_id(
         &self,
         ctx: &Ctx,
         ext: &str,
@@ -33,7 +33,10 @@ impl Provisioner {
                 && rec
                     .info
                     .as_ref()
-                    .and_then(|i| i.custom_properties.get(super::user_map::KEY_EXTERNAL_ID))
+                    .and_then(|i| {
+                        i.custom_properties
+                            .get(crate::provision::users::map::KEY_EXTERNAL_ID)
+                    })
                     .map(String::as_str)
                     == Some(ext)
         };
@@ -72,7 +75,7 @@ impl Provisioner {
     /// `key=value` strings, so an exact filter first; a full-text query second (the
     /// field is also `queryByDefault`). Callers verify every hit.
     async fn external_id_hits(&self, ctx: &Ctx, ext: &str) -> Result<Vec<Urn>, scim::Error> {
-        let key = format!("{}={ext}", super::user_map::KEY_EXTERNAL_ID);
+        let key = format!("{}={ext}", crate::provision::users::map::KEY_EXTERNAL_ID);
         let exact = FacetFilter::equal("customProperties", &key);
         let urns = self
             .search_filtered(ctx, EntityKind::CorpUser, exact)
@@ -86,7 +89,7 @@ impl Provisioner {
     /// Groups whose displayName is `name` (case-insensitive), as read from the
     /// primary store: the derived urn, the rename cache, then a search. The caller's
     /// filter match has the last word; each group is read once.
-    pub(super) async fn by_display_name(
+    pub(in crate::provision) async fn by_display_name(
         &self,
         ctx: &Ctx,
         name: &str,
@@ -140,7 +143,7 @@ impl Provisioner {
     }
 
     /// Urns matching one index filter, sorted (callers verify every hit).
-    pub(super) async fn search_filtered(
+    pub(in crate::provision) async fn search_filtered(
         &self,
         ctx: &Ctx,
         kind: EntityKind,
@@ -178,7 +181,7 @@ impl Provisioner {
 
     /// One page of the index for `kind` under `or_filters`, in urn order (stable
     /// across pages whatever `count` is): one `searchAcrossEntities` call.
-    pub(super) async fn index_page(
+    pub(in crate::provision) async fn index_page(
         &self,
         ctx: &Ctx,
         kind: EntityKind,
@@ -205,7 +208,7 @@ impl Provisioner {
     /// [`SCAN_PAGE`] at a time: at most `max_filter_scan` of them, else
     /// `400 tooMany` (RFC 7644 §3.12), decided on the first page's total before
     /// anything is hydrated.
-    pub(super) async fn scan_index(
+    pub(in crate::provision) async fn scan_index(
         &self,
         ctx: &Ctx,
         kind: EntityKind,
@@ -238,7 +241,7 @@ impl Provisioner {
     }
 
     /// Batch primary-store read of users (100 urns per call, a few calls at once).
-    pub(super) async fn hydrate_users(
+    pub(in crate::provision) async fn hydrate_users(
         &self,
         ctx: &Ctx,
         urns: &[Urn],
@@ -248,7 +251,7 @@ impl Provisioner {
     }
 
     /// Batch primary-store read of groups.
-    pub(super) async fn hydrate_groups(
+    pub(in crate::provision) async fn hydrate_groups(
         &self,
         ctx: &Ctx,
         urns: &[Urn],
@@ -274,7 +277,7 @@ impl Provisioner {
     /// `entitiesV2` batch reads in input order: one call for up to
     /// [`BATCH_CHUNK`] urns; larger sets (a full list scan) run
     /// [`READ_CONCURRENCY`] calls at a time to stay well inside IdP timeouts.
-    pub(super) async fn read_many(
+    pub(in crate::provision) async fn read_many(
         &self,
         ctx: &Ctx,
         urns: &[Urn],

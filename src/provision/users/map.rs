@@ -20,9 +20,9 @@
 
 use serde_json::Value;
 
-use super::ids;
 use crate::datahub::aspects::{CorpUserInfo, CorpUserStatus, GroupMembership, UserStatus};
 use crate::datahub::Urn;
+use crate::provision::ids;
 use crate::scim::resource::{rfc3339_millis, Enterprise, Manager, Member, MultiValue, Name};
 use crate::scim::{self, Meta, User};
 
@@ -212,7 +212,7 @@ fn manager_urn(manager: Option<&Manager>) -> Result<Option<Urn>, scim::Error> {
     {
         None => Ok(None),
         Some(id) => ids::decode(id)
-            .filter(|username| super::naming::valid_key(username))
+            .filter(|username| crate::provision::naming::valid_key(username))
             .map(|username| Some(Urn::corp_user(&username)))
             .ok_or_else(|| {
                 scim::Error::invalid_value("manager.value is not the id of a user of this service")
@@ -330,5 +330,5 @@ fn emails_value(email: Option<&str>, stored: Option<Vec<Value>>) -> Option<Vec<V
 }
 
 #[cfg(test)]
-#[path = "user_map_tests.rs"]
+#[path = "map_tests.rs"]
 mod tests;

@@ -5,21 +5,23 @@
 //! written on the users (`membership.rs`), in the same batch as the group's own
 //! aspects.
 
+pub(in crate::provision) mod map;
+
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::delta::{Delta, MemberOp};
-use super::errors::{from_datahub, Fail};
-use super::group_map::{self, classify, is_owned, Existing, GroupView};
-use super::membership::member_urns;
-use super::record::GroupRecord;
-use super::users::{actor_urn, not_found, require_object};
-use super::{ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::datahub::aspects::{CorpGroupKey, Status};
 use crate::datahub::{EntityAspects, Proposal, Urn};
+use crate::provision::errors::{from_datahub, Fail};
+use crate::provision::membership::delta::{Delta, MemberOp};
+use crate::provision::membership::member_urns;
+use crate::provision::record::GroupRecord;
+use crate::provision::users::{actor_urn, not_found, require_object};
+use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
+use map::{classify, is_owned, Existing, GroupView};
 
 impl Provisioner {
     /// `POST /Groups`. A new name creates; a name held by an OIDC-JIT or ingested
@@ -45,18 +47,18 @@ impl Provisioner {
                     ))),
                     Existing::Owned => Err(Fail(scim::Error::uniqueness("a group with this displayName already exists"))),
                     Existing::Absent | Existing::Removed | Existing::Adoptable => {
-                        let info = group_map::info_for(&display, g.info.as_ref(), true, &actor);
+                        let info = map::info_for(&display, g.info.as_ref(), true, &actor);
                         let mut after = g.clone();
                         let mut soft = g.soft.clone().unwrap_or_default();
                         soft.removed = false;
                         let writes = vec![
                             Proposal::upsert(&urn, &CorpGroupKey { name: urn.key().to_owned() })?,
                             Proposal::upsert(&urn, &info)?.conditional_on(ent),
-                            Proposal::upsert(&urn, &group_map::origin_for(&idp))?,
+                            Proposal::upsert(&urn, &map::origin_for(&idp))?,
                             Proposal::upsert(&urn, &soft)?.conditional_on(ent),
                         ];
                         after.info = Some(info);
-                        after.origin = Some(group_map::origin_for(&idp));
+                        after.origin = Some(map::origin_for(&idp));
                         after.soft = Some(soft);
                         after.exists = true;
                         Ok((writes, after))
@@ -104,12 +106,12 @@ impl Provisioner {
     ) -> Result<Value, scim::Error> {
         let urn = group_urn(id)?;
         let rec = self.read_group(ctx, &urn).await?;
-        let members = if super::list::skips_members(q) {
+        let members = if crate::provision::list::skips_members(q) {
             None
         } else {
             Some(self.current_members(ctx, &urn).await?)
         };
-        Ok(super::list::project(
+        Ok(crate::provision::list::project(
             self.render_group(ctx, &rec, members),
             q,
             ResourceKind::Group,
@@ -168,7 +170,7 @@ impl Provisioner {
         let req = scim::PatchRequest::from_json(&body)?;
         let plan = scim::plan_group(&req)?;
         let urn = group_urn(id)?;
-        let delta = Delta::fold(&super::membership::member_ops(&plan.members)?);
+        let delta = Delta::fold(&crate::provision::membership::member_ops(&plan.members)?);
         let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
         let other = plan.other;
@@ -178,7 +180,7 @@ impl Provisioner {
                 let display = if other.operations.is_empty() {
                     None
                 } else {
-                    let mut doc = group_map::render(&view(g, None), &base);
+                    let mut doc = map::render(&view(g, None), &base);
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
                     Some(scim::Group::from_json(&doc)?.display_name)
                 };
@@ -254,12 +256,12 @@ impl Provisioner {
         if !owned
             || g.info.as_ref().and_then(|i| i.display_name.as_deref()) != Some(display.as_str())
         {
-            let info = group_map::info_for(&display, g.info.as_ref(), !owned, actor);
+            let info = map::info_for(&display, g.info.as_ref(), !owned, actor);
             writes.push(Proposal::upsert(&g.urn, &info)?.conditional_on(ent));
             after.info = Some(info);
         }
         if !owned {
-            let origin = group_map::origin_for(idp);
+            let origin = map::origin_for(idp);
             writes.push(Proposal::upsert(&g.urn, &origin)?.conditional_on(ent));
             after.origin = Some(origin);
         }
@@ -288,13 +290,13 @@ impl Provisioner {
     }
 
     /// The SCIM JSON of a group.
-    pub(super) fn render_group(
+    pub(in crate::provision) fn render_group(
         &self,
         ctx: &Ctx,
         rec: &GroupRecord,
         members: Option<BTreeSet<String>>,
     ) -> Value {
-        group_map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
+        map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
     }
 }
 
@@ -322,7 +324,7 @@ fn member_ids(group: &scim::Group) -> Vec<String> {
 }
 
 /// The group urn for a SCIM id; 404 when the id cannot be one of ours.
-pub(super) fn group_urn(id: &str) -> Result<Urn, scim::Error> {
+pub(in crate::provision) fn group_urn(id: &str) -> Result<Urn, scim::Error> {
     ids::decode(id)
         .filter(|k| naming::valid_key(k))
         .map(|k| Urn::corp_group(&k))

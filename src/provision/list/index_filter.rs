@@ -32,14 +32,14 @@ use crate::datahub::FacetFilter;
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::ResourceKind;
 
-use super::user_map::{managed_marker, KEY_EXTERNAL_ID, KEY_USER_NAME};
+use crate::provision::users::map::{managed_marker, KEY_EXTERNAL_ID, KEY_USER_NAME};
 
 /// Most OR-groups a translation may produce (`or` and `active eq false` multiply).
 const MAX_GROUPS: usize = 8;
 
 /// An index pre-filter: OR of AND-groups of facet filters.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct IndexFilter {
+pub(in crate::provision) struct IndexFilter {
     /// OR of AND-groups.
     pub groups: Vec<Vec<FacetFilter>>,
     /// The index answers the filter by itself (see the module doc).

@@ -2,16 +2,18 @@
 //! read and at most one atomic `ingestProposalBatch` (retried as a whole, bounded,
 //! when a conditional write loses a race). Lists live in `list.rs`.
 
+pub(in crate::provision) mod map;
+
 use serde_json::Value;
 
-use super::errors::{from_datahub, Fail};
-use super::naming::{self, primary_email, user_name_of};
-use super::record::{user_writes, UserRecord, USER_ASPECTS};
-use super::user_map::{self, effective_active, KEY_EXTERNAL_ID};
-use super::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
 use crate::datahub::aspects::{AuditStamp, CorpUserInfo, CorpUserStatus, UserStatus};
 use crate::datahub::{Proposal, Urn};
+use crate::provision::errors::{from_datahub, Fail};
+use crate::provision::naming::{self, primary_email, user_name_of};
+use crate::provision::record::{user_writes, UserRecord, USER_ASPECTS};
+use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
 use crate::scim::{self, ListQuery, ResourceKind};
+use map::{effective_active, KEY_EXTERNAL_ID};
 
 impl Provisioner {
     /// `POST /Users`: create, adopt (an existing user that SCIM does not manage yet,
@@ -31,7 +33,7 @@ impl Provisioner {
                     "this userName belongs to a DataHub system user, which SCIM never takes over",
                 ));
             }
-            user_map::info_from_scim(&body, rec.info.as_ref(), true)
+            map::info_from_scim(&body, rec.info.as_ref(), true)
         })
         .await
     }
@@ -40,7 +42,7 @@ impl Provisioner {
     /// soft-deleted ones are 404.
     pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
         let rec = self.read_user(ctx, &user_urn(id)?).await?;
-        Ok(super::list::project(
+        Ok(crate::provision::list::project(
             self.render_user(ctx, &rec),
             q,
             ResourceKind::User,
@@ -171,7 +173,7 @@ impl Provisioner {
             let doc = desired(&current)?;
             self.check_same_urn(&current, &doc, rec.username())?;
             let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
-            user_map::info_from_scim(&doc, rec.info.as_ref(), active)
+            map::info_from_scim(&doc, rec.info.as_ref(), active)
         })
         .await
     }
@@ -241,7 +243,11 @@ impl Provisioner {
     }
 
     /// One primary-store read of a live user, else 404.
-    pub(super) async fn read_user(&self, ctx: &Ctx, urn: &Urn) -> Result<UserRecord, scim::Error> {
+    pub(in crate::provision) async fn read_user(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+    ) -> Result<UserRecord, scim::Error> {
         let ents = self
             .client
             .batch_get(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS)
@@ -255,8 +261,8 @@ impl Provisioner {
     }
 
     /// The SCIM JSON of a user record.
-    pub(super) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
-        user_map::render(&rec.view(), ctx.base_url.trim_end_matches('/'))
+    pub(in crate::provision) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
+        map::render(&rec.view(), ctx.base_url.trim_end_matches('/'))
     }
 
     async fn remember_external_id(&self, rec: &UserRecord) {
@@ -273,7 +279,7 @@ impl Provisioner {
 }
 
 /// The user urn for a SCIM id; 404 when the id cannot be one of ours.
-pub(super) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
+pub(in crate::provision) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
     ids::decode(id)
         .filter(|k| naming::valid_key(k))
         .map(|k| Urn::corp_user(&k))
@@ -281,17 +287,17 @@ pub(super) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
 }
 
 /// The caller as an audit actor.
-pub(super) fn actor_urn(ctx: &Ctx) -> Urn {
+pub(in crate::provision) fn actor_urn(ctx: &Ctx) -> Urn {
     ctx.actor
         .parse()
         .unwrap_or_else(|_| Urn::corp_user("datahub-scim"))
 }
 
-pub(super) fn not_found() -> scim::Error {
+pub(in crate::provision) fn not_found() -> scim::Error {
     scim::Error::not_found("resource not found")
 }
 
-pub(super) fn require_object(body: &Value) -> Result<(), scim::Error> {
+pub(in crate::provision) fn require_object(body: &Value) -> Result<(), scim::Error> {
     if body.is_object() {
         Ok(())
     } else {

@@ -197,7 +197,7 @@ mod tests {
         };
         // RFC 7644 §3.5.2.2: remove all members, then add two: an absolute list.
         let d = fold(include_str!(
-            "../scim/fixtures/rfc/7644-3.5.2.2-remove-then-add-members.json"
+            "../../scim/fixtures/rfc/7644-3.5.2.2-remove-then-add-members.json"
         ));
         let want = [
             "2819c223-7f76-453a-919d-413861904646",
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(d, Delta::Absolute(s(&want)));
         // Okta membership change: incremental, no member list needed.
         let d = fold(include_str!(
-            "../scim/fixtures/idp/okta-2.9-membership.json"
+            "../../scim/fixtures/idp/okta-2.9-membership.json"
         ));
         assert!(!d.needs_current());
         assert_eq!(
@@ -218,7 +218,7 @@ mod tests {
         );
         // Okta "push now" of an empty group: reset to nothing.
         let d = fold(include_str!(
-            "../scim/fixtures/idp/okta-2.9-push-empty.json"
+            "../../scim/fixtures/idp/okta-2.9-push-empty.json"
         ));
         assert_eq!(d, Delta::Absolute(BTreeSet::new()));
     }

@@ -11,9 +11,9 @@
 
 use serde_json::Value;
 
-use super::ids;
 use crate::datahub::aspects::{AuditStamp, CorpGroupInfo, Origin, OriginType, Status};
 use crate::datahub::Urn;
+use crate::provision::ids;
 use crate::scim::resource::{rfc3339_millis, Member};
 use crate::scim::{Group, Meta};
 

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::{Ctx, Provisioner};
+use crate::provision::{Ctx, Provisioner};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::list::list_response;
 use crate::scim::{self, ListQuery, ResourceKind};
@@ -45,7 +45,7 @@ impl Provisioner {
 }
 
 /// The resource types a root search looks at, in answer order.
-pub(super) fn kinds_for(filter: Option<&Filter>) -> Vec<ResourceKind> {
+pub(in crate::provision) fn kinds_for(filter: Option<&Filter>) -> Vec<ResourceKind> {
     let all = [ResourceKind::User, ResourceKind::Group];
     let Some(f) = filter else {
         return all.to_vec();
