@@ -296,6 +296,15 @@ impl Client {
         .await
     }
 
+    /// `GET /config`, then records the release it names ([`Client::release`]).
+    /// A `/config` without a version is an unknown release (served as the newest).
+    pub async fn detect_release(&self) -> Result<super::release::Release> {
+        let sc = self.server_config().await?;
+        let release = super::release::Release::parse(sc.version.as_deref().unwrap_or(""));
+        self.set_release(release.clone());
+        Ok(release)
+    }
+
     /// `GET /health` (unauthenticated): `Ok` on 2xx.
     pub async fn health(&self) -> Result<()> {
         let call = Call {

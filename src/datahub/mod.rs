@@ -19,6 +19,7 @@ mod entities;
 mod error;
 mod graphql;
 mod relationships;
+mod release;
 mod restli;
 mod rmw;
 mod search;
@@ -33,9 +34,10 @@ pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_
 pub use error::{Error, Result};
 pub use graphql::{Me, Page, ServerConfig};
 pub use relationships::{Related, RelatedPage, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
+pub use release::{Release, Support, NEWEST_TESTED, OLDEST_SUPPORTED, SUPPORTED_RANGE};
 pub use restli::{
-    ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
-    SYNC_INDEX_HEADER,
+    ascii_json, ingest_body, parse_versioned_aspect, Proposal, SyncIndex, Versioned,
+    IF_VERSION_MATCH, RUN_ID, SYNC_INDEX_HEADER, UI_APP_SOURCE,
 };
 pub use rmw::RmwReport;
 pub use search::{Condition, EntityKind, FacetFilter, SearchRequest};
