@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::aspects::{now_millis, Aspect, CorpGroupKey, CorpUserKey};
+use super::audit::{targets_of, Change, Target};
 use super::error::{Error, Result};
 use super::transport::{expect_success, parse_json, status_error, Call, Client};
 use super::urn::{Urn, CORP_GROUP, CORP_USER};
@@ -196,7 +197,7 @@ pub fn parse_versioned_aspect<A: Aspect>(body: &[u8]) -> Result<A> {
 
 impl Client {
     /// Write `proposals` in one `ingestProposalBatch` call (`async=false`).
-    /// An empty slice sends nothing. A lost `If-Version-Match` fails the
+    /// An empty slice sends nothing. The write audit hears of every call sent. A lost `If-Version-Match` fails the
     /// whole batch with [`Error::PreconditionFailed`].
     pub async fn ingest(&self, token: &str, proposals: &[Proposal]) -> Result<()> {
         if proposals.is_empty() {
@@ -212,7 +213,9 @@ impl Client {
             body: Some(body),
             restli: true,
         };
-        self.exchange(call, expect_success).await
+        let (outcome, result) = self.exchange_outcome(call, expect_success).await;
+        self.report_write(Change::Upsert, targets_of(proposals), outcome);
+        result
     }
 
     /// Latest value of aspect `A` on `urn` via `GET /aspects/{urn}?aspect=…&version=0`;
@@ -286,7 +289,7 @@ impl Client {
     }
 
     /// Hard delete (every aspect, key included): `POST /entities?action=delete {"urn"}`.
-    /// References held by other entities are not cleaned.
+    /// References held by other entities are not cleaned. Reported to the write audit.
     pub async fn hard_delete(&self, token: &str, urn: &Urn) -> Result<()> {
         let body = json!({"urn": urn.as_str()});
         let call = Call {
@@ -297,7 +300,13 @@ impl Client {
             body: Some(body.to_string().into_bytes()),
             restli: true,
         };
-        self.exchange(call, expect_success).await
+        let (outcome, result) = self.exchange_outcome(call, expect_success).await;
+        let target = Target {
+            urn,
+            aspects: Vec::new(),
+        };
+        self.report_write(Change::HardDelete, vec![target], outcome);
+        result
     }
 }
 

@@ -65,8 +65,10 @@ pub enum Outcome {
     NotFound,
     /// 409, 412, precondition 422.
     Conflict,
-    /// 5xx, 429 (throttled), unparseable response.
+    /// 5xx or an unparseable response.
     ServerError,
+    /// 429: GMS asks us to slow down.
+    Throttled,
     /// The request timeout fired.
     Timeout,
     /// Could not connect, or the connection broke.
@@ -84,12 +86,13 @@ impl Outcome {
             Outcome::NotFound => "not_found",
             Outcome::Conflict => "conflict",
             Outcome::ServerError => "server_error",
+            Outcome::Throttled => "throttled",
             Outcome::Timeout => "timeout",
             Outcome::ConnectError => "connect_error",
         }
     }
 
-    fn of_error(e: &Error) -> Outcome {
+    pub(crate) fn of_error(e: &Error) -> Outcome {
         match e {
             Error::Unauthorized => Outcome::Unauthorized,
             Error::Forbidden(_) => Outcome::Forbidden,
@@ -98,9 +101,8 @@ impl Outcome {
                 Outcome::Conflict
             }
             Error::Invalid(_) | Error::Config(_) => Outcome::ClientError,
-            Error::Unavailable { .. } | Error::Throttled { .. } | Error::InvalidResponse(_) => {
-                Outcome::ServerError
-            }
+            Error::Throttled { .. } => Outcome::Throttled,
+            Error::Unavailable { .. } | Error::InvalidResponse(_) => Outcome::ServerError,
         }
     }
 }
@@ -111,6 +113,9 @@ pub trait Observer: Send + Sync {
     fn upstream_call(&self, endpoint: &'static str, outcome: Outcome, elapsed: Duration);
     /// A conditional write on `endpoint` lost a race and is being retried.
     fn conflict_retry(&self, endpoint: &'static str);
+    /// A conditional write on `endpoint` lost its last allowed race: the caller gives up
+    /// with [`Error::RetriesExhausted`].
+    fn conflict_exhausted(&self, endpoint: &'static str);
 }
 
 type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -128,6 +133,7 @@ struct Inner {
     base: String,
     request_timeout: Duration,
     observer: Option<Arc<dyn Observer>>,
+    audit: Option<Arc<dyn super::audit::WriteAudit>>,
 }
 
 /// A complete upstream reply.
@@ -191,6 +197,7 @@ impl Client {
                 base,
                 request_timeout: cfg.request_timeout,
                 observer: None,
+                audit: None,
             }),
         })
     }
@@ -204,6 +211,19 @@ impl Client {
         }
     }
 
+    /// The same client, reporting every write (ingest, hard delete) to `audit`.
+    pub fn with_write_audit(self, audit: Arc<dyn super::audit::WriteAudit>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.audit = Some(audit);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn write_audit(&self) -> Option<&dyn super::audit::WriteAudit> {
+        self.inner.audit.as_deref()
+    }
+
     /// The configured base URL (no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.inner.base
@@ -215,6 +235,15 @@ impl Client {
         }
     }
 
+    /// Reports that a conditional write gave up after `attempts` lost races, and
+    /// returns the error the caller answers with.
+    pub fn conflict_exhausted(&self, attempts: u32) -> Error {
+        if let Some(o) = &self.inner.observer {
+            o.conflict_exhausted("restli.ingestProposalBatch");
+        }
+        Error::RetriesExhausted { attempts }
+    }
+
     /// Send `call`, then let `interpret` turn the reply into a value. One span
     /// and one observer report per call; the outcome comes from `interpret`'s
     /// error if any, else from the HTTP status.
@@ -223,6 +252,15 @@ impl Client {
         call: Call<'_>,
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> Result<T> {
+        self.exchange_outcome(call, interpret).await.1
+    }
+
+    /// [`Client::exchange`], also returning the call's [`Outcome`] (for the write audit).
+    pub(crate) async fn exchange_outcome<T>(
+        &self,
+        call: Call<'_>,
+        interpret: impl FnOnce(Reply) -> Result<T>,
+    ) -> (Outcome, Result<T>) {
         let endpoint = call.endpoint;
         let span = tracing::info_span!(
             "datahub.upstream",
@@ -258,7 +296,7 @@ impl Client {
         if let Some(o) = &self.inner.observer {
             o.upstream_call(endpoint, outcome, elapsed);
         }
-        result
+        (outcome, result)
     }
 
     async fn send(&self, call: Call<'_>) -> std::result::Result<Reply, (Outcome, Error)> {
