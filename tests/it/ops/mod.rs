@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod chart;
 mod check;
+mod dashboard;
 mod logs;
 mod tls;
 
