@@ -6,6 +6,7 @@ mod auth;
 mod chart;
 mod check;
 mod dashboard;
+mod demo;
 mod logs;
 mod tls;
 
