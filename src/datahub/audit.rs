@@ -6,6 +6,8 @@
 //! The client knows nothing of who asked for the write; the hook's implementer
 //! (the HTTP layer) adds the request it belongs to.
 
+use std::sync::Arc;
+
 use super::restli::Proposal;
 use super::transport::{Client, Outcome};
 use super::urn::Urn;
@@ -73,9 +75,18 @@ pub(crate) fn targets_of(proposals: &[Proposal]) -> Vec<Target<'_>> {
 }
 
 impl Client {
+    /// The same client, reporting every write (ingest, hard delete) to `audit`.
+    pub fn with_write_audit(self, audit: Arc<dyn WriteAudit>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.audit = Some(audit);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// Hands a finished write to the audit hook, if one is installed.
     pub(crate) fn report_write(&self, change: Change, targets: Vec<Target<'_>>, outcome: Outcome) {
-        if let Some(audit) = self.write_audit() {
+        if let Some(audit) = &self.inner.audit {
             audit.write_finished(&WriteReport {
                 change,
                 targets,
@@ -87,15 +98,18 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use super::*;
     use crate::datahub::aspects::{GroupMembership, Status};
     use crate::datahub::test_server::{client, serve, Act};
 
-    /// Records reports as `(change, [(urn, aspects)], outcome)`.
+    /// A report as `(change, [(urn, aspects)], outcome)`.
+    type Entry = (Change, Vec<(String, Vec<&'static str>)>, Outcome);
+
+    /// Records reports.
     #[derive(Default)]
-    struct Journal(Mutex<Vec<(Change, Vec<(String, Vec<&'static str>)>, Outcome)>>);
+    struct Journal(Mutex<Vec<Entry>>);
 
     impl WriteAudit for Journal {
         fn write_finished(&self, r: &WriteReport<'_>) {

@@ -123,17 +123,18 @@ type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnect
 /// The DataHub GMS client. Cheap to clone (an `Arc` inside); share one.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Clone)]
-struct Inner {
+pub(super) struct Inner {
     http: HyperClient,
     /// Base URL without trailing slash.
     base: String,
     request_timeout: Duration,
     observer: Option<Arc<dyn Observer>>,
-    audit: Option<Arc<dyn super::audit::WriteAudit>>,
+    /// Hears of every write call (`audit.rs`).
+    pub(super) audit: Option<Arc<dyn super::audit::WriteAudit>>,
 }
 
 /// A complete upstream reply.
@@ -209,19 +210,6 @@ impl Client {
         Client {
             inner: Arc::new(inner),
         }
-    }
-
-    /// The same client, reporting every write (ingest, hard delete) to `audit`.
-    pub fn with_write_audit(self, audit: Arc<dyn super::audit::WriteAudit>) -> Self {
-        let mut inner = (*self.inner).clone();
-        inner.audit = Some(audit);
-        Client {
-            inner: Arc::new(inner),
-        }
-    }
-
-    pub(crate) fn write_audit(&self) -> Option<&dyn super::audit::WriteAudit> {
-        self.inner.audit.as_deref()
     }
 
     /// The configured base URL (no trailing slash).
