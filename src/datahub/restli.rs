@@ -86,14 +86,11 @@ impl Proposal {
         self.if_version_match("-1")
     }
 
-    /// Condition on whatever `entity` says about this proposal's aspect
-    /// (its version, or `-1` when absent). Unconditional if the read did not
-    /// report a version.
+    /// Condition on what `entity` says about this proposal's aspect (its
+    /// version; `-1` when absent; `1` when stored without a version).
     pub fn conditional_on(self, entity: &super::entities::EntityAspects) -> Self {
-        match entity.write_precondition(self.aspect_name) {
-            Some(v) => self.if_version_match(v),
-            None => self,
-        }
+        let v = entity.write_precondition(self.aspect_name);
+        self.if_version_match(v)
     }
 
     /// Target urn.
@@ -116,8 +113,13 @@ impl Proposal {
         &self.value
     }
 
-    /// The MCP JSON object, with `systemMetadata.lastObserved = last_observed`.
-    pub fn to_mcp(&self, last_observed: i64) -> Value {
+    /// The MCP JSON object, with `systemMetadata.lastObserved = last_observed`;
+    /// `sync` says how GMS is asked to index it synchronously.
+    pub fn to_mcp(&self, last_observed: i64, sync: SyncIndex) -> Value {
+        let app_source = match sync {
+            SyncIndex::Header => RUN_ID,
+            SyncIndex::UiAppSource => UI_APP_SOURCE,
+        };
         json!({
             "entityType": self.urn.entity_type(),
             "entityUrn": self.urn.as_str(),
@@ -127,16 +129,35 @@ impl Proposal {
             "systemMetadata": {
                 "lastObserved": last_observed,
                 "runId": RUN_ID,
-                "properties": {"appSource": RUN_ID},
+                "properties": {"appSource": app_source},
             },
             "headers": self.headers,
         })
     }
 }
 
-/// `{"proposals": [...], "async": "false"}`.
-pub fn ingest_body(proposals: &[Proposal], last_observed: i64) -> Value {
-    let mcps: Vec<Value> = proposals.iter().map(|p| p.to_mcp(last_observed)).collect();
+/// `systemMetadata.properties.appSource` that makes GMS index a write in-request
+/// on every release (`PRE_PROCESS_HOOKS_UI_ENABLED`, default on): what GraphQL
+/// mutations send. Used only where the sync-index header is not honoured (< 1.0).
+pub const UI_APP_SOURCE: &str = "ui";
+
+/// How a write asks GMS to update its search and graph indexes in-request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncIndex {
+    /// The `X-DataHub-Sync-Index-Update: true` MCP header (DataHub ≥ 1.0.0), with
+    /// our own `appSource`.
+    Header,
+    /// The header and `appSource = "ui"` (DataHub < 1.0.0 ignores the header).
+    UiAppSource,
+}
+
+/// `{"proposals": [...], "async": "false"}` (Rest.li declares `async` a string:
+/// a JSON boolean is rejected).
+pub fn ingest_body(proposals: &[Proposal], last_observed: i64, sync: SyncIndex) -> Value {
+    let mcps: Vec<Value> = proposals
+        .iter()
+        .map(|p| p.to_mcp(last_observed, sync))
+        .collect();
     json!({"proposals": mcps, "async": "false"})
 }
 
@@ -203,7 +224,7 @@ impl Client {
         if proposals.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_vec(&ingest_body(proposals, now_millis()))
+        let body = serde_json::to_vec(&ingest_body(proposals, now_millis(), self.sync_index()))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let call = Call {
             endpoint: "restli.ingestProposalBatch",

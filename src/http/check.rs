@@ -1,5 +1,6 @@
 //! `datahub-scim check`: validates what `serve` would use without serving: the TLS
-//! material (and its expiry), GMS reachability and version (`GET /config`), and, with
+//! material (and its expiry), GMS reachability and its DataHub release (`GET /config`)
+//! against the supported range, and, with
 //! a token, the local token check (format, algorithm, expiry and, when the signing key
 //! is configured, the signature), then the token's actor and its `manageIdentities`
 //! privilege (`me`).
@@ -20,6 +21,29 @@ fn finding(ok: bool, message: impl Into<String>) -> Finding {
     Finding {
         ok,
         message: message.into(),
+    }
+}
+
+/// What `check` says of the DataHub release GMS reports.
+fn release_finding(url: &str, release: &datahub::Release) -> Finding {
+    match release.support() {
+        datahub::Support::Supported => finding(
+            true,
+            format!(
+                "DataHub GMS at {url} answers; DataHub release {release}: supported ({})",
+                datahub::SUPPORTED_RANGE
+            ),
+        ),
+        datahub::Support::Untested => finding(
+            true,
+            format!(
+                "DataHub GMS at {url} answers; DataHub release {release}: not tested, served as the newest tested release (supported: {})",
+                datahub::SUPPORTED_RANGE
+            ),
+        ),
+        datahub::Support::Unsupported => {
+            finding(false, format!("DataHub GMS at {url}: {}", release.refusal()))
+        }
     }
 }
 
@@ -66,15 +90,8 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
             return out;
         }
     };
-    match client.server_config().await {
-        Ok(sc) => out.push(finding(
-            true,
-            format!(
-                "DataHub GMS at {} answers; version {}",
-                config.gms.url,
-                sc.version.as_deref().unwrap_or("unknown")
-            ),
-        )),
+    match client.detect_release().await {
+        Ok(release) => out.push(release_finding(&config.gms.url, &release)),
         Err(e) => out.push(finding(
             false,
             format!("DataHub GMS at {}: {e}", config.gms.url),

@@ -98,6 +98,15 @@ pub struct BuildLabels {
     pub version: &'static str,
 }
 
+/// Labels of `datahub_scim_datahub_release_info`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReleaseLabels {
+    /// The release as `/config` names it, e.g. `v1.7.0`.
+    pub release: String,
+    /// `supported`, `untested` or `unsupported`.
+    pub support: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -145,6 +154,11 @@ pub struct Metrics {
     pub audit_events: Family<AuditLabels, Counter>,
     /// `datahub_scim_build_info`: always 1, labelled with the version.
     pub build_info: Family<BuildLabels, Gauge>,
+    /// `datahub_scim_datahub_release_info`: 1 for the DataHub release GMS reported last
+    /// (set at scrape time; one series).
+    pub datahub_release: Family<ReleaseLabels, Gauge>,
+    /// The series `datahub_release` holds.
+    release_shown: std::sync::Mutex<Option<ReleaseLabels>>,
 }
 
 impl Default for Metrics {
@@ -176,6 +190,8 @@ impl Metrics {
             connections_refused: Family::default(),
             audit_events: Family::default(),
             build_info: Family::default(),
+            datahub_release: Family::default(),
+            release_shown: std::sync::Mutex::new(None),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -249,6 +265,11 @@ impl Metrics {
             m.audit_events.clone(),
         );
         r.register("build_info", "Build information", m.build_info.clone());
+        r.register(
+            "datahub_release_info",
+            "The DataHub release GMS reports (GET /config) and whether datahub-scim supports it",
+            m.datahub_release.clone(),
+        );
         m.build_info
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
@@ -262,6 +283,27 @@ impl Metrics {
             m.connections_refused.get_or_create(&labels).inc_by(0);
         }
         Metrics { registry, ..m }
+    }
+
+    /// Shows `release` as the one `datahub_scim_datahub_release_info` series.
+    pub fn set_datahub_release(&self, release: &crate::datahub::Release) {
+        let support = match release.support() {
+            crate::datahub::Support::Supported => "supported",
+            crate::datahub::Support::Untested => "untested",
+            crate::datahub::Support::Unsupported => "unsupported",
+        };
+        let labels = ReleaseLabels {
+            release: release.to_string(),
+            support,
+        };
+        let mut shown = self.release_shown.lock().unwrap_or_else(|p| p.into_inner());
+        if shown.as_ref() != Some(&labels) {
+            if let Some(old) = shown.take() {
+                self.datahub_release.remove(&old);
+            }
+            self.datahub_release.get_or_create(&labels).set(1);
+            *shown = Some(labels);
+        }
     }
 
     /// Records one served request.
