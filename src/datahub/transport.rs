@@ -92,7 +92,7 @@ impl Outcome {
         }
     }
 
-    pub(crate) fn of_error(e: &Error) -> Outcome {
+    fn of_error(e: &Error) -> Outcome {
         match e {
             Error::Unauthorized => Outcome::Unauthorized,
             Error::Forbidden(_) => Outcome::Forbidden,
