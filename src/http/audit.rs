@@ -11,7 +11,7 @@
 //! A line, fields in this order:
 //!
 //! ```json
-//! {"log":"audit","time":"2025-01-31T09:12:03.481Z","request_id":"…","scim_operation":"users.patch",
+//! {"log":"audit","time":"2025-01-31T09:12:03.481207Z","request_id":"…","scim_operation":"users.patch",
 //!  "actor":"urn:li:corpuser:okta-provisioner","write":1,"change":"upsert",
 //!  "urn":"urn:li:corpuser:jane","aspects":["corpUserInfo","corpUserStatus"],"outcome":"ok"}
 //! ```

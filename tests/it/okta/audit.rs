@@ -17,7 +17,8 @@ const AUDIT_LOG: &str = "DATAHUB_SCIM_AUDIT_LOG";
 /// One Okta run, each request tagged with its own `X-Request-Id`: assign two users
 /// (lookup + create), push a group, add both (OIN PATCH), deactivate one (AIW PUT),
 /// a membership write that loses a race once (412, retried), one GMS outage on a
-/// write (503, then Okta's retry), remove a member, and unlink-delete the group.
+/// write (503, then Okta's retry), remove a member, and unlink-delete the group (a hard
+/// delete when the app is configured with `--group-delete hard`).
 /// Returns the request ids that were expected to write, with their SCIM operation.
 async fn okta_run(app: &TestApp) -> Vec<(&'static str, &'static str)> {
     let emu = app.emu().expect("emulator");
