@@ -126,12 +126,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_write_call_is_reported_once_with_its_outcome_and_reads_are_not() {
+    async fn every_write_call_is_reported_once_with_its_outcome_and_reads_and_probes_are_not() {
         let (base, _script) = serve(vec![
             Act::Reply(200, "{}".into()),
             Act::Reply(429, "{}".into()),
             Act::Reply(200, "{}".into()),
             Act::Reply(404, "{}".into()),
+            Act::Reply(422, r#"{"status":422,"message":"com.linkedin.metadata.aspect.plugins.validation.AspectValidationException: Expected version -2, actual version -1"}"#.into()),
         ])
         .await;
         let (c, _rec) = client(&base);
@@ -151,6 +152,11 @@ mod tests {
         c.ingest("t", &[]).await.expect("nothing to send");
         c.hard_delete("t", &u).await.expect("deleted");
         assert!(!c.key_exists("t", &u).await.expect("a read"), "404: absent");
+
+        // The privilege probe (conditioned on an impossible version) changes nothing
+        // and is not an audit event.
+        let probe = c.can_write_identities("t", &u).await.expect("probe");
+        assert!(probe, "422 precondition: may write");
 
         let seen = journal.0.lock().expect("lock").clone();
         let one = vec![(

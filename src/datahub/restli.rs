@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::aspects::{now_millis, Aspect, CorpGroupKey, CorpUserKey};
 use super::audit::{targets_of, Change, Target};
 use super::error::{Error, Result};
-use super::transport::{expect_success, parse_json, status_error, Call, Client};
+use super::transport::{expect_success, parse_json, status_error, Call, Client, Outcome};
 use super::urn::{Urn, CORP_GROUP, CORP_USER};
 
 /// `systemMetadata.runId` and `properties.appSource` of our writes.
@@ -224,9 +224,21 @@ pub fn parse_versioned_aspect<A: Aspect>(body: &[u8]) -> Result<A> {
 
 impl Client {
     /// Write `proposals` in one `ingestProposalBatch` call (`async=false`).
-    /// An empty slice sends nothing. The write audit hears of every call sent. A lost `If-Version-Match` fails the
-    /// whole batch with [`Error::PreconditionFailed`].
+    /// An empty slice sends nothing. A lost `If-Version-Match` fails the whole
+    /// batch with [`Error::PreconditionFailed`]. The write audit hears of every
+    /// call sent.
     pub async fn ingest(&self, token: &str, proposals: &[Proposal]) -> Result<()> {
+        self.ingest_reporting(token, proposals, true).await
+    }
+
+    /// [`Client::ingest`]; with `report_failures` false, only a call GMS applied is
+    /// reported to the write audit (the privilege probe, meant to change nothing).
+    async fn ingest_reporting(
+        &self,
+        token: &str,
+        proposals: &[Proposal],
+        report_failures: bool,
+    ) -> Result<()> {
         if proposals.is_empty() {
             return Ok(());
         }
@@ -241,7 +253,9 @@ impl Client {
             restli: true,
         };
         let (outcome, result) = self.exchange_outcome(call, expect_success).await;
-        self.report_write(Change::Upsert, targets_of(proposals), outcome);
+        if report_failures || outcome == Outcome::Ok {
+            self.report_write(Change::Upsert, targets_of(proposals), outcome);
+        }
         result
     }
 
@@ -262,7 +276,7 @@ impl Client {
             probe(actor, false)?,
             probe(&Urn::corp_group(PRIVILEGE_PROBE_GROUP), true)?,
         ];
-        match self.ingest(token, &proposals).await {
+        match self.ingest_reporting(token, &proposals, false).await {
             Err(Error::PreconditionFailed(_)) => Ok(true),
             Err(Error::Forbidden(_)) => Ok(false),
             Ok(()) => {
