@@ -218,6 +218,14 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `datahub_scim=debug,info`.
     #[arg(long, env = "DATAHUB_SCIM_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// Audit trail of every change made in DataHub, one JSON line per entity written (time, request id, SCIM operation, actor, urn, aspects, outcome): `stderr`, `stdout` or a file path (appended, created 0600); `off` by default. It names people (urns): keep it where personal data may be kept.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_AUDIT_LOG",
+        value_name = "off|stderr|stdout|PATH"
+    )]
+    pub audit_log: Option<String>,
 }
 
 /// `check`: the serve settings plus the token to check with.

@@ -64,6 +64,11 @@ pub struct Call {
     pub endpoint: String,
     /// Status answered; 0 when the connection was dropped or stalled.
     pub status: u16,
+    /// What a write request asked for, as `(urn, aspect)` pairs in request order:
+    /// one per proposal of `ingestProposal[Batch]`, `(urn, "")` for
+    /// `entities?action=delete`; empty for every other call. Recorded whatever
+    /// the answer.
+    pub writes: Vec<(String, String)>,
 }
 
 /// Shared emulator state.

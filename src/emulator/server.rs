@@ -132,6 +132,26 @@ fn endpoint_name(method: &Method, path: &str, query: &[(String, String)], body: 
     name
 }
 
+/// The `(urn, aspect)` pairs a write request names (for the call log); `aspect` is
+/// empty for a hard delete.
+fn requested_writes(endpoint: &str, body: &[u8]) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let pair = |p: &Value| (str_of(p, "entityUrn"), str_of(p, "aspectName"));
+    match endpoint {
+        "restli.ingestProposalBatch" => v
+            .get("proposals")
+            .and_then(Value::as_array)
+            .map(|ps| ps.iter().map(pair).collect())
+            .unwrap_or_default(),
+        "restli.ingestProposal" => v.get("proposal").map(pair).into_iter().collect(),
+        "restli.delete" => vec![(str_of(&v, "urn"), String::new())],
+        _ => Vec::new(),
+    }
+}
+
 async fn handle(
     inner: Arc<Inner>,
     req: Request<Incoming>,
@@ -158,12 +178,14 @@ async fn handle(
     } else {
         format!("{path}?{raw_query}")
     };
+    let writes = requested_writes(&endpoint, &body);
     let log = |status: u16| {
         inner.calls().push(Call {
             method: method.to_string(),
             path: full_path.clone(),
             endpoint: endpoint.clone(),
             status,
+            writes: writes.clone(),
         })
     };
     let (latency, action) = inner.faults.take(&endpoint);
