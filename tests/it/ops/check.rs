@@ -1,6 +1,6 @@
 //! `datahub-scim check` (the binary) against the emulator: exit status and report.
 
-use datahub_scim::emulator::{Emulator, EmulatorConfig};
+use datahub_scim::emulator::Emulator;
 
 use crate::harness::make_certs;
 
@@ -30,7 +30,7 @@ async fn check_reports_version_actor_and_privilege() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let emu = Emulator::start(EmulatorConfig::default(), listener)
+    let emu = Emulator::start(crate::harness::emulator_config(), listener)
         .await
         .expect("emulator");
 
