@@ -164,9 +164,9 @@ impl Index {
         self.unlink(&urn);
         match change {
             Change::Aspect(_, aspect, value) => {
-                if !self.deleted_at.get(&urn).is_some_and(|d| *d > seq) {
+                if self.deleted_at.get(&urn).is_none_or(|d| *d <= seq) {
                     let doc = self.docs.entry(urn.clone()).or_default();
-                    if !doc.aspects.get(&aspect).is_some_and(|(s, _)| *s > seq) {
+                    if doc.aspects.get(&aspect).is_none_or(|(s, _)| *s <= seq) {
                         match value {
                             Some(v) => {
                                 doc.aspects.insert(aspect, (seq, v));

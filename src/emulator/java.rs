@@ -132,4 +132,52 @@ mod tests {
             assert!(s.contains(part), "{s} lacks {part}");
         }
     }
+
+    #[test]
+    fn data_map_order_matches_openjdk_hashmap_to_string() {
+        // Expected strings printed by OpenJDK 17's `java.util.HashMap.toString` for the
+        // same keys inserted in the same order (14 keys: the table grows to 32).
+        let keys = [
+            "active",
+            "displayName",
+            "email",
+            "title",
+            "firstName",
+            "lastName",
+            "fullName",
+            "departmentName",
+            "countryCode",
+            "customProperties",
+            "managerUrn",
+            "departmentId",
+            "system",
+            "isSupportUser",
+        ];
+        let mut m = serde_json::Map::new();
+        for k in keys {
+            let v = match k {
+                "customProperties" => {
+                    json!({"scim.userName": "jdoe@example.com", "scim.externalId": "00u1", "scim.managed": "true"})
+                }
+                "active" | "system" | "isSupportUser" => json!(true),
+                "departmentId" => json!(42),
+                _ => json!(format!("v-{k}")),
+            };
+            m.insert(k.to_string(), v);
+        }
+        assert_eq!(
+            data_string(&Value::Object(m)),
+            "{departmentName=v-departmentName, lastName=v-lastName, displayName=v-displayName, departmentId=42, active=true, fullName=v-fullName, title=v-title, isSupportUser=true, firstName=v-firstName, customProperties={scim.managed=true, scim.userName=jdoe@example.com, scim.externalId=00u1}, system=true, countryCode=v-countryCode, managerUrn=v-managerUrn, email=v-email}"
+        );
+        let sm = json!({"lastObserved": 1, "runId": "no-run-id-provided", "properties": {"appSource": "ui"}});
+        assert_eq!(
+            data_string(&sm),
+            "{lastObserved=1, runId=no-run-id-provided, properties={appSource=ui}}"
+        );
+        let stamp = json!({"time": 5, "actor": "urn:li:corpuser:datahub"});
+        assert_eq!(
+            data_string(&stamp),
+            "{actor=urn:li:corpuser:datahub, time=5}"
+        );
+    }
 }

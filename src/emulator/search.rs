@@ -85,29 +85,42 @@ pub fn build_sort(criteria: &[(String, bool)]) -> Sort {
     s
 }
 
-/// A matching document with its sort values (the ES hit's `sort` array).
+/// A matching document (borrowed from the index).
 #[derive(Debug, Clone)]
-pub struct Hit {
+pub struct Hit<'i> {
     /// Entity urn.
-    pub urn: String,
-    /// Entity type.
-    pub entity_type: String,
-    /// Sort values, one per sort key.
-    pub sort: Vec<Value>,
+    pub urn: &'i str,
+    /// The indexed document.
+    pub doc: &'i Doc,
+    /// Sort values, computed up front only when the sort needs them.
+    keys: Option<Vec<Value>>,
+}
+
+impl Hit<'_> {
+    /// The hit's sort values under `sort` (the ES hit's `sort` array).
+    pub fn sort_values(&self, sort: &Sort) -> Vec<Value> {
+        match &self.keys {
+            Some(k) => k.clone(),
+            None => sort
+                .iter()
+                .map(|(k, _)| sort_value(k, self.urn, self.doc))
+                .collect(),
+        }
+    }
 }
 
 /// Everything that matched, sorted, with the exact per-type counts.
 #[derive(Debug, Default)]
-pub struct Matched {
+pub struct Matched<'i> {
     /// Hits in sort order.
-    pub hits: Vec<Hit>,
+    pub hits: Vec<Hit<'i>>,
     /// Exact matches per entity type searched (zeros included: `minDocCount(0)`).
     pub per_type: BTreeMap<&'static str, usize>,
     /// Value counts of the fields asked for as facets.
     pub field_counts: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
-impl Matched {
+impl Matched<'_> {
     /// `hits.total.value`: the number of matches, capped at 10,000.
     pub fn total(&self) -> usize {
         self.hits.len().min(WINDOW)
@@ -208,8 +221,21 @@ pub fn cmp_sort(sort: &Sort, a: &[Value], b: &[Value]) -> Ordering {
     Ordering::Equal
 }
 
+/// Whether documents in urn order are already in `sort` order: `_score DESC, urn ASC`
+/// (every score is 1.0) and `urn ASC`.
+fn urn_order(sort: &Sort) -> bool {
+    sort.iter()
+        .all(|(k, d)| *k == Key::Score || (*k == Key::Field("urn".into()) && !d))
+}
+
 /// Matches `q` over the index, sorted by `sort`; `facet_fields` are counted too.
-pub fn run(index: &Index, q: &Query<'_>, sort: &Sort, facet_fields: &[String]) -> Matched {
+pub fn run<'i>(
+    index: &'i Index,
+    q: &Query<'_>,
+    sort: &Sort,
+    facet_fields: &[String],
+) -> Matched<'i> {
+    let presorted = urn_order(sort);
     let names_removed = q
         .or_filters
         .iter()
@@ -250,20 +276,18 @@ pub fn run(index: &Index, q: &Query<'_>, sort: &Sort, facet_fields: &[String]) -
                     .or_default() += 1;
             }
         }
-        m.hits.push(Hit {
-            urn: urn.clone(),
-            entity_type: doc.entity_type.clone(),
-            sort: sort.iter().map(|(k, _)| sort_value(k, urn, doc)).collect(),
-        });
+        let keys =
+            (!presorted).then(|| sort.iter().map(|(k, _)| sort_value(k, urn, doc)).collect());
+        m.hits.push(Hit { urn, doc, keys });
     }
-    // Documents come in urn order, which already is the order of `_score DESC, urn ASC`
-    // (every score is 1.0) and of `urn ASC`.
-    let urn_asc = |s: &Sort| {
-        s.iter()
-            .all(|(k, d)| *k == Key::Score || (*k == Key::Field("urn".into()) && !d))
-    };
-    if !urn_asc(sort) {
-        m.hits.sort_by(|a, b| cmp_sort(sort, &a.sort, &b.sort));
+    if !presorted {
+        m.hits.sort_by(|a, b| {
+            cmp_sort(
+                sort,
+                a.keys.as_deref().unwrap_or_default(),
+                b.keys.as_deref().unwrap_or_default(),
+            )
+        });
     }
     m
 }
@@ -278,12 +302,12 @@ pub fn apply_limit(release: &Release, count: i64) -> i64 {
 }
 
 /// One engine request `from`/`size` over the matches (counted in `cost`).
-pub fn engine_page<'m>(
-    m: &'m Matched,
+pub fn engine_page<'m, 'i>(
+    m: &'m Matched<'i>,
     from: usize,
     size: usize,
     cost: &mut u64,
-) -> Result<&'m [Hit], EngineError> {
+) -> Result<&'m [Hit<'i>], EngineError> {
     *cost += 1;
     if from + size > WINDOW {
         return Err(EngineError::Window(from + size));
@@ -296,16 +320,16 @@ pub fn engine_page<'m>(
 /// `CacheableSearcher.getSearchResults` (cache off, the default): batches of 100 from
 /// offset 0 until `from + size` results are gathered. Stops on a short batch up to
 /// 1.6.x; from 1.7.0 (#17668) once the batches reach the engine total.
-pub fn cacheable<'m>(
+pub fn cacheable<'m, 'i>(
     release: &Release,
-    m: &'m Matched,
+    m: &'m Matched<'i>,
     from: usize,
     size: usize,
     cost: &mut u64,
-) -> Result<Vec<&'m Hit>, EngineError> {
+) -> Result<Vec<&'m Hit<'i>>, EngineError> {
     let mut so_far = 0usize;
     let mut batch = 0usize;
-    let mut out: Vec<&Hit> = Vec::new();
+    let mut out: Vec<&Hit<'i>> = Vec::new();
     let mut found_start = false;
     loop {
         let page = engine_page(m, batch * BATCH, BATCH, cost)?;
@@ -336,13 +360,13 @@ pub fn cacheable<'m>(
 }
 
 /// One `search_after` request: the first `size` hits strictly after `after`.
-pub fn scroll<'m>(
-    m: &'m Matched,
+pub fn scroll<'m, 'i>(
+    m: &'m Matched<'i>,
     sort: &Sort,
     after: Option<&[Value]>,
     size: usize,
     cost: &mut u64,
-) -> Result<&'m [Hit], EngineError> {
+) -> Result<&'m [Hit<'i>], EngineError> {
     *cost += 1;
     if size > WINDOW {
         return Err(EngineError::Window(size));
@@ -354,7 +378,7 @@ pub fn scroll<'m>(
         }
         Some(a) => m
             .hits
-            .partition_point(|h| cmp_sort(sort, &h.sort, a) != Ordering::Greater),
+            .partition_point(|h| cmp_sort(sort, &h.sort_values(sort), a) != Ordering::Greater),
     };
     let end = (start + size).min(m.hits.len());
     Ok(&m.hits[start.min(end)..end])

@@ -7,6 +7,7 @@
 mod mutation;
 mod objects;
 mod query;
+mod scroll;
 mod search;
 
 use super::server::Reply;

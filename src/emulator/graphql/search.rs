@@ -1,6 +1,5 @@
 //! The index-backed GraphQL queries: `searchAcrossEntities` (`SearchAcrossEntitiesResolver`
-//! → `SearchService` → `CacheableSearcher`), `scrollAcrossEntities`
-//! (`ScrollAcrossEntitiesResolver`, `search_after` with `SearchAfterWrapper` scroll ids),
+//! → `SearchService` → `CacheableSearcher`), `scrollAcrossEntities` (in `scroll.rs`),
 //! `aggregateAcrossEntities` (`AggregateAcrossEntitiesResolver`), `listUsers` and
 //! `listGroups` (`ListUsersResolver` / `ListGroupsResolver`: one direct engine query).
 //! Facets follow `AggregationQueryBuilder`, `SearchService.withAdditionalAggregates` and
@@ -12,10 +11,9 @@ use crate::emulator::profile::{ErrorDetail, Release};
 use crate::emulator::search::{self, EngineError, Hit, Matched, Query};
 use crate::emulator::{policy, search::build_sort};
 use apollo_compiler::resolvers::{FieldError, ResolvedValue};
-use base64::Engine as _;
 use serde_json::{json, Value};
 
-const DEFAULT_MESSAGE: &str = "An unknown error occurred.";
+pub(super) const DEFAULT_MESSAGE: &str = "An unknown error occurred.";
 
 /// The GraphQL error of an unexpected exception: `wrapper` is the resolver's
 /// `RuntimeException` message, `causes` the messages below it
@@ -39,7 +37,7 @@ pub(crate) fn server_error(release: &Release, wrapper: &str, causes: &[String]) 
     }
 }
 
-fn engine_failure(release: &Release, wrapper: &str, e: &EngineError) -> FieldError {
+pub(super) fn engine_failure(release: &Release, wrapper: &str, e: &EngineError) -> FieldError {
     server_error(
         release,
         wrapper,
@@ -58,7 +56,7 @@ fn graphql_type(entity_type: &str) -> &'static str {
     }
 }
 
-fn types(input: &Value) -> Vec<&'static str> {
+pub(super) fn types(input: &Value) -> Vec<&'static str> {
     match input["types"].as_array() {
         Some(t) if !t.is_empty() => t
             .iter()
@@ -72,7 +70,7 @@ fn types(input: &Value) -> Vec<&'static str> {
     }
 }
 
-fn sort_criteria(input: &Value) -> Vec<(String, bool)> {
+pub(super) fn sort_criteria(input: &Value) -> Vec<(String, bool)> {
     let sort = &input["sortInput"];
     let list = match sort["sortCriteria"].as_array() {
         Some(l) if !l.is_empty() => l.clone(),
@@ -87,7 +85,11 @@ fn sort_criteria(input: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn query<'a>(input: &'a Value, types: Vec<&'static str>, or_filters: Vec<Value>) -> Query<'a> {
+pub(super) fn query<'a>(
+    input: &'a Value,
+    types: Vec<&'static str>,
+    or_filters: Vec<Value>,
+) -> Query<'a> {
     let text = input["query"].as_str().unwrap_or("");
     Query {
         types,
@@ -108,7 +110,7 @@ fn facet(field: &str, display: &str, aggs: Vec<Value>) -> Value {
 }
 
 /// The `_entityType` aggregation (exact counts, zeros included) as GraphQL facets.
-fn entity_type_aggs(m: &Matched) -> Vec<Value> {
+fn entity_type_aggs(m: &Matched<'_>) -> Vec<Value> {
     let mut counts: Vec<(&str, usize)> = m
         .per_type
         .iter()
@@ -120,10 +122,10 @@ fn entity_type_aggs(m: &Matched) -> Vec<Value> {
 
 /// The synthetic `entity` facet when no `_entityType` aggregation was run: counts of
 /// the returned page only (`withAdditionalAggregates`' fallback).
-fn page_entity_facet(page: &[&Hit]) -> Value {
+fn page_entity_facet(page: &[&Hit<'_>]) -> Value {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for h in page {
-        *counts.entry(graphql_type(&h.entity_type)).or_default() += 1;
+        *counts.entry(graphql_type(&h.doc.entity_type)).or_default() += 1;
     }
     facet(
         "entity",
@@ -134,7 +136,12 @@ fn page_entity_facet(page: &[&Hit]) -> Value {
 
 /// Facets of a search or scroll: `_entityType` and its `entity` twin unless
 /// `skipAggregates`; `entity_twin` is false for 0.15 scrolls (#12746).
-fn default_facets(input: &Value, m: &Matched, page: &[&Hit], entity_twin: bool) -> Value {
+pub(super) fn default_facets(
+    input: &Value,
+    m: &Matched<'_>,
+    page: &[&Hit<'_>],
+    entity_twin: bool,
+) -> Value {
     let skip = input["searchFlags"]["skipAggregates"].as_bool() == Some(true);
     let mut out = Vec::new();
     if !skip {
@@ -148,13 +155,13 @@ fn default_facets(input: &Value, m: &Matched, page: &[&Hit], entity_twin: bool) 
     Value::Array(out)
 }
 
-fn results(page: &[&Hit]) -> Vec<Value> {
+pub(super) fn results(page: &[&Hit<'_>]) -> Vec<Value> {
     page.iter()
-        .map(|h| json!({"__typename": "SearchResult", "entity": entity_ref(&h.urn), "matchedFields": []}))
+        .map(|h| json!({"__typename": "SearchResult", "entity": entity_ref(h.urn), "matchedFields": []}))
         .collect()
 }
 
-fn count_arg(input: &Value, default: i64) -> i64 {
+pub(super) fn count_arg(input: &Value, default: i64) -> i64 {
     input["count"].as_i64().unwrap_or(default)
 }
 
@@ -197,7 +204,7 @@ fn search_across<'a>(ctx: &'a Ctx<'a>, input: &Value) -> Result<ResolvedValue<'a
     }
 }
 
-fn types_text(input: &Value) -> String {
+pub(super) fn types_text(input: &Value) -> String {
     match input["types"].as_array() {
         Some(t) => format!(
             "[{}]",
@@ -210,110 +217,10 @@ fn types_text(input: &Value) -> String {
     }
 }
 
-fn filters_text(input: &Value) -> String {
+pub(super) fn filters_text(input: &Value) -> String {
     match &input["orFilters"] {
         Value::Null => "null".into(),
         v => v.to_string(),
-    }
-}
-
-/// A scroll id's search-after values (`SearchAfterWrapper.fromScrollId`): not Base64 →
-/// `IllegalArgumentException` (400); not the wrapper's JSON → `IllegalStateException`.
-fn decode_scroll_id(release: &Release, id: &str) -> Result<Option<Vec<Value>>, FieldError> {
-    let cfg = base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent);
-    let engine = base64::engine::GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
-    if let Some(b) = id
-        .bytes()
-        .find(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
-    {
-        return Err(err(
-            400,
-            format!("Illegal base64 character {:x}", i32::from(b as i8)),
-        ));
-    }
-    let bytes = engine
-        .decode(id)
-        .map_err(|_| err(400, "Input byte array has wrong 4-byte ending unit"))?;
-    let bad = |why: &str| {
-        let msg = format!("Invalid scroll Id cannot be mapped: {id}");
-        match release.error_detail() {
-            ErrorDetail::Unknown => err(500, DEFAULT_MESSAGE),
-            ErrorDetail::FirstRuntime => err(500, msg),
-            ErrorDetail::RootCause => err(500, format!("{msg}. Root cause: {why}")),
-        }
-    };
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
-    let Value::Object(o) = v else {
-        return Err(bad("Cannot deserialize value of type `SearchAfterWrapper`"));
-    };
-    if let Some(k) = o
-        .keys()
-        .find(|k| !matches!(k.as_str(), "sort" | "pitId" | "expirationTime"))
-    {
-        return Err(bad(&format!("Unrecognized field \"{k}\"")));
-    }
-    match o.get("sort") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(a)) => Ok(Some(a.clone())),
-        Some(_) => Err(bad("Cannot deserialize value of type `java.lang.Object[]`")),
-    }
-}
-
-/// `SearchAfterWrapper.toScrollId` without a point in time.
-pub(crate) fn scroll_id(sort: &[Value]) -> String {
-    let body = json!({"sort": sort, "pitId": null, "expirationTime": 0});
-    base64::engine::general_purpose::STANDARD.encode(body.to_string())
-}
-
-/// `scrollAcrossEntities`.
-fn scroll_across<'a>(ctx: &'a Ctx<'a>, input: &Value) -> Result<ResolvedValue<'a>, FieldError> {
-    let release = &ctx.inner.release;
-    let count = count_arg(input, 10);
-    let size = search::apply_limit(release, count) as usize;
-    let after = match input["scrollId"].as_str() {
-        Some(id) => decode_scroll_id(release, id)?,
-        None => None,
-    };
-    let filters = input["orFilters"].as_array().cloned().unwrap_or_default();
-    let q = query(input, types(input), filters);
-    let twin = release.scroll_sort_and_entity_facet();
-    let sort = build_sort(&if twin { sort_criteria(input) } else { vec![] });
-    let mut cost = 0;
-    let outcome = {
-        let mut st = ctx.inner.state();
-        st.index.catch_up();
-        let m = search::run(&st.index, &q, &sort, &[]);
-        search::scroll(&m, &sort, after.as_deref(), size, &mut cost).map(|hits| {
-            let page: Vec<&Hit> = hits.iter().collect();
-            let next = match hits.last() {
-                Some(last) if hits.len() == size => json!(scroll_id(&last.sort)),
-                _ => Value::Null,
-            };
-            let shown = if release.scroll_count_capped_by_total() {
-                size.min(m.total())
-            } else {
-                size
-            };
-            json!({"__typename": "ScrollResults", "nextScrollId": next, "count": shown,
-                "total": m.total(), "searchResults": results(&page),
-                "facets": default_facets(input, &m, &page, twin)})
-        })
-    };
-    ctx.engine.set(ctx.engine.get() + cost);
-    match outcome {
-        Ok(v) => resolve_json(ctx, v),
-        Err(e) => Err(engine_failure(
-            release,
-            &format!(
-                "Failed to execute search: entity types {}, query {}, filters: {}, start: {}, count: {count}",
-                types_text(input),
-                input["query"].as_str().unwrap_or(""),
-                filters_text(input),
-                input["scrollId"].as_str().unwrap_or("null")
-            ),
-            &e,
-        )),
     }
 }
 
@@ -390,7 +297,8 @@ fn aggregate_across<'a>(ctx: &'a Ctx<'a>, input: &Value) -> Result<ResolvedValue
 fn list<'a>(ctx: &'a Ctx<'a>, input: &Value, users: bool) -> Result<ResolvedValue<'a>, FieldError> {
     let release = &ctx.inner.release;
     let manage = policy::can_manage_identities(&ctx.inner.state(), release, ctx.actor);
-    if !manage && !(users && release.list_users_open()) {
+    let open = users && release.list_users_open();
+    if !(manage || open) {
         return Err(unauthorized());
     }
     let start = input["start"].as_i64().unwrap_or(0).max(0) as usize;
@@ -419,7 +327,7 @@ fn list<'a>(ctx: &'a Ctx<'a>, input: &Value, users: bool) -> Result<ResolvedValu
         st.index.catch_up();
         let m = search::run(&st.index, &q, &sort, &[]);
         search::engine_page(&m, start, size, &mut cost).map(|hits| {
-            let refs: Vec<Value> = hits.iter().map(|h| entity_ref(&h.urn)).collect();
+            let refs: Vec<Value> = hits.iter().map(|h| entity_ref(h.urn)).collect();
             let (tn, key) = if users {
                 ("ListUsersResult", "users")
             } else {
@@ -454,7 +362,7 @@ pub(crate) fn resolve<'a>(
 ) -> Result<ResolvedValue<'a>, FieldError> {
     match field {
         "searchAcrossEntities" => search_across(ctx, input),
-        "scrollAcrossEntities" => scroll_across(ctx, input),
+        "scrollAcrossEntities" => super::scroll::scroll_across(ctx, input),
         "aggregateAcrossEntities" => aggregate_across(ctx, input),
         "listUsers" => list(ctx, input, true),
         _ => list(ctx, input, false),
