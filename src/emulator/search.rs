@@ -242,16 +242,15 @@ pub fn run<'i>(
         .flat_map(|a| a["and"].as_array().cloned().unwrap_or_default())
         .any(|c| c["field"].as_str() == Some("removed"));
     let mut m = Matched::default();
-    for t in &q.types {
-        m.per_type.insert(t, 0);
-    }
+    let mut per_type = vec![0usize; q.types.len()];
+    let all_text = matches!(q.text.trim(), "" | "*");
     for (urn, doc) in index.docs() {
-        let Some(ty) = q.types.iter().find(|t| **t == doc.entity_type) else {
+        let Some(ti) = q.types.iter().position(|t| *t == doc.entity_type) else {
             continue;
         };
         if !doc.has_key
             || (doc.removed && !q.include_removed && !names_removed)
-            || !text_matches(&doc.fields, q.text)
+            || !(all_text || text_matches(&doc.fields, q.text))
         {
             continue;
         }
@@ -266,7 +265,7 @@ pub fn run<'i>(
         if !ok {
             continue;
         }
-        *m.per_type.entry(ty).or_default() += 1;
+        per_type[ti] += 1;
         for f in facet_fields {
             for v in doc.fields.get(f.as_str()).into_iter().flatten() {
                 *m.field_counts
@@ -280,6 +279,7 @@ pub fn run<'i>(
             (!presorted).then(|| sort.iter().map(|(k, _)| sort_value(k, urn, doc)).collect());
         m.hits.push(Hit { urn, doc, keys });
     }
+    m.per_type = q.types.iter().copied().zip(per_type).collect();
     if !presorted {
         m.hits.sort_by(|a, b| {
             cmp_sort(

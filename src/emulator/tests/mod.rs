@@ -194,3 +194,31 @@ pub(super) fn gql_error(b: &Value) -> (Value, Value, String) {
         e["message"].as_str().unwrap_or_default().to_string(),
     )
 }
+
+/// Every test docs/emulator.md names (`file::test`) exists, so the table stays true.
+#[test]
+fn docs_name_only_existing_tests() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/emulator.md")).expect("docs/emulator.md");
+    let re = regex::Regex::new(r"`([a-z_]+)::([a-z0-9_]+)`").expect("regex");
+    let mut checked = 0;
+    for c in re.captures_iter(&doc) {
+        let (file, name) = (&c[1], &c[2]);
+        if file == "crate" {
+            continue;
+        }
+        let found = [
+            root.join(format!("src/emulator/tests/{file}.rs")),
+            root.join(format!("src/emulator/{file}.rs")),
+        ]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|src| src.contains(&format!("fn {name}(")));
+        assert!(
+            found,
+            "docs/emulator.md names {file}::{name}, which does not exist"
+        );
+        checked += 1;
+    }
+    assert!(checked > 40, "the table names the tests ({checked})");
+}
