@@ -32,7 +32,7 @@ mod urn;
 pub use documents::{group_members_many as group_members_many_document, ALL as GRAPHQL_DOCUMENTS};
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
-pub use graphql::{Me, Page, ServerConfig};
+pub use graphql::{Me, Page, ScrollPage, ServerConfig};
 pub use relationships::{Related, RelatedPage, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
 pub use release::{Release, Support, NEWEST_TESTED, OLDEST_SUPPORTED, SUPPORTED_RANGE};
 pub use restli::{
@@ -40,7 +40,7 @@ pub use restli::{
     IF_VERSION_MATCH, RUN_ID, SYNC_INDEX_HEADER, UI_APP_SOURCE,
 };
 pub use rmw::RmwReport;
-pub use search::{Condition, EntityKind, FacetFilter, SearchRequest};
+pub use search::{Condition, EntityKind, FacetFilter, ScrollRequest, SearchRequest, SCROLL_MAX};
 pub use transport::{Client, ClientConfig, Observer, Outcome};
 pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
 

@@ -135,6 +135,12 @@ impl Proposal {
     }
 }
 
+/// An `If-Version-Match` no stored aspect can satisfy: versions start at 1 and an
+/// absent aspect compares as `-1` (`ConditionalWriteValidator`).
+const IMPOSSIBLE_VERSION: &str = "-2";
+/// The group named in [`Client::can_write_identities`]' probe (never written).
+pub const PRIVILEGE_PROBE_GROUP: &str = "datahub-scim-privilege-probe";
+
 /// `systemMetadata.properties.appSource` that makes GMS index a write in-request
 /// on every release (`PRE_PROCESS_HOOKS_UI_ENABLED`, default on): what GraphQL
 /// mutations send. Used only where the sync-index header is not honoured (< 1.0).
@@ -234,6 +240,34 @@ impl Client {
             restli: true,
         };
         self.exchange(call, expect_success).await
+    }
+
+    /// May this token write users and groups? DataHub decides per write
+    /// (`AspectResource` checks every MCP of a batch against `API_ENTITY_PRIVILEGE_MAP`
+    /// before validating any), and since 1.2 finer privileges than *Manage Users &
+    /// Groups* (which `me.manageIdentities` reflects) suffice. So ask it the same way:
+    /// a batch of one user and one group write conditioned on a version no aspect
+    /// can have (`If-Version-Match: -2`). An authorized token gets the 422
+    /// precondition failure (nothing is written: pre-commit validation rolls the
+    /// transaction back), an unauthorized one 403.
+    pub async fn can_write_identities(&self, token: &str, actor: &Urn) -> Result<bool> {
+        let probe = |urn: &Urn, removed: bool| {
+            Proposal::upsert(urn, &super::aspects::Status::removed(removed))
+                .map(|p| p.if_version_match(IMPOSSIBLE_VERSION))
+        };
+        let proposals = [
+            probe(actor, false)?,
+            probe(&Urn::corp_group(PRIVILEGE_PROBE_GROUP), true)?,
+        ];
+        match self.ingest(token, &proposals).await {
+            Err(Error::PreconditionFailed(_)) => Ok(true),
+            Err(Error::Forbidden(_)) => Ok(false),
+            Ok(()) => {
+                tracing::warn!("DataHub applied a write conditioned on an impossible version");
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Latest value of aspect `A` on `urn` via `GET /aspects/{urn}?aspect=…&version=0`;

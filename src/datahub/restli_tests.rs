@@ -262,3 +262,71 @@ fn status_mapping() {
         "a gateway timeout in front of GMS is a timeout"
     );
 }
+
+/// A Rest.li 422 as DataHub 1.x answers a lost `If-Version-Match`: the message is the
+/// bare `ValidationExceptionCollection` (EntityServiceImpl pre-commit validation), each
+/// `AspectValidationException` printing its whole `ChangeItemImpl` item (aspect value
+/// included) before `subType=PRECONDITION`; the Rest.li body repeats it in `stackTrace`.
+fn real_422(sub_type: &str, msg: &str) -> String {
+    let item = "ChangeItemImpl{changeType=UPSERT, auditStamp={actor=urn:li:corpuser:datahub, time=1760000000000}, \
+        systemMetadata={lastObserved=1760000000000, runId=datahub-scim, properties={appSource=datahub-scim}}, \
+        recordTemplate={customProperties={scim.userName=jane.doe@example.com, scim.managed=true, scim.externalId=00u1abcd}, \
+        active=true, displayName=Jane Doe, email=jane.doe@example.com, firstName=Jane, lastName=Doe, fullName=Jane Doe, \
+        title=Senior Data Engineer, departmentName=Data Platform}, aspectName='corpUserInfo', urn=urn:li:corpuser:jane.doe@example.com}";
+    let message = format!(
+        "ValidationExceptionCollection{{EntityAspect:(urn:li:corpuser:jane.doe@example.com,corpUserInfo) Exceptions: \
+         [AspectValidationException(item={item}, changeType=UPSERT, entityUrn=urn:li:corpuser:jane.doe@example.com, \
+         aspectName=corpUserInfo, subType={sub_type}, msg={msg})]}}"
+    );
+    json!({
+        "exceptionClass": "com.linkedin.restli.server.RestLiServiceException",
+        "stackTrace": format!("com.linkedin.restli.server.RestLiServiceException [HTTP Status:422]: {message}\n\tat com.linkedin.metadata.resources.restli.RestliUtils.toTask(RestliUtils.java:61)"),
+        "message": message,
+        "status": 422,
+    })
+    .to_string()
+}
+
+#[test]
+fn a_lost_race_is_found_anywhere_in_datahubs_real_422_and_no_person_leaks() {
+    let body = real_422("PRECONDITION", "Expected version 3, actual version 4");
+    let msg: Value = serde_json::from_str(&body).expect("json");
+    let at = msg["message"]
+        .as_str()
+        .expect("message")
+        .find("subType=PRECONDITION")
+        .expect("present");
+    assert!(
+        at > 500,
+        "the subtype lands {at} characters in, past any 500-char cut"
+    );
+    let r = reply(422, &body, &[("x-restli-error-response", "true")]);
+    match status_error(&r) {
+        Error::PreconditionFailed(summary) => {
+            assert_eq!(
+                summary,
+                "DataHub validation failed (PRECONDITION) on corpUserInfo: Expected version 3, actual version 4"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    // A validation failure of the same layout is Invalid, summarized without the value.
+    let body = real_422("VALIDATION", "field active is required");
+    match status_error(&reply(422, &body, &[])) {
+        Error::Invalid(summary) => {
+            assert_eq!(
+                summary,
+                "DataHub validation failed (VALIDATION) on corpUserInfo"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    // Neither variant, nor its Display, carries the person from the aspect value.
+    for sub in ["PRECONDITION", "VALIDATION"] {
+        let e = status_error(&reply(422, &real_422(sub, "x"), &[]));
+        let shown = format!("{e} {e:?}");
+        for secret in ["jane", "Jane", "Doe", "example.com", "00u1abcd", "Senior"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+}

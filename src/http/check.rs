@@ -3,7 +3,8 @@
 //! against the supported range, and, with
 //! a token, the local token check (format, algorithm, expiry and, when the signing key
 //! is configured, the signature), then the token's actor and its `manageIdentities`
-//! privilege (`me`).
+//! privilege (`me`) and, without it, whether DataHub lets it write users and groups
+//! (a conditional write that cannot apply; nothing is written).
 
 use crate::config::Config;
 use crate::datahub;
@@ -108,13 +109,30 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
                 return out;
             }
             match client.me(t).await {
-                Ok(me) => out.push(finding(
-                    me.manage_identities,
-                    format!(
-                        "token actor {}; manageIdentities: {}",
-                        me.urn, me.manage_identities
-                    ),
+                Ok(me) if me.manage_identities => out.push(finding(
+                    true,
+                    format!("token actor {}; manageIdentities: true", me.urn),
                 )),
+                Ok(me) => match client.can_write_identities(t, &me.urn).await {
+                    Ok(true) => out.push(finding(
+                        true,
+                        format!(
+                            "token actor {}; manageIdentities: false, but DataHub lets it write users and groups (finer privileges)",
+                            me.urn
+                        ),
+                    )),
+                    Ok(false) => out.push(finding(
+                        false,
+                        format!(
+                            "token actor {}; manageIdentities: false, and DataHub refuses its user and group writes (403): grant Manage Users & Groups, or Update Users and Update Groups",
+                            me.urn
+                        ),
+                    )),
+                    Err(e) => out.push(finding(
+                        false,
+                        format!("token actor {}; write privileges not checkable: {e}", me.urn),
+                    )),
+                },
                 Err(e) => out.push(finding(
                     false,
                     format!("token rejected or not checkable: {e}"),
