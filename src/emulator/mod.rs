@@ -1,12 +1,14 @@
 //! A DataHub GMS emulator: a real HTTP server (hyper 1) on loopback that speaks the GMS
-//! endpoints the gateway uses — token auth with revocation, GraphQL (`/api/graphql`,
-//! validated against the upstream schema subset in `schema.graphql`), Rest.li
-//! (`/aspects`, `/entitiesV2`, `/entities`), `/config`, `/health` — as described in
-//! `shared/reference/datahub-gms.md`, including the traps (phantom key aspects, silent
-//! drops, 422 on preconditions, index lag). It shares nothing with the client in
-//! `crate::datahub` but the wire, so tests catch a client that agrees with the emulator
-//! but not with DataHub. Tests drive it through [`Emulator`]: seed fixtures, read the
-//! primary store, inspect the call log and flip [`Faults`].
+//! endpoints the gateway uses — token auth with revocation, policies, GraphQL
+//! (`/api/graphql`, validated against the upstream schema subset in `schema.graphql`),
+//! Rest.li (`/aspects`, `/entitiesV2`, `/entities`), `/config`, `/health` — as a chosen
+//! DataHub release does ([`profile`]: 0.15.0 … 1.7.0), written from DataHub's source
+//! (each behaviour cites its file in `docs/emulator.md`), traps included: phantom key
+//! aspects, silent drops, the real 422 layout, index lag, the 10,000-hit search window.
+//! It shares nothing with the client in `crate::datahub` but the wire, so tests catch a
+//! client that agrees with the emulator but not with DataHub. Tests drive it through
+//! [`Emulator`]: seed fixtures, grant privileges, read the primary store, inspect the
+//! call log (with the search-engine queries each call cost) and flip [`Faults`].
 
 mod auth;
 mod faults;
