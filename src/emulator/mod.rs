@@ -2,7 +2,7 @@
 //! endpoints the gateway uses — token auth with revocation, policies, GraphQL
 //! (`/api/graphql`, validated against the upstream schema subset in `schema.graphql`),
 //! Rest.li (`/aspects`, `/entitiesV2`, `/entities`), `/config`, `/health` — as a chosen
-//! DataHub release does ([`profile`]: 0.15.0 … 1.7.0), written from DataHub's source
+//! DataHub release does ([`Release`]: 0.15.0 … 1.7.0), written from DataHub's source
 //! (each behaviour cites its file in `docs/emulator.md`), traps included: phantom key
 //! aspects, silent drops, the real 422 layout, index lag, the 10,000-hit search window.
 //! It shares nothing with the client in `crate::datahub` but the wire, so tests catch a
