@@ -172,10 +172,19 @@ fn addr(flag: &str, v: &str) -> Result<SocketAddr, ExitCode> {
     })
 }
 
+fn release(v: &str) -> Result<String, ExitCode> {
+    emulator::Release::parse(v)
+        .map(|r| r.to_string())
+        .map_err(|e| {
+            eprintln!("datahub-scim: --datahub-version: {e}");
+            exit(EXIT_CONFIG)
+        })
+}
+
 fn emulator_cmd(args: &EmulatorArgs) -> ExitCode {
-    let listen = match addr("listen", &args.listen) {
-        Ok(a) => a,
-        Err(c) => return c,
+    let (listen, version) = match (addr("listen", &args.listen), release(&args.datahub_version)) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(c), _) | (_, Err(c)) => return c,
     };
     init_tracing(LogFormat::Text, "info");
     let rt = runtime();
@@ -186,6 +195,7 @@ fn emulator_cmd(args: &EmulatorArgs) -> ExitCode {
     match rt.block_on(emulator::run_standalone(
         listen,
         args.token_file.clone(),
+        version,
         shutdown,
     )) {
         Ok(()) => ExitCode::SUCCESS,
@@ -197,16 +207,17 @@ fn emulator_cmd(args: &EmulatorArgs) -> ExitCode {
 }
 
 fn demo(args: &DemoArgs) -> ExitCode {
-    let (listen, gms, admin) = match (
+    let (listen, gms, admin, version) = match (
         addr("listen", &args.listen),
         addr("gms-listen", &args.gms_listen),
         addr("admin-listen", &args.admin_listen),
+        release(&args.datahub_version),
     ) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(c), _, _) | (_, Err(c), _) | (_, _, Err(c)) => return c,
+        (Ok(a), Ok(b), Ok(c), Ok(v)) => (a, b, c, v),
+        (Err(c), _, _, _) | (_, Err(c), _, _) | (_, _, Err(c), _) | (_, _, _, Err(c)) => return c,
     };
     init_tracing(LogFormat::Text, "info");
-    match runtime().block_on(demo_run(listen, gms, admin, &args.token_file)) {
+    match runtime().block_on(demo_run(listen, gms, admin, &args.token_file, version)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("datahub-scim demo: {e}");
@@ -252,12 +263,17 @@ async fn demo_run(
     gms: SocketAddr,
     admin: SocketAddr,
     token_file: &Path,
+    datahub_version: String,
 ) -> Result<(), String> {
     let mut stop = Box::pin(shutdown_signal());
     let gms_listener = tokio::net::TcpListener::bind(gms)
         .await
         .map_err(|e| format!("bind {gms}: {e}"))?;
-    let emu = emulator::Emulator::start(emulator::EmulatorConfig::default(), gms_listener)
+    let cfg = emulator::EmulatorConfig {
+        datahub_version,
+        ..emulator::EmulatorConfig::default()
+    };
+    let emu = emulator::Emulator::start(cfg, gms_listener)
         .await
         .map_err(|e| format!("emulator: {e}"))?;
 
@@ -301,7 +317,11 @@ async fn demo_run(
         let base = format!("https://{listen}/scim/v2");
         println!("datahub-scim demo ready");
         println!("  SCIM base URL : {base}");
-        println!("  DataHub (emulated) GMS: {}", emu.base_url());
+        println!(
+            "  DataHub (emulated) GMS: {} (release {})",
+            emu.base_url(),
+            emu.release()
+        );
         println!("  admin         : http://{admin}/ready  http://{admin}/metrics");
         println!("  token         : {}", token_file.display());
         println!(

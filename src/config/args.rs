@@ -250,6 +250,11 @@ pub struct EmulatorArgs {
     /// File the emulator writes an admin personal access token to once ready.
     #[arg(long)]
     pub token_file: PathBuf,
+
+    /// DataHub release the emulator behaves as (e.g. 1.7.0, 1.2.0, 0.15.0); see
+    /// docs/emulator.md#release-profiles.
+    #[arg(long, default_value = crate::emulator::DEFAULT_RELEASE)]
+    pub datahub_version: String,
 }
 
 /// `demo`: emulator and gateway in one process.
@@ -270,6 +275,11 @@ pub struct DemoArgs {
     /// File an admin personal access token is written to once ready.
     #[arg(long)]
     pub token_file: PathBuf,
+
+    /// DataHub release the emulator behaves as (e.g. 1.7.0, 1.2.0, 0.15.0); see
+    /// docs/emulator.md#release-profiles.
+    #[arg(long, default_value = crate::emulator::DEFAULT_RELEASE)]
+    pub datahub_version: String,
 }
 
 /// `certs`: a development CA and server certificate.
