@@ -1,7 +1,8 @@
 //! The SCIM request wrapper, top to bottom: request id → span → body-size cap →
 //! deadline → bearer auth → route → handler → SCIM response → metrics → one
 //! "request completed" log line (request id, operation, status, latency; never
-//! tokens, names, emails, filters or raw paths).
+//! tokens, names, emails, filters or raw paths). The handler runs inside the
+//! request's audit scope, so the audit trail can name the request behind a write.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use tracing::Instrument;
 
+use super::audit;
 use super::handlers::{self, ScimRequest, ScimResponse};
 use super::metrics::Metrics;
 use super::response::{self, Body, ErrorExtras, REQUEST_ID};
@@ -69,11 +71,15 @@ pub async fn handle(
         let _in_flight = InFlight::enter(&state.metrics);
         let mut extras = ErrorExtras::default();
         let deadline = state.config.request_deadline;
-        let result =
-            match tokio::time::timeout(deadline, serve(&state, req, route, &mut extras)).await {
-                Ok(r) => r,
-                Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")),
-            };
+        let result = match tokio::time::timeout(
+            deadline,
+            serve(&state, req, route, &mut extras, &id, operation),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")),
+        };
         let mut resp = match &result {
             Ok(r) => response::success(r),
             Err(e) => response::error(e, &extras),
@@ -106,6 +112,8 @@ async fn serve(
     req: Request<Incoming>,
     route: Result<Route, Miss>,
     extras: &mut ErrorExtras,
+    id: &str,
+    operation: &'static str,
 ) -> Result<ScimResponse, scim::Error> {
     let limit = state.config.max_body_bytes;
     let declared = req
@@ -150,6 +158,7 @@ async fn serve(
         check_content_type(parts.headers.get(CONTENT_TYPE))?;
     }
     let base_url = base_url(state, &parts, route.prefix);
+    let audit_scope = audit::RequestScope::new(id, operation, &identity.actor);
     let req = ScimRequest {
         method: parts.method,
         segments: route.segments.clone(),
@@ -166,8 +175,10 @@ async fn serve(
     // request instead of a dropped connection.
     let task_state = state.clone();
     let handled = tokio::spawn(
-        async move { handlers::dispatch(&task_state, &route, req).await }
-            .instrument(tracing::Span::current()),
+        audit::in_request(audit_scope, async move {
+            handlers::dispatch(&task_state, &route, req).await
+        })
+        .instrument(tracing::Span::current()),
     );
     let abort = handled.abort_handle();
     // If the deadline drops this future, the handler task is aborted with it.

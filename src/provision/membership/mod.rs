@@ -323,7 +323,7 @@ impl Provisioner {
                 Err(e) => return Err(from_datahub(e)),
             }
         }
-        Err(from_datahub(datahub::Error::RetriesExhausted { attempts }))
+        Err(from_datahub(self.client.conflict_exhausted(attempts)))
     }
 
     /// One `ingestProposalBatch`, or several for very large changes.

@@ -1,9 +1,12 @@
 //! Operations: readiness, graceful drain, certificate reload, plain HTTP on the TLS
 //! port, metrics, config exit code, bearer auth outcomes, routing errors.
 
+mod audit;
 mod auth;
 mod chart;
 mod check;
+mod dashboard;
+mod demo;
 mod logs;
 mod tls;
 
