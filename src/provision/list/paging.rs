@@ -29,6 +29,11 @@ use crate::scim;
 /// pages land on several replicas in turn finds a page this replica served.
 const LOOK_BACK_PAGES: u64 = 8;
 
+/// How many multiples of [`HOP`] below a missed offset are looked up (1,000,000
+/// positions): past that a walk starts from the beginning, whose first scroll's exact
+/// count also ends a request for an offset beyond the list.
+const LANDMARKS: u64 = 100;
+
 /// One page of the index.
 #[derive(Debug, Clone, Default)]
 pub(in crate::provision) struct Window {
@@ -187,8 +192,13 @@ impl Provisioner {
                 }
             }
         }
+        // Multiples of HOP below `start` (the hops of a walk from the start land there),
+        // nearest first; a bounded number, since `start` may lie far past the list.
         let mut landmark = start / HOP * HOP;
-        while landmark > 0 {
+        for _ in 0..LANDMARKS {
+            if landmark == 0 {
+                break;
+            }
             if let Some(id) = known(landmark).await {
                 return (landmark, Some(id));
             }
