@@ -10,6 +10,10 @@
 //! - recent membership writes per group: what this replica wrote in the last
 //!   `cache_ttl`, overlaid on the (lagging) relationship index so a GET right after
 //!   a PATCH shows the write. Another replica converges within the index lag.
+//! - list positions: (list query, offset) → DataHub's `scrollId` where that offset
+//!   starts, so an IdP walking `startIndex`/`count` pages gets each page from one
+//!   scroll call however deep it is (see `list/paging.rs`). A miss costs scroll hops
+//!   from the nearest known position, never a wrong page.
 //!
 //! Loads go through `try_get_with`, so concurrent misses for one key share one
 //! upstream call; writes invalidate what they touch; hits and misses are counted.
@@ -64,6 +68,8 @@ pub struct IdCache {
     group_names: Cache<String, String>,
     /// group urn → this replica's recent membership writes.
     recent: Cache<String, Arc<Recent>>,
+    /// (list query key, offset) → DataHub `scrollId` starting at that offset.
+    anchors: Cache<(Arc<str>, u64), Arc<str>>,
     /// How long a recent membership write overlays the relationship index.
     overlay_ttl: Duration,
     /// Lookups answered from the cache.
@@ -88,6 +94,10 @@ impl IdCache {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            anchors: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
             overlay_ttl: ttl,
             hits: Arc::default(),
             misses: Arc::default(),
@@ -99,10 +109,31 @@ impl IdCache {
         CacheStats {
             entries: self.external.entry_count()
                 + self.group_names.entry_count()
-                + self.recent.entry_count(),
+                + self.recent.entry_count()
+                + self.anchors.entry_count(),
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
         }
+    }
+
+    /// DataHub's `scrollId` where offset `pos` of the list `list` starts, if this
+    /// replica has seen it.
+    pub async fn anchor(&self, list: &Arc<str>, pos: u64) -> Option<Arc<str>> {
+        let hit = self.anchors.get(&(list.clone(), pos)).await;
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    /// Remembers where offset `pos` of `list` starts.
+    pub async fn set_anchor(&self, list: &Arc<str>, pos: u64, scroll_id: &str) {
+        self.anchors
+            .insert((list.clone(), pos), Arc::from(scroll_id))
+            .await;
     }
 
     /// The urn for an `externalId`, loading it with `load` on a miss. `Ok(None)`

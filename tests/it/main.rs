@@ -14,6 +14,7 @@ mod support;
 
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults
+mod directory; // directories past DataHub's 10,000-hit search window, by index and by cursor
 mod entra; // Microsoft Entra ID, legacy and aadOptscim062020 PATCH dialects
 mod guide; // DataHub's Okta guide scenarios, admin-owned aspects, SSO identity adoption
 mod jumpcloud; // JumpCloud's connection test (create + delete a user and a group)

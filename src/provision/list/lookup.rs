@@ -4,16 +4,12 @@
 
 use std::sync::Mutex;
 
-use crate::datahub::{
-    EntityAspects, EntityKind, FacetFilter, Page, SearchRequest, Urn, BATCH_CHUNK,
-};
+use crate::datahub::{EntityAspects, EntityKind, FacetFilter, SearchRequest, Urn, BATCH_CHUNK};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
 use crate::provision::{cache::Kind, naming, Ctx, Provisioner};
 use crate::scim;
 
-/// Urns per `searchAcrossEntities` page while scanning.
-const SCAN_PAGE: u32 = 1000;
 /// `entitiesV2` calls in flight at once while hydrating a large set.
 const READ_CONCURRENCY: usize = 4;
 /// Most index results a search fallback looks at.
@@ -177,67 +173,6 @@ impl Provisioner {
             .await
             .map_err(from_datahub)?;
         Ok(page.urns)
-    }
-
-    /// One page of the index for `kind` under `or_filters`, in urn order (stable
-    /// across pages whatever `count` is): one `searchAcrossEntities` call.
-    pub(in crate::provision) async fn index_page(
-        &self,
-        ctx: &Ctx,
-        kind: EntityKind,
-        or_filters: Vec<Vec<FacetFilter>>,
-        start: u32,
-        count: u32,
-    ) -> Result<Page, scim::Error> {
-        let req = SearchRequest {
-            types: vec![kind],
-            query: "*".into(),
-            or_filters: or_filters.into_iter().filter(|g| !g.is_empty()).collect(),
-            start,
-            count,
-            include_soft_deleted: false,
-            sort_by_urn: true,
-        };
-        self.client
-            .search(&ctx.token, &req)
-            .await
-            .map_err(from_datahub)
-    }
-
-    /// Every urn of the index for `kind` under `or_filters`, in urn order, paged
-    /// [`SCAN_PAGE`] at a time: at most `max_filter_scan` of them, else
-    /// `400 tooMany` (RFC 7644 §3.12), decided on the first page's total before
-    /// anything is hydrated.
-    pub(in crate::provision) async fn scan_index(
-        &self,
-        ctx: &Ctx,
-        kind: EntityKind,
-        or_filters: Vec<Vec<FacetFilter>>,
-    ) -> Result<Vec<Urn>, scim::Error> {
-        let bound = self.cfg.max_filter_scan;
-        let mut urns: Vec<Urn> = Vec::new();
-        let mut start = 0u32;
-        loop {
-            let page = self
-                .index_page(ctx, kind, or_filters.clone(), start, SCAN_PAGE)
-                .await?;
-            if page.total as usize > bound {
-                return Err(scim::Error::too_many(format!(
-                    "answering this needs more than {bound} candidates checked one by one; \
-                     narrow the filter (userName, externalId, emails.value, active or title \
-                     with eq) or drop sortBy"
-                )));
-            }
-            let n = page.urns.len() as u32;
-            urns.extend(page.urns);
-            start += n;
-            if n == 0 || start >= page.total || urns.len() >= bound {
-                break;
-            }
-        }
-        urns.truncate(bound);
-        urns.dedup();
-        Ok(urns)
     }
 
     /// Batch primary-store read of users (100 urns per call, a few calls at once).

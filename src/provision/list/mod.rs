@@ -27,8 +27,10 @@
 //! (`current_members_many`). `startIndex`/`count` follow RFC 7644 §3.4.2.4;
 //! `count` is capped at `max_page_size`.
 
+mod cursor;
 mod index_filter;
 mod lookup;
+mod paging;
 mod search;
 
 use std::collections::BTreeSet;
@@ -39,7 +41,7 @@ use crate::datahub::{EntityKind, FacetFilter, Urn};
 use crate::provision::record::{GroupRecord, UserRecord};
 use crate::provision::{naming, Ctx, Provisioner, UsernameSource};
 use crate::scim::filter::Filter;
-use crate::scim::list::{list_response, Projection};
+use crate::scim::list::{cursor_list_response, list_response, Projection};
 use crate::scim::{self, ListQuery, ResourceKind};
 use index_filter::IndexFilter;
 
@@ -72,26 +74,117 @@ enum Candidates<R> {
     Index,
 }
 
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::provision) enum At {
+    /// A 0-based offset: index paging, and cursors off the scroll path.
+    Offset(u64),
+    /// A cursor position: the offset, and DataHub's `scrollId` there when the
+    /// previous page came from the scroll path (`None` at the start).
+    Scroll(u64, Option<String>),
+}
+
+impl At {
+    fn offset(&self) -> u64 {
+        match self {
+            At::Offset(o) | At::Scroll(o, _) => *o,
+        }
+    }
+}
+
+/// A page of a list, projected, and where the next one starts.
+#[derive(Debug, Default)]
+pub(in crate::provision) struct ListPage {
+    /// Matches in the whole list.
+    pub total: usize,
+    /// The page's resources.
+    pub items: Vec<Value>,
+    /// Where the next page starts (`None`: this is the last page): its offset, and
+    /// DataHub's `scrollId` there when the page came from the scroll path.
+    pub next: Option<(u64, Option<String>)>,
+}
+
+impl ListPage {
+    /// A page sliced from a complete, ordered result set.
+    fn sliced(all: Vec<Value>, at: &At, count: usize, q: &ListQuery, kind: ResourceKind) -> Self {
+        let total = all.len();
+        let start = usize::try_from(at.offset()).unwrap_or(usize::MAX);
+        let end = start.saturating_add(count);
+        let items = all
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .map(|v| project(v, q, kind))
+            .collect();
+        ListPage {
+            total,
+            items,
+            next: (end < total).then_some((end as u64, None)),
+        }
+    }
+
+    /// A page from the scroll path: `window` holds offsets `at .. at + count`.
+    fn scrolled(items: Vec<Value>, at: &At, count: usize, window: paging::Window) -> Self {
+        let end = at.offset() + count as u64;
+        let more = window.next.is_some() && end < window.total;
+        ListPage {
+            total: usize::try_from(window.total).unwrap_or(usize::MAX),
+            items,
+            next: more.then(|| (end, window.next)),
+        }
+    }
+}
+
 impl Provisioner {
     /// `GET /Users` (and `POST /Users/.search`).
     pub async fn list_users(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
-        let (total, page) = self.users_page(ctx, q).await?;
-        Ok(list_response(total, q.start_index, page))
+        self.list(ctx, q, cursor::Walk::Users).await
     }
 
     /// `GET /Groups` (and `POST /Groups/.search`).
     pub async fn list_groups(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
-        let (total, page) = self.groups_page(ctx, q).await?;
-        Ok(list_response(total, q.start_index, page))
+        self.list(ctx, q, cursor::Walk::Groups).await
     }
 
-    /// The total and the requested page of a user list, projected.
+    /// A list by index (`startIndex`/`count`) or by cursor (RFC 9865).
+    pub(in crate::provision) async fn list(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+        walk: cursor::Walk,
+    ) -> Result<Value, scim::Error> {
+        let (start, count) = self.page_of(q);
+        let at = match &q.cursor {
+            None => At::Offset(start as u64 - 1),
+            Some(text) => match cursor::Cursor::decode(text, walk, q)? {
+                None => At::Scroll(0, None),
+                Some(c) => At::Scroll(c.p, c.s),
+            },
+        };
+        let page = match walk {
+            cursor::Walk::Users => self.users_page(ctx, q, &at, count).await?,
+            cursor::Walk::Groups => self.groups_page(ctx, q, &at, count).await?,
+            cursor::Walk::Root => self.search_page(ctx, q, &at, count).await?,
+        };
+        Ok(match q.cursor {
+            None => list_response(page.total, start, page.items),
+            Some(_) => {
+                let next = page
+                    .next
+                    .map(|(p, s)| cursor::Cursor::new(walk, q, p, s).encode());
+                cursor_list_response(page.total, page.items, next)
+            }
+        })
+    }
+
+    /// A page of users at `at`, `count` long, projected.
     pub(in crate::provision) async fn users_page(
         &self,
         ctx: &Ctx,
         q: &ListQuery,
-    ) -> Result<(usize, Vec<Value>), scim::Error> {
-        let (start, count) = self.page_of(q);
+        at: &At,
+        count: usize,
+    ) -> Result<ListPage, scim::Error> {
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
             None => Candidates::Index,
@@ -124,22 +217,16 @@ impl Provisioner {
             Candidates::Index => {
                 let pre = IndexFilter::users(q.filter.as_ref());
                 if pre.exact && q.sort_by.is_none() {
-                    // One page: one search, one batch read.
-                    let page = self
-                        .index_page(
-                            ctx,
-                            EntityKind::CorpUser,
-                            pre.groups,
-                            off(start),
-                            cnt(count),
-                        )
+                    // One page: one scroll, one batch read, at any depth.
+                    let window = self
+                        .window(ctx, EntityKind::CorpUser, pre.groups, at, count)
                         .await?;
-                    let recs = self.hydrate_users(ctx, &page.urns).await?;
-                    let out = matching(recs)
+                    let recs = self.hydrate_users(ctx, &window.urns).await?;
+                    let items = matching(recs)
                         .into_iter()
                         .map(|v| project(v, q, ResourceKind::User))
                         .collect();
-                    return Ok((page.total as usize, out));
+                    return Ok(ListPage::scrolled(items, at, count, window));
                 }
                 let urns = self
                     .scan_index(ctx, EntityKind::CorpUser, pre.groups)
@@ -148,23 +235,38 @@ impl Provisioner {
             }
         };
         q.sort(&mut found, ResourceKind::User);
-        let total = found.len();
-        let out = found
-            .into_iter()
-            .skip(start - 1)
-            .take(count)
-            .map(|v| project(v, q, ResourceKind::User))
-            .collect();
-        Ok((total, out))
+        Ok(ListPage::sliced(found, at, count, q, ResourceKind::User))
     }
 
-    /// The total and the requested page of a group list, projected.
+    /// The scroll-path page at `at`: from the cursor's `scrollId`, or from an offset.
+    async fn window(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        or_filters: Vec<Vec<FacetFilter>>,
+        at: &At,
+        count: usize,
+    ) -> Result<paging::Window, scim::Error> {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        match at {
+            At::Scroll(p, Some(id)) => {
+                self.scroll_window(ctx, kind, or_filters, *p, Some(id.clone()), count)
+                    .await
+            }
+            At::Scroll(p, None) | At::Offset(p) => {
+                self.index_window(ctx, kind, or_filters, *p, count).await
+            }
+        }
+    }
+
+    /// A page of groups at `at`, `count` long, projected.
     pub(in crate::provision) async fn groups_page(
         &self,
         ctx: &Ctx,
         q: &ListQuery,
-    ) -> Result<(usize, Vec<Value>), scim::Error> {
-        let (start, count) = self.page_of(q);
+        at: &At,
+        count: usize,
+    ) -> Result<ListPage, scim::Error> {
         let keyed = match &q.filter {
             Some(f) => self.group_candidates(ctx, f).await?,
             None => Candidates::Index,
@@ -172,23 +274,18 @@ impl Provisioner {
         let fast = q.filter.is_none() && q.sort_by.is_none();
         let with_members = !skips_members(q);
         let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
-        let total = if fast {
-            let p = self
-                .index_page(
-                    ctx,
-                    EntityKind::CorpGroup,
-                    Vec::new(),
-                    off(start),
-                    cnt(count),
-                )
+        let (total, next) = if fast {
+            let window = self
+                .window(ctx, EntityKind::CorpGroup, Vec::new(), at, count)
                 .await?;
-            let recs = self.hydrate_groups(ctx, &p.urns).await?;
+            let recs = self.hydrate_groups(ctx, &window.urns).await?;
             page.extend(
                 recs.into_iter()
                     .filter(GroupRecord::live)
                     .map(|r| (r, None)),
             );
-            p.total as usize
+            let shape = ListPage::scrolled(Vec::new(), at, count, window);
+            (shape.total, shape.next)
         } else {
             let needs_members = q
                 .filter
@@ -238,14 +335,16 @@ impl Provisioner {
                 });
             }
             let n = found.len();
+            let start = usize::try_from(at.offset()).unwrap_or(usize::MAX);
             page.extend(
                 found
                     .into_iter()
-                    .skip(start - 1)
+                    .skip(start)
                     .take(count)
                     .map(|(_, r, m)| (r, m)),
             );
-            n
+            let end = start.saturating_add(count);
+            (n, (end < n).then_some((end as u64, None)))
         };
         if with_members {
             let missing: Vec<Urn> = page
@@ -258,14 +357,14 @@ impl Provisioner {
                 *m = loaded.next();
             }
         }
-        let out = page
+        let items = page
             .into_iter()
             .map(|(rec, m)| {
                 let m = if with_members { m } else { None };
                 project(self.render_group(ctx, &rec, m), q, ResourceKind::Group)
             })
             .collect();
-        Ok((total, out))
+        Ok(ListPage { total, items, next })
     }
 
     /// 1-based start and the page size (default and cap: `max_page_size`).
@@ -338,14 +437,4 @@ impl Provisioner {
         }
         Ok(Candidates::Index)
     }
-}
-
-/// 0-based index offset of a 1-based `startIndex`.
-fn off(start: usize) -> u32 {
-    u32::try_from(start.saturating_sub(1)).unwrap_or(u32::MAX)
-}
-
-/// A page size as the index takes it.
-fn cnt(count: usize) -> u32 {
-    u32::try_from(count).unwrap_or(u32::MAX)
 }

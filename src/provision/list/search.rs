@@ -13,34 +13,48 @@
 
 use serde_json::Value;
 
+use super::{At, ListPage};
 use crate::provision::{Ctx, Provisioner};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
-use crate::scim::list::list_response;
 use crate::scim::{self, ListQuery, ResourceKind};
 
 impl Provisioner {
-    /// `POST /.search`: Users and Groups matching `q`, paged over both.
+    /// `POST /.search`: Users and Groups matching `q`, paged over both (by index or
+    /// by cursor).
     pub async fn search_all(&self, ctx: &Ctx, q: &ListQuery) -> Result<Value, scim::Error> {
-        let (start, count) = self.page_of(q);
+        self.list(ctx, q, super::cursor::Walk::Root).await
+    }
+
+    /// The page at `at` of the concatenation Users ++ Groups.
+    pub(in crate::provision) async fn search_page(
+        &self,
+        ctx: &Ctx,
+        q: &ListQuery,
+        at: &At,
+        count: usize,
+    ) -> Result<ListPage, scim::Error> {
+        let start = at.offset();
         let mut total = 0usize;
-        let mut out: Vec<Value> = Vec::new();
+        let mut items: Vec<Value> = Vec::new();
         // Items of the concatenation still to skip before the page starts.
-        let mut skip = start - 1;
+        let mut skip = start;
         for kind in kinds_for(q.filter.as_ref()) {
-            let sub = ListQuery {
-                start_index: skip.saturating_add(1),
-                count: Some(count.saturating_sub(out.len())),
-                ..q.clone()
+            let sub = At::Offset(skip);
+            let left = count.saturating_sub(items.len());
+            let page = match kind {
+                ResourceKind::User => self.users_page(ctx, q, &sub, left).await?,
+                ResourceKind::Group => self.groups_page(ctx, q, &sub, left).await?,
             };
-            let (n, page) = match kind {
-                ResourceKind::User => self.users_page(ctx, &sub).await?,
-                ResourceKind::Group => self.groups_page(ctx, &sub).await?,
-            };
-            total = total.saturating_add(n);
-            skip = skip.saturating_sub(n);
-            out.extend(page);
+            total = total.saturating_add(page.total);
+            skip = skip.saturating_sub(page.total as u64);
+            items.extend(page.items);
         }
-        Ok(list_response(total, start, out))
+        let end = start + count as u64;
+        Ok(ListPage {
+            total,
+            items,
+            next: (end < total as u64).then_some((end, None)),
+        })
     }
 }
 

@@ -154,7 +154,7 @@ async fn entra_email_filter_uses_the_index_then_verifies() {
     assert_eq!(
         env.take_calls(),
         calls(&[
-            ("graphql.searchAcrossEntities", 1),
+            ("graphql.scrollAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1)
         ])
     );
@@ -211,11 +211,11 @@ async fn a_list_over_many_batches_keeps_urn_order_and_exact_totals() {
     assert_eq!(l["itemsPerPage"], json!(50));
     assert_eq!(l["Resources"][0]["userName"], json!("bulk200"));
     assert_eq!(l["Resources"][49]["userName"], json!("bulk249"));
-    // The index selects the SCIM users and this page only: one search, one batch read.
+    // The index selects the SCIM users and this page only: one scroll, one batch read.
     assert_eq!(
         env.take_calls(),
         calls(&[
-            ("graphql.searchAcrossEntities", 1),
+            ("graphql.scrollAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1)
         ])
     );

@@ -65,7 +65,7 @@ async fn a_user_page_costs_the_same_for_1_and_300_users() {
     let (l1, c1) = page_cost(&small, qs, false).await;
     let (l300, c300) = page_cost(&big, qs, false).await;
     let want = calls(&[
-        ("graphql.searchAcrossEntities", 1),
+        ("graphql.scrollAcrossEntities", 1),
         ("restli.entitiesV2.batchGet", 1),
     ]);
     assert_eq!(c1, want);
@@ -193,7 +193,7 @@ async fn translated_filters_are_index_pages_and_suspension_counts_as_inactive() 
         json!({"status": "SUSPENDED", "lastModified": {"time": 1, "actor": "urn:li:corpuser:datahub"}}),
     );
     let want = calls(&[
-        ("graphql.searchAcrossEntities", 1),
+        ("graphql.scrollAcrossEntities", 1),
         ("restli.entitiesV2.batchGet", 1),
     ]);
     let (l, c) = page_cost(&env, "filter=active%20eq%20false", false).await;
@@ -225,7 +225,7 @@ async fn untranslatable_filters_and_sorting_are_bounded() {
     assert_eq!(
         c,
         calls(&[
-            ("graphql.searchAcrossEntities", 1),
+            ("graphql.scrollAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1)
         ])
     );
@@ -252,7 +252,7 @@ async fn untranslatable_filters_and_sorting_are_bounded() {
         );
         assert_eq!(
             env.take_calls(),
-            calls(&[("graphql.searchAcrossEntities", 1)]),
+            calls(&[("graphql.scrollAcrossEntities", 1)]),
             "{qs}: refused before any hydration"
         );
     }
@@ -296,7 +296,7 @@ async fn a_groups_page_with_members_costs_a_constant_number_of_calls() {
     }
     let want = calls(&[
         ("graphql.corpGroup", 1),
-        ("graphql.searchAcrossEntities", 1),
+        ("graphql.scrollAcrossEntities", 1),
         ("restli.entitiesV2.batchGet", 1),
     ]);
     let one = setup(1).await;
@@ -330,7 +330,7 @@ async fn a_groups_page_with_members_costs_a_constant_number_of_calls() {
     assert_eq!(
         c,
         calls(&[
-            ("graphql.searchAcrossEntities", 1),
+            ("graphql.scrollAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1)
         ]),
         "no members asked, none read"
@@ -366,7 +366,7 @@ async fn only_groups_with_more_than_a_page_of_members_are_paged_on() {
         c,
         calls(&[
             ("graphql.corpGroup", 2),
-            ("graphql.searchAcrossEntities", 1),
+            ("graphql.scrollAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1),
         ]),
         "one aliased request for both groups, one more page for the big one"
