@@ -130,7 +130,7 @@ impl ListPage {
         ListPage {
             total: usize::try_from(window.total).unwrap_or(usize::MAX),
             items,
-            next: more.then(|| (end, window.next)),
+            next: if more { Some((end, window.next)) } else { None },
         }
     }
 }

@@ -46,9 +46,24 @@ pub(in crate::provision) struct Window {
     pub next: Option<String>,
 }
 
-/// The cache key of a list: entity type and index filter.
-fn list_key(kind: EntityKind, or_filters: &[Vec<FacetFilter>]) -> Arc<str> {
-    Arc::from(format!("{kind:?}{or_filters:?}"))
+/// One list of the index: an entity type under an index filter, and its cache key.
+struct List {
+    kind: EntityKind,
+    or_filters: Vec<Vec<FacetFilter>>,
+    key: Arc<str>,
+}
+
+impl List {
+    fn new(kind: EntityKind, or_filters: Vec<Vec<FacetFilter>>) -> List {
+        let or_filters: Vec<Vec<FacetFilter>> =
+            or_filters.into_iter().filter(|g| !g.is_empty()).collect();
+        let key = Arc::from(format!("{kind:?}{or_filters:?}"));
+        List {
+            kind,
+            or_filters,
+            key,
+        }
+    }
 }
 
 /// The biggest scroll page, as an offset.
@@ -60,16 +75,14 @@ impl Provisioner {
     async fn scroll_at(
         &self,
         ctx: &Ctx,
-        kind: EntityKind,
-        or_filters: &[Vec<FacetFilter>],
-        key: &Arc<str>,
+        list: &List,
         pos: u64,
         scroll_id: Option<String>,
         count: u32,
     ) -> Result<ScrollPage, scim::Error> {
         let req = ScrollRequest {
-            types: vec![kind],
-            or_filters: or_filters.to_vec(),
+            types: vec![list.kind],
+            or_filters: list.or_filters.clone(),
             scroll_id,
             count: count.min(SCROLL_MAX),
         };
@@ -81,7 +94,7 @@ impl Provisioner {
         // DataHub returns a next position only after a full page of raw hits.
         if let (Some(next), true) = (&page.next_scroll_id, req.count > 0) {
             self.cache
-                .set_anchor(key, pos + u64::from(req.count), next)
+                .set_anchor(&list.key, pos + u64::from(req.count), next)
                 .await;
         }
         Ok(page)
@@ -97,15 +110,13 @@ impl Provisioner {
         start: u64,
         count: u32,
     ) -> Result<Window, scim::Error> {
-        let or_filters: Vec<Vec<FacetFilter>> =
-            or_filters.into_iter().filter(|g| !g.is_empty()).collect();
-        let key = list_key(kind, &or_filters);
-        let (mut pos, mut id) = self.nearest_anchor(&key, start, count).await;
+        let list = List::new(kind, or_filters);
+        let (mut pos, mut id) = self.nearest_anchor(&list.key, start, count).await;
         // Hop forward until the page is within one scroll of where we are.
         while start - pos + u64::from(count) > HOP {
             let hop = (start - pos).min(HOP);
             let page = self
-                .scroll_at(ctx, kind, &or_filters, &key, pos, id.clone(), hop as u32)
+                .scroll_at(ctx, &list, pos, id.clone(), hop as u32)
                 .await?;
             let total = page.matches();
             let ends_before = |next: &Option<String>| {
@@ -124,15 +135,7 @@ impl Provisioner {
         }
         let skip = start - pos;
         let page = self
-            .scroll_at(
-                ctx,
-                kind,
-                &or_filters,
-                &key,
-                pos,
-                id,
-                (skip + u64::from(count)) as u32,
-            )
+            .scroll_at(ctx, &list, pos, id, (skip + u64::from(count)) as u32)
             .await?;
         let total = page.matches();
         Ok(Window {
@@ -153,12 +156,8 @@ impl Provisioner {
         scroll_id: Option<String>,
         count: u32,
     ) -> Result<Window, scim::Error> {
-        let or_filters: Vec<Vec<FacetFilter>> =
-            or_filters.into_iter().filter(|g| !g.is_empty()).collect();
-        let key = list_key(kind, &or_filters);
-        let page = self
-            .scroll_at(ctx, kind, &or_filters, &key, pos, scroll_id, count)
-            .await?;
+        let list = List::new(kind, or_filters);
+        let page = self.scroll_at(ctx, &list, pos, scroll_id, count).await?;
         Ok(Window {
             total: page.matches(),
             urns: page.urns,
@@ -225,17 +224,13 @@ impl Provisioner {
                  with eq) or drop sortBy"
             ))
         };
-        let or_filters: Vec<Vec<FacetFilter>> =
-            or_filters.into_iter().filter(|g| !g.is_empty()).collect();
-        let key = list_key(kind, &or_filters);
+        let list = List::new(kind, or_filters);
         let mut urns: Vec<Urn> = Vec::new();
         let mut id: Option<String> = None;
         loop {
             let want = (bound + 1 - urns.len() as u64).min(HOP) as u32;
             let pos = urns.len() as u64;
-            let page = self
-                .scroll_at(ctx, kind, &or_filters, &key, pos, id.take(), want)
-                .await?;
+            let page = self.scroll_at(ctx, &list, pos, id.take(), want).await?;
             if page.exact_total.is_some_and(|t| t > bound) {
                 return Err(too_many());
             }
