@@ -72,7 +72,8 @@ pub async fn handle(
         let result =
             match tokio::time::timeout(deadline, serve(&state, req, route, &mut extras)).await {
                 Ok(r) => r,
-                Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")),
+                Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")
+                    .with_retry_after(crate::provision::UNAVAILABLE_RETRY_AFTER_SECS)),
             };
         let mut resp = match &result {
             Ok(r) => response::success(r),

@@ -6,6 +6,12 @@
 //! `If-Version-Match`) plus the group's own aspects. When a write loses a race the
 //! whole round is re-read and re-applied, at most `max_write_retries` times.
 //!
+//! A change of more than [`WRITE_CHUNK`] proposals cannot be one atomic batch, so
+//! it is written in an order that a retry can always finish (see
+//! [`Provisioner::write_membership`]): a new group is stored soft-deleted first, the
+//! members are linked or unlinked next, and the group's mark of completion (alive,
+//! removed, renamed, ours) comes last.
+//!
 //! Replacing all members reads the current list from the relationship index
 //! (paged), corrects it with this replica's recent writes, and applies the
 //! difference only.
@@ -24,7 +30,8 @@ use delta::{overlay, Delta, MemberOp};
 /// Edges read per relationships page.
 const MEMBERS_PAGE: u32 = 1000;
 /// Proposals per `ingestProposalBatch` when a change is very large (a 10 000-member
-/// push is split; each chunk is conditional, and a retry re-applies idempotently).
+/// push is split; each chunk is conditional, the group's own mark of completion is
+/// in the last one, and a retry re-applies idempotently).
 const WRITE_CHUNK: usize = 1000;
 /// The edge written by `groupMembership`.
 const EDGE: &str = "IsMemberOfGroup";
@@ -66,6 +73,82 @@ pub(in crate::provision) fn member_ops(
 pub(in crate::provision) struct Applied {
     /// The group as it is after the write.
     pub group: Option<GroupRecord>,
+    /// The group as the (last) round read it, before writing.
+    pub before: Option<GroupRecord>,
+    /// Users whose `groupMembership` was written.
+    pub member_writes: usize,
+}
+
+/// The group's own proposals in one membership round.
+#[derive(Debug)]
+pub(in crate::provision) struct GroupWrites {
+    /// What marks the operation as finished (a created group going live, a deleted
+    /// one marked removed, a rename, ownership marks): written together with the
+    /// membership changes, or after all of them when they take several batches.
+    pub done: Vec<Proposal>,
+    /// Written first, only when the round takes several batches: a new group is
+    /// stored soft-deleted until `done` brings it to life, so nothing half-made is
+    /// ever visible and a retried create finds it and finishes it.
+    pub pending: Vec<Proposal>,
+    /// The group as it will be after the round.
+    pub after: GroupRecord,
+}
+
+impl GroupWrites {
+    /// Only `done` writes (no pending state).
+    pub fn done(done: Vec<Proposal>, after: GroupRecord) -> Self {
+        GroupWrites {
+            done,
+            pending: Vec::new(),
+            after,
+        }
+    }
+}
+
+/// Why an ordered write stopped.
+enum Written {
+    /// A conditional write lost a race: re-read and re-apply.
+    Precondition,
+    /// Anything else, as the IdP will see it.
+    Failed(scim::Error),
+}
+
+impl From<datahub::Error> for Written {
+    fn from(e: datahub::Error) -> Self {
+        match e {
+            datahub::Error::PreconditionFailed(_) => Written::Precondition,
+            e => Written::Failed(from_datahub(e)),
+        }
+    }
+}
+
+/// The batches of one round, in write order: `pending` and the membership changes
+/// [`WRITE_CHUNK`] at a time, and `done` whole in the last batch. Everything in one
+/// batch (without `pending`) when it fits.
+fn ordered_batches(
+    pending: Vec<Proposal>,
+    members: Vec<Proposal>,
+    done: Vec<Proposal>,
+) -> Vec<Vec<Proposal>> {
+    if members.len() + done.len() <= WRITE_CHUNK {
+        let mut one = done;
+        one.extend(members);
+        return if one.is_empty() { Vec::new() } else { vec![one] };
+    }
+    let mut batches: Vec<Vec<Proposal>> = Vec::new();
+    for p in pending.into_iter().chain(members) {
+        match batches.last_mut() {
+            Some(b) if b.len() < WRITE_CHUNK => b.push(p),
+            _ => batches.push(vec![p]),
+        }
+    }
+    if !done.is_empty() {
+        match batches.last_mut() {
+            Some(b) if b.len() + done.len() <= WRITE_CHUNK => b.extend(done),
+            _ => batches.push(done),
+        }
+    }
+    batches
 }
 
 impl Provisioner {
@@ -234,10 +317,18 @@ impl Provisioner {
         Ok(index)
     }
 
-    /// One conditional round trip set: read the group (must pass `check`), read the
-    /// users touched, write `group_writes(group)` and the membership changes
-    /// together. `to_add` users must exist (else 400); `to_remove` users that do not
-    /// exist or are not members are skipped.
+    /// One conditional round: read the group (it must pass `check`), read the users
+    /// touched, then write the membership changes and the group's own writes
+    /// (`group_writes`, see [`GroupWrites`]). `to_add` users must exist (else 400);
+    /// `to_remove` users that do not exist or are not members are skipped.
+    ///
+    /// Up to [`WRITE_CHUNK`] proposals are one atomic `ingestProposalBatch`. A larger
+    /// change is written in order, so that wherever it stops (a failed batch, a killed
+    /// process) a retry of the same SCIM request completes it:
+    /// [`GroupWrites::pending`] first, the membership changes next, and
+    /// [`GroupWrites::done`] — the mark of a finished operation — last, in the last
+    /// batch, conditioned on a fresh read of the group (one extra read; `check` must
+    /// still pass on it).
     pub(in crate::provision) async fn write_membership<C, W>(
         &self,
         ctx: &Ctx,
@@ -249,7 +340,7 @@ impl Provisioner {
     ) -> Result<Applied, scim::Error>
     where
         C: FnMut(&GroupRecord) -> Result<(), scim::Error>,
-        W: FnMut(&GroupRecord, &EntityAspects) -> Result<(Vec<Proposal>, GroupRecord), Fail>,
+        W: FnMut(&GroupRecord, &EntityAspects) -> Result<GroupWrites, Fail>,
     {
         let users: Vec<Urn> = to_add
             .iter()
@@ -272,7 +363,7 @@ impl Provisioner {
             let gent = gents.first().ok_or_else(scim::Error::internal)?;
             let grec = GroupRecord::from_entity(gent)?;
             check(&grec)?;
-            let (mut writes, after) = group_writes(&grec, gent)?;
+            let planned = group_writes(&grec, gent)?;
             let uents = if users.is_empty() {
                 Vec::new()
             } else {
@@ -281,6 +372,7 @@ impl Provisioner {
                     .await
                     .map_err(from_datahub)?
             };
+            let mut members = Vec::new();
             for ent in &uents {
                 let rec = UserRecord::from_entity(ent)?;
                 let add = adds.contains(rec.urn.as_str());
@@ -302,35 +394,85 @@ impl Provisioner {
                 } else {
                     continue;
                 }
-                writes.push(
+                members.push(
                     Proposal::upsert(&rec.urn, &m)
                         .map_err(from_datahub)?
                         .conditional_on(ent),
                 );
             }
-            match self.ingest_chunked(ctx, &writes).await {
+            let member_writes = members.len();
+            match self
+                .ingest_ordered(ctx, group, planned.pending, members, planned.done, &mut check)
+                .await
+            {
                 Ok(()) => {
                     self.cache
                         .record_members(group.as_str(), to_add, to_remove)
                         .await;
-                    return Ok(Applied { group: Some(after) });
+                    return Ok(Applied {
+                        group: Some(planned.after),
+                        before: Some(grec),
+                        member_writes,
+                    });
                 }
-                Err(datahub::Error::PreconditionFailed(_)) if attempt < attempts => {
+                Err(Written::Precondition) if attempt < attempts => {
                     tracing::debug!(attempt, "membership write lost a race, retrying");
                     self.client.conflict_pause(attempt).await;
                 }
-                Err(datahub::Error::PreconditionFailed(_)) => break,
-                Err(e) => return Err(from_datahub(e)),
+                Err(Written::Precondition) => break,
+                Err(Written::Failed(e)) => return Err(e),
             }
         }
         Err(from_datahub(datahub::Error::RetriesExhausted { attempts }))
     }
 
-    /// One `ingestProposalBatch`, or several for very large changes.
-    async fn ingest_chunked(&self, ctx: &Ctx, writes: &[Proposal]) -> Result<(), datahub::Error> {
-        for chunk in writes.chunks(WRITE_CHUNK) {
-            self.client.ingest(&ctx.token, chunk).await?;
+    /// Writes one round in the order [`Self::write_membership`] describes: one batch
+    /// when everything fits, else `pending` + members in batches of [`WRITE_CHUNK`],
+    /// a re-read of the group, and the last batch holding every `done` proposal.
+    async fn ingest_ordered<C>(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+        pending: Vec<Proposal>,
+        members: Vec<Proposal>,
+        done: Vec<Proposal>,
+        check: &mut C,
+    ) -> Result<(), Written>
+    where
+        C: FnMut(&GroupRecord) -> Result<(), scim::Error>,
+    {
+        let batches = ordered_batches(pending, members, done);
+        let Some((last, earlier)) = batches.split_last() else {
+            return Ok(());
+        };
+        for batch in earlier {
+            self.client.ingest(&ctx.token, batch).await?;
         }
+        let mut last = last.clone();
+        if !earlier.is_empty() {
+            // The mark of completion is conditioned on the group as it is now, after
+            // the earlier batches (ours) and whatever else happened meanwhile.
+            let gents = self
+                .client
+                .batch_get(&ctx.token, std::slice::from_ref(group), GROUP_ASPECTS)
+                .await?;
+            let gent = gents
+                .first()
+                .ok_or_else(|| Written::Failed(scim::Error::internal()))?;
+            let grec = GroupRecord::from_entity(gent).map_err(|f| Written::Failed(f.0))?;
+            check(&grec).map_err(Written::Failed)?;
+            last = last
+                .into_iter()
+                .map(|p| {
+                    if p.urn() == group && p.header(datahub::IF_VERSION_MATCH).is_some() {
+                        p.conditional_on(gent)
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+        }
+        self.client.ingest(&ctx.token, &last).await?;
         Ok(())
     }
 

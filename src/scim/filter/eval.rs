@@ -216,9 +216,10 @@ fn compare(v: &Value, op: CompareOp, lit: &CompValue, exact: bool, date: bool) -
     }
 }
 
-/// Case folding for case-insensitive attributes.
-pub(crate) fn fold(s: &str) -> String {
-    s.to_lowercase()
+/// Case folding for case-insensitive attributes: upper-casing then lower-casing, the
+/// closest `char` gets to Unicode full case folding (`ß`, `ẞ` and `SS` agree).
+pub fn fold(s: &str) -> String {
+    s.to_uppercase().to_lowercase()
 }
 
 fn ordered(o: Ordering, op: CompareOp) -> bool {
