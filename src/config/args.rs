@@ -206,6 +206,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAHUB_SCIM_WRITE_RETRIES", default_value_t = 8)]
     pub write_retries: u32,
 
+    /// Most proposals in one ingestProposalBatch write; larger membership changes are written in several batches, ordered so a retry finishes them.
+    #[arg(long, env = "DATAHUB_SCIM_WRITE_BATCH_SIZE", default_value_t = crate::provision::DEFAULT_WRITE_BATCH)]
+    pub write_batch_size: usize,
+
     /// Log line format.
     #[arg(
         long,

@@ -226,6 +226,16 @@ impl ServeArgs {
                 "must be at least 1",
             );
         }
+        if !(crate::provision::MIN_WRITE_BATCH..=10_000).contains(&self.write_batch_size) {
+            p.push(
+                "write-batch-size",
+                "DATAHUB_SCIM_WRITE_BATCH_SIZE",
+                format!(
+                    "must be between {} and 10000",
+                    crate::provision::MIN_WRITE_BATCH
+                ),
+            );
+        }
         if self.max_body_bytes < 1024 {
             p.push(
                 "max-body-bytes",
@@ -318,6 +328,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
+                write_batch: self.write_batch_size,
                 max_filter_scan: self.max_filter_scan,
             },
             log_format: self.log_format,

@@ -89,7 +89,12 @@ impl Faults {
     /// The `k`-th next call to `endpoint` (from 1) answers `status`, e.g. the second
     /// chunk of a large `ingestProposalBatch` write.
     pub fn fail_nth_on(&self, endpoint: &str, k: u32, status: u16) {
-        self.push(Some(endpoint), k.saturating_sub(1), 1, RuleAction::Fail(status));
+        self.push(
+            Some(endpoint),
+            k.saturating_sub(1),
+            1,
+            RuleAction::Fail(status),
+        );
     }
 
     /// The `k`-th next call to `endpoint` (from 1) is never answered and never applied
@@ -168,7 +173,12 @@ impl Faults {
             );
         }
         if let Some(s) = &req.stall_nth {
-            self.push(s.endpoint.as_deref(), s.k.saturating_sub(1), 1, RuleAction::Stall);
+            self.push(
+                s.endpoint.as_deref(),
+                s.k.saturating_sub(1),
+                1,
+                RuleAction::Stall,
+            );
         }
         if let Some(ms) = req.latency_ms {
             self.set_latency(Duration::from_millis(ms));

@@ -200,6 +200,7 @@ mod tests {
             cache_capacity: 100,
             cache_ttl: std::time::Duration::from_secs(60),
             max_write_retries: 3,
+            write_batch: super::super::DEFAULT_WRITE_BATCH,
             max_filter_scan: super::super::DEFAULT_MAX_FILTER_SCAN,
         }
     }

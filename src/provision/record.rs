@@ -78,9 +78,8 @@ impl UserRecord {
     /// principals, service accounts) or a user DataHub flags as a system user
     /// (`corpUserInfo.system`) or support user (`corpUserInfo.isSupportUser`).
     pub fn is_system(&self) -> bool {
-        let flag = |f: fn(&CorpUserInfo) -> Option<bool>| {
-            self.info.as_ref().and_then(f).unwrap_or(false)
-        };
+        let flag =
+            |f: fn(&CorpUserInfo) -> Option<bool>| self.info.as_ref().and_then(f).unwrap_or(false);
         super::naming::reserved_username(self.urn.key())
             || flag(|i| i.system)
             || flag(|i| i.is_support_user)

@@ -6,7 +6,8 @@
 //! `If-Version-Match`) plus the group's own aspects. When a write loses a race the
 //! whole round is re-read and re-applied, at most `max_write_retries` times.
 //!
-//! A change of more than [`WRITE_CHUNK`] proposals cannot be one atomic batch, so
+//! A change of more than `write_batch` proposals (`--write-batch-size`, default
+//! 1 000) cannot be one atomic batch, so
 //! it is written in an order that a retry can always finish (see
 //! [`Provisioner::write_membership`]): a new group is stored soft-deleted first, the
 //! members are linked or unlinked next, and the group's mark of completion (alive,
@@ -27,12 +28,11 @@ use crate::provision::{ids, Ctx, Provisioner};
 use crate::scim;
 use delta::{overlay, Delta, MemberOp};
 
+/// Smallest `write_batch` honoured: room for a group's own writes (at most four
+/// proposals) and some members in every batch.
+pub const MIN_WRITE_BATCH: usize = 10;
 /// Edges read per relationships page.
 const MEMBERS_PAGE: u32 = 1000;
-/// Proposals per `ingestProposalBatch` when a change is very large (a 10 000-member
-/// push is split; each chunk is conditional, the group's own mark of completion is
-/// in the last one, and a retry re-applies idempotently).
-const WRITE_CHUNK: usize = 1000;
 /// The edge written by `groupMembership`.
 const EDGE: &str = "IsMemberOfGroup";
 
@@ -123,28 +123,34 @@ impl From<datahub::Error> for Written {
 }
 
 /// The batches of one round, in write order: `pending` and the membership changes
-/// [`WRITE_CHUNK`] at a time, and `done` whole in the last batch. Everything in one
-/// batch (without `pending`) when it fits.
+/// `size` at a time, and `done` whole in the last batch. Everything in one batch
+/// (without `pending`) when it fits.
 fn ordered_batches(
+    size: usize,
     pending: Vec<Proposal>,
     members: Vec<Proposal>,
     done: Vec<Proposal>,
 ) -> Vec<Vec<Proposal>> {
-    if members.len() + done.len() <= WRITE_CHUNK {
+    let size = size.max(MIN_WRITE_BATCH);
+    if members.len() + done.len() <= size {
         let mut one = done;
         one.extend(members);
-        return if one.is_empty() { Vec::new() } else { vec![one] };
+        return if one.is_empty() {
+            Vec::new()
+        } else {
+            vec![one]
+        };
     }
     let mut batches: Vec<Vec<Proposal>> = Vec::new();
     for p in pending.into_iter().chain(members) {
         match batches.last_mut() {
-            Some(b) if b.len() < WRITE_CHUNK => b.push(p),
+            Some(b) if b.len() < size => b.push(p),
             _ => batches.push(vec![p]),
         }
     }
     if !done.is_empty() {
         match batches.last_mut() {
-            Some(b) if b.len() + done.len() <= WRITE_CHUNK => b.extend(done),
+            Some(b) if b.len() + done.len() <= size => b.extend(done),
             _ => batches.push(done),
         }
     }
@@ -322,7 +328,7 @@ impl Provisioner {
     /// (`group_writes`, see [`GroupWrites`]). `to_add` users must exist (else 400);
     /// `to_remove` users that do not exist or are not members are skipped.
     ///
-    /// Up to [`WRITE_CHUNK`] proposals are one atomic `ingestProposalBatch`. A larger
+    /// Up to `write_batch` proposals are one atomic `ingestProposalBatch`. A larger
     /// change is written in order, so that wherever it stops (a failed batch, a killed
     /// process) a retry of the same SCIM request completes it:
     /// [`GroupWrites::pending`] first, the membership changes next, and
@@ -402,7 +408,14 @@ impl Provisioner {
             }
             let member_writes = members.len();
             match self
-                .ingest_ordered(ctx, group, planned.pending, members, planned.done, &mut check)
+                .ingest_ordered(
+                    ctx,
+                    group,
+                    planned.pending,
+                    members,
+                    planned.done,
+                    &mut check,
+                )
                 .await
             {
                 Ok(()) => {
@@ -427,7 +440,7 @@ impl Provisioner {
     }
 
     /// Writes one round in the order [`Self::write_membership`] describes: one batch
-    /// when everything fits, else `pending` + members in batches of [`WRITE_CHUNK`],
+    /// when everything fits, else `pending` + members in batches of `write_batch`,
     /// a re-read of the group, and the last batch holding every `done` proposal.
     async fn ingest_ordered<C>(
         &self,
@@ -441,7 +454,7 @@ impl Provisioner {
     where
         C: FnMut(&GroupRecord) -> Result<(), scim::Error>,
     {
-        let batches = ordered_batches(pending, members, done);
+        let batches = ordered_batches(self.cfg.write_batch, pending, members, done);
         let Some((last, earlier)) = batches.split_last() else {
             return Ok(());
         };
@@ -489,5 +502,69 @@ impl Provisioner {
             BTreeSet::new()
         };
         Ok(delta.resolve(&current))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datahub::aspects::Status;
+
+    fn props(n: usize, tag: &str) -> Vec<Proposal> {
+        (0..n)
+            .map(|i| {
+                Proposal::upsert(
+                    &Urn::corp_user(&format!("{tag}{i}")),
+                    &Status::removed(false),
+                )
+                .expect("proposal")
+            })
+            .collect()
+    }
+
+    fn shape(b: &[Vec<Proposal>]) -> Vec<(usize, String, String)> {
+        b.iter()
+            .map(|b| {
+                let key = |p: &Proposal| p.urn().key().chars().next().unwrap_or('-').to_string();
+                (
+                    b.len(),
+                    b.first().map(key).unwrap_or_default(),
+                    b.last().map(key).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_batch_when_it_fits_else_pending_first_and_done_last() {
+        // Fits: done and members together, pending dropped.
+        let b = ordered_batches(10, props(4, "p"), props(6, "m"), props(4, "d"));
+        assert_eq!(shape(&b), vec![(10, "d".into(), "m".into())]);
+        // 25 members: [4 pending + 6], [10], [9 + … no room for 4 done], [4 done].
+        let b = ordered_batches(10, props(4, "p"), props(25, "m"), props(4, "d"));
+        assert_eq!(
+            shape(&b),
+            vec![
+                (10, "p".into(), "m".into()),
+                (10, "m".into(), "m".into()),
+                (9, "m".into(), "m".into()),
+                (4, "d".into(), "d".into())
+            ]
+        );
+        // done rides with the last members when there is room.
+        let b = ordered_batches(10, Vec::new(), props(15, "m"), props(1, "d"));
+        assert_eq!(
+            shape(&b),
+            vec![(10, "m".into(), "m".into()), (6, "m".into(), "d".into())]
+        );
+        // No done, nothing to write.
+        assert!(ordered_batches(10, Vec::new(), Vec::new(), Vec::new()).is_empty());
+        let b = ordered_batches(10, Vec::new(), props(20, "m"), Vec::new());
+        assert_eq!(b.len(), 2);
+        // A size below the minimum is raised to it.
+        assert_eq!(
+            ordered_batches(1, Vec::new(), props(10, "m"), Vec::new()).len(),
+            1
+        );
     }
 }
