@@ -53,7 +53,7 @@ pub struct EndpointLabels {
 /// Labels of a bearer-token validation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AuthLabels {
-    /// `ok`, `invalid`, `forbidden` or `unavailable`.
+    /// `ok`, `invalid`, `forbidden`, `unavailable` or `rate_limited`.
     pub outcome: &'static str,
     /// `true` when answered from the token cache.
     pub cached: &'static str,
@@ -71,6 +71,13 @@ pub struct CacheLabels {
 pub struct ReloadLabels {
     /// `ok` or `failed`.
     pub result: &'static str,
+}
+
+/// Labels naming a listener.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabels {
+    /// `scim` or `admin`.
+    pub listener: &'static str,
 }
 
 /// Labels of the build-info gauge.
@@ -118,6 +125,15 @@ pub struct Metrics {
     pub ready: Gauge,
     /// `datahub_scim_build_info`: always 1, labelled with the version.
     pub build_info: Family<BuildLabels, Gauge>,
+    /// `datahub_scim_connections_open`: open connections (TLS handshakes included),
+    /// by listener.
+    pub connections_open: Family<ListenerLabels, Gauge>,
+    /// `datahub_scim_connections_refused_total`: connections closed at accept because
+    /// the listener's connection limit was reached with every connection busy.
+    pub connections_refused: Family<ListenerLabels, Counter>,
+    /// `datahub_scim_connections_shed_total`: idle connections closed to make room for
+    /// a new one at the connection limit.
+    pub connections_shed: Family<ListenerLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -145,6 +161,9 @@ impl Metrics {
             tls_reloads: Family::default(),
             ready: Gauge::default(),
             build_info: Family::default(),
+            connections_open: Family::default(),
+            connections_refused: Family::default(),
+            connections_shed: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -198,6 +217,21 @@ impl Metrics {
         );
         r.register("ready", "1 when the gateway reports ready", m.ready.clone());
         r.register("build_info", "Build information", m.build_info.clone());
+        r.register(
+            "connections_open",
+            "Open connections (TLS handshakes included), by listener",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "connections_refused",
+            "Connections closed at accept: connection limit reached, every connection busy",
+            m.connections_refused.clone(),
+        );
+        r.register(
+            "connections_shed",
+            "Idle connections closed to make room for a new one at the connection limit",
+            m.connections_shed.clone(),
+        );
         m.build_info
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
@@ -237,6 +271,27 @@ impl Metrics {
         self.gms_duration
             .get_or_create(&EndpointLabels { endpoint })
             .observe(latency.as_secs_f64());
+    }
+
+    /// The open-connections gauge of `listener`.
+    pub fn connections_open(&self, listener: &'static str) -> Gauge {
+        self.connections_open
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
+    }
+
+    /// The refused-connections counter of `listener`.
+    pub fn connections_refused(&self, listener: &'static str) -> Counter {
+        self.connections_refused
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
+    }
+
+    /// The shed-connections counter of `listener`.
+    pub fn connections_shed(&self, listener: &'static str) -> Counter {
+        self.connections_shed
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
     }
 
     /// Records a token validation.

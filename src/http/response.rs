@@ -30,6 +30,9 @@ pub type Body = Full<Bytes>;
 pub struct ErrorExtras {
     /// Value of `Allow` for a 405.
     pub allow: Option<&'static str>,
+    /// The request body was not (fully) read: an HTTP/1.1 connection is closed after
+    /// the answer (`Connection: close`).
+    pub close: bool,
 }
 
 fn json_response(status: u16, body: Option<&Value>) -> Response<Body> {

@@ -62,7 +62,10 @@ async fn create_writes_all_aspects_in_one_batch_and_three_calls() {
     assert_eq!((e.status, e.scim_type), (409, Some(ScimType::Uniqueness)));
     assert_eq!(
         env.take_calls(),
-        calls(&[("restli.entitiesV2.batchGet", 1)])
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1)
+        ])
     );
 }
 
