@@ -2,8 +2,10 @@
 //! port, metrics, config exit code, bearer auth outcomes, routing errors.
 
 mod auth;
+mod bodies;
 mod chart;
 mod check;
+mod connections;
 mod logs;
 mod tls;
 
