@@ -5,6 +5,7 @@
 
 mod aiw;
 mod import;
+mod names;
 mod oin;
 mod profile;
 mod spec;
