@@ -17,7 +17,7 @@ use crate::harness::{sample, Gateway};
 
 /// The head of a raw HTTP/1.1 answer: status and lower-cased headers, read until the
 /// blank line (the body, if any, is left).
-async fn read_head(s: &mut TlsStream<TcpStream>) -> (u16, Vec<(String, String)>) {
+async fn read_head<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (u16, Vec<(String, String)>) {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -259,4 +259,24 @@ async fn forged_token_bursts_are_limited_per_address_without_affecting_others() 
         ) == Some(7.0),
         "{m}"
     );
+}
+
+/// A 500 KB request head over HTTP/1.1 is answered `431` at once (it used to get no
+/// answer and a close after the header timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_request_head_is_431() {
+    let g = Gateway::ready(&[]).await;
+    let s = tls(&g, &[b"http/1.1"], None).await;
+    let big = "a".repeat(500 * 1024);
+    let t0 = Instant::now();
+    let head = format!("GET /scim/v2/Users HTTP/1.1\r\nHost: localhost\r\nX-Big: {big}\r\n\r\n");
+    let (mut r, mut w) = tokio::io::split(s);
+    // The server stops reading once it has answered: write while reading.
+    let writer = tokio::spawn(async move {
+        let _ = w.write_all(head.as_bytes()).await;
+    });
+    let (status, _) = read_head(&mut r).await;
+    writer.abort();
+    assert_eq!(status, 431);
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
 }
