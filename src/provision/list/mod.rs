@@ -92,6 +92,9 @@ impl Provisioner {
         q: &ListQuery,
     ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
+        if let Some(f) = &q.filter {
+            f.validate(ResourceKind::User)?;
+        }
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
             None => Candidates::Index,
@@ -175,6 +178,9 @@ impl Provisioner {
         q: &ListQuery,
     ) -> Result<(usize, Vec<Value>), scim::Error> {
         let (start, count) = self.page_of(q);
+        if let Some(f) = &q.filter {
+            f.validate(ResourceKind::Group)?;
+        }
         let keyed = match &q.filter {
             Some(f) => self.group_candidates(ctx, f).await?,
             None => Candidates::Index,

@@ -101,7 +101,9 @@ async fn gms_503_during_create_is_a_clean_503() {
 fn assert_retry_after(r: &crate::support::http::Resp) {
     let after = r.header("retry-after");
     assert!(
-        after.as_deref().is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
+        after
+            .as_deref()
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
         "{} without a usable Retry-After: {after:?}",
         r.status
     );

@@ -33,7 +33,12 @@ async fn control_and_bidi_characters_are_400_and_the_root_user_is_untouched() {
         "jane\u{200B}doe@example.com",
     ] {
         let r = app.post("/scim/v2/Users", okta(bad)).send().await;
-        assert_eq!(r.status, 400, "{bad:?}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            400,
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         r.assert_scim_envelope();
         assert_eq!(r.json()["scimType"], "invalidValue", "{bad:?}");
         // Entra's body shape, same answer.
@@ -66,12 +71,19 @@ async fn datahubs_own_users_are_never_adopted() {
         "service_ingestion@corp.example",
     ] {
         let r = app.post("/scim/v2/Users", okta(name)).send().await;
-        assert_eq!(r.status, 400, "{name}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            400,
+            "{name}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert_eq!(r.json()["scimType"], "invalidValue");
     }
     assert_eq!(app.aspect(&root, "corpUserInfo").await, before);
     app.get(&user_path(&user_id("datahub"))).expect(404).await;
-    app.delete(&user_path(&user_id("datahub"))).expect(404).await;
+    app.delete(&user_path(&user_id("datahub")))
+        .expect(404)
+        .await;
     app.shutdown().await;
 }
 
@@ -94,12 +106,24 @@ async fn case_variants_of_a_user_name_are_one_user() {
         ("ærøskøbing.öztürk@EXAMPLE.com", &second),
     ] {
         let found = lookup_user(&app, variant).await;
-        assert_eq!(ids(&found), vec![existing["id"].as_str().expect("id")], "{variant}");
+        assert_eq!(
+            ids(&found),
+            vec![existing["id"].as_str().expect("id")],
+            "{variant}"
+        );
         let r = app.post("/scim/v2/Users", okta(variant)).send().await;
-        assert_eq!(r.status, 409, "{variant}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            409,
+            "{variant}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         r.assert_scim_envelope();
         assert_eq!(r.json()["scimType"], "uniqueness");
-        assert!(!app.exists(&user_urn(variant)).await, "{variant}: not created");
+        assert!(
+            !app.exists(&user_urn(variant)).await,
+            "{variant}: not created"
+        );
     }
     app.shutdown().await;
 }
