@@ -20,6 +20,20 @@ pub const SEARCH_ACROSS_ENTITIES: &str =
   }
 }";
 
+/// Walk users or groups past Elasticsearch's 10,000-hit window: `search_after`
+/// pages (`scrollId` = where the previous page ended), and the `_entityType` facet,
+/// whose counts are exact where `total` stops at 10,000.
+pub const SCROLL_ACROSS_ENTITIES: &str =
+    "query scrollAcrossEntities($input: ScrollAcrossEntitiesInput!) {
+  scrollAcrossEntities(input: $input) {
+    nextScrollId
+    count
+    total
+    searchResults { entity { urn } }
+    facets { field aggregations { value count } }
+  }
+}";
+
 /// Page through users (search index; soft-deleted excluded).
 pub const LIST_USERS: &str = "query listUsers($input: ListUsersInput!) {
   listUsers(input: $input) {
@@ -88,6 +102,7 @@ pub fn group_members_many(n: usize) -> String {
 pub const ALL: &[(&str, &str)] = &[
     ("me", ME),
     ("searchAcrossEntities", SEARCH_ACROSS_ENTITIES),
+    ("scrollAcrossEntities", SCROLL_ACROSS_ENTITIES),
     ("listUsers", LIST_USERS),
     ("listGroups", LIST_GROUPS),
     ("groupMembers", GROUP_MEMBERS),

@@ -92,12 +92,14 @@ impl EntityAspects {
     }
 
     /// The `If-Version-Match` value that makes a write of aspect `name`
-    /// succeed only if nothing changed since this read: its version, or `-1`
-    /// when it is absent. `None` if stored without a reported version.
-    pub fn write_precondition(&self, name: &str) -> Option<String> {
+    /// succeed only if nothing changed since this read: its version, `-1` when
+    /// it is absent, and `1` when it is stored without a version (written before
+    /// DataHub versioned aspects): `ConditionalWriteValidator` compares such an
+    /// aspect's version as `"1"`, so the write stays conditional.
+    pub fn write_precondition(&self, name: &str) -> String {
         match self.aspects.get(name) {
-            None => Some("-1".to_owned()),
-            Some(raw) => raw.version.clone(),
+            None => "-1".to_owned(),
+            Some(raw) => raw.version.clone().unwrap_or_else(|| "1".to_owned()),
         }
     }
 

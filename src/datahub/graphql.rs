@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::documents;
 use super::error::{Error, Result};
-use super::search::{search_variables, SearchRequest};
+use super::search::{scroll_variables, search_variables, EntityKind, ScrollRequest, SearchRequest};
 use super::transport::{expect_success, parse_json, status_error, truncate, Call, Client};
 use super::urn::Urn;
 
@@ -38,6 +38,51 @@ pub struct Page {
     pub total: u32,
     /// The urns.
     pub urns: Vec<Urn>,
+}
+
+/// One page of a `scrollAcrossEntities` walk.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScrollPage {
+    /// The urns of this page, in urn order.
+    pub urns: Vec<Urn>,
+    /// Where the next page starts; `None` when DataHub found no more (it still
+    /// returns one after a full last page: the page after it is then empty).
+    pub next_scroll_id: Option<String>,
+    /// DataHub's `total`: Elasticsearch counts at most 10,000 (`track_total_hits` is
+    /// never set).
+    pub total: u64,
+    /// The exact number of matches, from the `_entityType` facet (a terms
+    /// aggregation, not capped), when GMS returned it.
+    pub exact_total: Option<u64>,
+}
+
+impl ScrollPage {
+    /// The number of matches: exact when the facet came back, else DataHub's
+    /// (possibly capped) `total`.
+    pub fn matches(&self) -> u64 {
+        self.exact_total.unwrap_or(self.total)
+    }
+}
+
+/// The exact count of `types` in a `facets` list: the `_entityType` facet (or its
+/// twin `entity`), values compared as entity type names (`CORP_USER`, `corpuser`).
+fn entity_type_count(facets: &[Value], types: &[EntityKind]) -> Option<u64> {
+    let norm = |s: &str| s.replace('_', "").to_ascii_lowercase();
+    let wanted: Vec<String> = types.iter().map(|t| norm(t.as_graphql())).collect();
+    let facet = ["_entityType", "entity"].iter().find_map(|name| {
+        facets
+            .iter()
+            .find(|f| f.get("field").and_then(Value::as_str) == Some(name))
+    })?;
+    let aggs = facet.get("aggregations")?.as_array()?;
+    let mut sum = 0u64;
+    for a in aggs {
+        let value = a.get("value").and_then(Value::as_str).unwrap_or_default();
+        if wanted.contains(&norm(value)) {
+            sum += a.get("count").and_then(Value::as_u64).unwrap_or(0);
+        }
+    }
+    Some(sum)
 }
 
 /// What `GET /config` says about the server.
@@ -237,6 +282,61 @@ impl Client {
         Ok(page)
     }
 
+    /// `scrollAcrossEntities` → one page of urns in urn order, where the next page
+    /// starts, and the exact number of matches (index-backed, eventually consistent).
+    /// Unlike `searchAcrossEntities` it walks past the 10,000th hit, and a page costs
+    /// GMS one engine query however deep it is.
+    pub async fn scroll(&self, token: &str, req: &ScrollRequest) -> Result<ScrollPage> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Raw {
+            next_scroll_id: Option<String>,
+            total: u64,
+            #[serde(default)]
+            search_results: Vec<Value>,
+            #[serde(default)]
+            facets: Option<Vec<Value>>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            scroll_across_entities: Option<Raw>,
+        }
+        let d: Data = self
+            .graphql(
+                "graphql.scrollAcrossEntities",
+                token,
+                "scrollAcrossEntities",
+                documents::SCROLL_ACROSS_ENTITIES,
+                scroll_variables(req),
+            )
+            .await?;
+        let Some(raw) = d.scroll_across_entities else {
+            return Ok(ScrollPage::default());
+        };
+        let mut urns = Vec::with_capacity(raw.search_results.len());
+        for item in raw.search_results {
+            let entity = item.get("entity").cloned().unwrap_or(item);
+            let u: UrnOnly = serde_json::from_value(entity).map_err(|e| {
+                Error::InvalidResponse(format!(
+                    "scrollAcrossEntities: {}",
+                    truncate(e.to_string(), 200)
+                ))
+            })?;
+            urns.push(u.urn);
+        }
+        let exact_total = raw
+            .facets
+            .as_deref()
+            .and_then(|f| entity_type_count(f, &req.types));
+        Ok(ScrollPage {
+            urns,
+            next_scroll_id: raw.next_scroll_id.filter(|s| !s.is_empty()),
+            total: raw.total,
+            exact_total,
+        })
+    }
+
     /// `listUsers(start, count)` → urns (index-backed, soft-deleted excluded).
     pub async fn list_users(&self, token: &str, start: u32, count: u32) -> Result<Page> {
         let q = ("graphql.listUsers", "listUsers", documents::LIST_USERS);
@@ -294,6 +394,15 @@ impl Client {
             Ok(ServerConfig { version, raw })
         })
         .await
+    }
+
+    /// `GET /config`, then records the release it names ([`Client::release`]).
+    /// A `/config` without a version is an unknown release (served as the newest).
+    pub async fn detect_release(&self) -> Result<super::release::Release> {
+        let sc = self.server_config().await?;
+        let release = super::release::Release::parse(sc.version.as_deref().unwrap_or(""));
+        self.set_release(release.clone());
+        Ok(release)
     }
 
     /// `GET /health` (unauthenticated): `Ok` on 2xx.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::datahub::relationships::{parse_related, relationship_variables, Related, RelatedPage};
-use crate::datahub::{EntityKind, FacetFilter};
+use crate::datahub::{EntityKind, FacetFilter, ScrollRequest};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 
@@ -230,4 +230,95 @@ fn relationships_parse_and_skip_null_entities() {
         parse_related("x", None).expect("empty"),
         RelatedPage::default()
     );
+}
+
+#[test]
+fn scroll_variables_walk_in_urn_order_without_keep_alive() {
+    let req = ScrollRequest {
+        types: vec![EntityKind::CorpUser],
+        or_filters: vec![vec![FacetFilter::equal(
+            "customProperties",
+            "scim.managed=true",
+        )]],
+        scroll_id: None,
+        count: 100,
+    };
+    let v = crate::datahub::search::scroll_variables(&req);
+    assert_eq!(
+        v,
+        json!({"input": {
+            "types": ["CORP_USER"], "query": "*", "count": 100,
+            "searchFlags": {"includeSoftDeleted": false},
+            "sortInput": {"sortCriteria": [{"field": "urn", "sortOrder": "ASCENDING"}]},
+            "orFilters": [{"and": [{"field": "customProperties", "values": ["scim.managed=true"],
+                                    "condition": "EQUAL", "negated": false}]}]
+        }})
+    );
+    let v = crate::datahub::search::scroll_variables(&ScrollRequest {
+        scroll_id: Some("eyJzb3J0Ijpb".into()),
+        count: 50_000,
+        or_filters: vec![],
+        ..req
+    });
+    assert_eq!(v["input"]["scrollId"], "eyJzb3J0Ijpb");
+    assert_eq!(
+        v["input"]["count"], 10_000,
+        "never above DataHub's result limit"
+    );
+    assert!(v["input"].get("orFilters").is_none());
+    assert!(v["input"].get("keepAlive").is_none());
+}
+
+#[tokio::test]
+async fn scroll_reads_the_exact_total_from_the_entity_type_facet() {
+    use crate::datahub::test_server::{client, seen, serve, Act};
+    let page = json!({"data": {"scrollAcrossEntities": {
+    "nextScrollId": "eyJzb3J0IjpbInVybjpsaTpjb3JwdXNlcjpiIl0sInBpdElkIjpudWxsLCJleHBpcmF0aW9uVGltZSI6MH0=",
+    "count": 2, "total": 10000,
+    "searchResults": [{"entity": {"urn": "urn:li:corpuser:a"}}, {"entity": {"urn": "urn:li:corpuser:b"}}],
+    "facets": [
+        {"field": "_entityType", "aggregations": [{"value": "CORP_USER", "count": 15000}]},
+        {"field": "entity", "aggregations": [{"value": "CORP_USER", "count": 15000}]}
+    ]}}});
+    let last = json!({"data": {"scrollAcrossEntities": {
+        "nextScrollId": null, "count": 2, "total": 1,
+        "searchResults": [{"entity": {"urn": "urn:li:corpuser:z"}}],
+        "facets": [{"field": "entity", "aggregations": [{"value": "corpuser", "count": 1}]}]}}});
+    let no_facets = json!({"data": {"scrollAcrossEntities": {
+        "nextScrollId": null, "count": 0, "total": 10000, "searchResults": []}}});
+    let (base, script) = serve(vec![
+        Act::Reply(200, page.to_string()),
+        Act::Reply(200, last.to_string()),
+        Act::Reply(200, no_facets.to_string()),
+    ])
+    .await;
+    let (c, _) = client(&base);
+    let req = ScrollRequest {
+        types: vec![EntityKind::CorpUser],
+        or_filters: vec![],
+        scroll_id: None,
+        count: 2,
+    };
+    let p = c.scroll("t", &req).await.expect("scroll");
+    assert_eq!(p.urns, [Urn::corp_user("a"), Urn::corp_user("b")]);
+    assert_eq!(
+        (p.total, p.exact_total, p.matches()),
+        (10_000, Some(15_000), 15_000)
+    );
+    assert!(p.next_scroll_id.is_some());
+    let p = c.scroll("t", &req).await.expect("scroll");
+    assert_eq!(
+        (p.exact_total, p.next_scroll_id),
+        (Some(1), None),
+        "the `entity` twin facet, any spelling"
+    );
+    let p = c.scroll("t", &req).await.expect("scroll");
+    assert_eq!(
+        (p.exact_total, p.matches()),
+        (None, 10_000),
+        "no facets: the capped total"
+    );
+    let s = seen(&script);
+    assert_eq!(s[0].json()["operationName"], "scrollAcrossEntities");
+    assert!(s[0].json()["query"].as_str().expect("q").contains("facets"));
 }

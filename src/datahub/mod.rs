@@ -19,6 +19,7 @@ mod entities;
 mod error;
 mod graphql;
 mod relationships;
+mod release;
 mod restli;
 mod rmw;
 mod search;
@@ -31,14 +32,15 @@ mod urn;
 pub use documents::{group_members_many as group_members_many_document, ALL as GRAPHQL_DOCUMENTS};
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
-pub use graphql::{Me, Page, ServerConfig};
+pub use graphql::{Me, Page, ScrollPage, ServerConfig};
 pub use relationships::{Related, RelatedPage, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
+pub use release::{Release, Support, NEWEST_TESTED, OLDEST_SUPPORTED, SUPPORTED_RANGE};
 pub use restli::{
-    ascii_json, ingest_body, parse_versioned_aspect, Proposal, Versioned, IF_VERSION_MATCH, RUN_ID,
-    SYNC_INDEX_HEADER,
+    ascii_json, ingest_body, parse_versioned_aspect, Proposal, SyncIndex, Versioned,
+    IF_VERSION_MATCH, RUN_ID, SYNC_INDEX_HEADER, UI_APP_SOURCE,
 };
 pub use rmw::RmwReport;
-pub use search::{Condition, EntityKind, FacetFilter, SearchRequest};
+pub use search::{Condition, EntityKind, FacetFilter, ScrollRequest, SearchRequest, SCROLL_MAX};
 pub use transport::{Client, ClientConfig, Observer, Outcome};
 pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
 

@@ -85,14 +85,11 @@ impl Proposal {
         self.if_version_match("-1")
     }
 
-    /// Condition on whatever `entity` says about this proposal's aspect
-    /// (its version, or `-1` when absent). Unconditional if the read did not
-    /// report a version.
+    /// Condition on what `entity` says about this proposal's aspect (its
+    /// version; `-1` when absent; `1` when stored without a version).
     pub fn conditional_on(self, entity: &super::entities::EntityAspects) -> Self {
-        match entity.write_precondition(self.aspect_name) {
-            Some(v) => self.if_version_match(v),
-            None => self,
-        }
+        let v = entity.write_precondition(self.aspect_name);
+        self.if_version_match(v)
     }
 
     /// Target urn.
@@ -115,8 +112,13 @@ impl Proposal {
         &self.value
     }
 
-    /// The MCP JSON object, with `systemMetadata.lastObserved = last_observed`.
-    pub fn to_mcp(&self, last_observed: i64) -> Value {
+    /// The MCP JSON object, with `systemMetadata.lastObserved = last_observed`;
+    /// `sync` says how GMS is asked to index it synchronously.
+    pub fn to_mcp(&self, last_observed: i64, sync: SyncIndex) -> Value {
+        let app_source = match sync {
+            SyncIndex::Header => RUN_ID,
+            SyncIndex::UiAppSource => UI_APP_SOURCE,
+        };
         json!({
             "entityType": self.urn.entity_type(),
             "entityUrn": self.urn.as_str(),
@@ -126,16 +128,41 @@ impl Proposal {
             "systemMetadata": {
                 "lastObserved": last_observed,
                 "runId": RUN_ID,
-                "properties": {"appSource": RUN_ID},
+                "properties": {"appSource": app_source},
             },
             "headers": self.headers,
         })
     }
 }
 
-/// `{"proposals": [...], "async": "false"}`.
-pub fn ingest_body(proposals: &[Proposal], last_observed: i64) -> Value {
-    let mcps: Vec<Value> = proposals.iter().map(|p| p.to_mcp(last_observed)).collect();
+/// An `If-Version-Match` no stored aspect can satisfy: versions start at 1 and an
+/// absent aspect compares as `-1` (`ConditionalWriteValidator`).
+const IMPOSSIBLE_VERSION: &str = "-2";
+/// The group named in [`Client::can_write_identities`]' probe (never written).
+pub const PRIVILEGE_PROBE_GROUP: &str = "datahub-scim-privilege-probe";
+
+/// `systemMetadata.properties.appSource` that makes GMS index a write in-request
+/// on every release (`PRE_PROCESS_HOOKS_UI_ENABLED`, default on): what GraphQL
+/// mutations send. Used only where the sync-index header is not honoured (< 1.0).
+pub const UI_APP_SOURCE: &str = "ui";
+
+/// How a write asks GMS to update its search and graph indexes in-request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncIndex {
+    /// The `X-DataHub-Sync-Index-Update: true` MCP header (DataHub ≥ 1.0.0), with
+    /// our own `appSource`.
+    Header,
+    /// The header and `appSource = "ui"` (DataHub < 1.0.0 ignores the header).
+    UiAppSource,
+}
+
+/// `{"proposals": [...], "async": "false"}` (Rest.li declares `async` a string:
+/// a JSON boolean is rejected).
+pub fn ingest_body(proposals: &[Proposal], last_observed: i64, sync: SyncIndex) -> Value {
+    let mcps: Vec<Value> = proposals
+        .iter()
+        .map(|p| p.to_mcp(last_observed, sync))
+        .collect();
     json!({"proposals": mcps, "async": "false"})
 }
 
@@ -202,7 +229,7 @@ impl Client {
         if proposals.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_vec(&ingest_body(proposals, now_millis()))
+        let body = serde_json::to_vec(&ingest_body(proposals, now_millis(), self.sync_index()))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let call = Call {
             endpoint: "restli.ingestProposalBatch",
@@ -213,6 +240,34 @@ impl Client {
             restli: true,
         };
         self.exchange(call, expect_success).await
+    }
+
+    /// May this token write users and groups? DataHub decides per write
+    /// (`AspectResource` checks every MCP of a batch against `API_ENTITY_PRIVILEGE_MAP`
+    /// before validating any), and since 1.2 finer privileges than *Manage Users &
+    /// Groups* (which `me.manageIdentities` reflects) suffice. So ask it the same way:
+    /// a batch of one user and one group write conditioned on a version no aspect
+    /// can have (`If-Version-Match: -2`). An authorized token gets the 422
+    /// precondition failure (nothing is written: pre-commit validation rolls the
+    /// transaction back), an unauthorized one 403.
+    pub async fn can_write_identities(&self, token: &str, actor: &Urn) -> Result<bool> {
+        let probe = |urn: &Urn, removed: bool| {
+            Proposal::upsert(urn, &super::aspects::Status::removed(removed))
+                .map(|p| p.if_version_match(IMPOSSIBLE_VERSION))
+        };
+        let proposals = [
+            probe(actor, false)?,
+            probe(&Urn::corp_group(PRIVILEGE_PROBE_GROUP), true)?,
+        ];
+        match self.ingest(token, &proposals).await {
+            Err(Error::PreconditionFailed(_)) => Ok(true),
+            Err(Error::Forbidden(_)) => Ok(false),
+            Ok(()) => {
+                tracing::warn!("DataHub applied a write conditioned on an impossible version");
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Latest value of aspect `A` on `urn` via `GET /aspects/{urn}?aspect=…&version=0`;

@@ -19,7 +19,7 @@ fn info() -> CorpUserInfo {
 fn mcp_matches_the_reference_shape() {
     let urn = Urn::corp_user("jdoe@example.com");
     let p = Proposal::upsert(&urn, &info()).expect("proposal");
-    let mcp = p.to_mcp(1_760_000_000_000);
+    let mcp = p.to_mcp(1_760_000_000_000, SyncIndex::Header);
     assert_eq!(
         mcp,
         json!({
@@ -48,6 +48,17 @@ fn mcp_matches_the_reference_shape() {
 }
 
 #[test]
+fn before_datahub_1_0_writes_also_ask_for_sync_indexing_as_the_ui_does() {
+    // DataHub < 1.0.0 ignores X-DataHub-Sync-Index-Update (#12500); only
+    // systemMetadata.properties.appSource == "ui" indexes in-request there.
+    let p = Proposal::upsert(&Urn::corp_user("u"), &info()).expect("proposal");
+    let mcp = p.to_mcp(5, SyncIndex::UiAppSource);
+    assert_eq!(mcp["systemMetadata"]["properties"]["appSource"], "ui");
+    assert_eq!(mcp["systemMetadata"]["runId"], "datahub-scim");
+    assert_eq!(mcp["headers"]["X-DataHub-Sync-Index-Update"], "true");
+}
+
+#[test]
 fn group_mcp_uses_the_group_entity_type_and_escapes_astral_chars() {
     let urn = Urn::corp_group("Data Eng (EU) 🚀");
     let g = CorpGroupInfo {
@@ -55,7 +66,7 @@ fn group_mcp_uses_the_group_entity_type_and_escapes_astral_chars() {
         ..CorpGroupInfo::default()
     };
     let p = Proposal::upsert(&urn, &g).expect("proposal");
-    let mcp = p.to_mcp(1);
+    let mcp = p.to_mcp(1, SyncIndex::Header);
     assert_eq!(mcp["entityType"], "corpGroup");
     assert_eq!(mcp["entityUrn"], "urn:li:corpGroup:Data Eng (EU) 🚀");
     assert_eq!(mcp["aspectName"], "corpGroupInfo");
@@ -84,7 +95,7 @@ fn conditional_headers() {
     assert_eq!(p.header(SYNC_INDEX_HEADER), Some("true"));
     let p = Proposal::upsert(&urn, &m).expect("p").if_absent();
     assert_eq!(
-        p.to_mcp(0)["headers"],
+        p.to_mcp(0, SyncIndex::Header)["headers"],
         json!({"If-Version-Match": "-1", "X-DataHub-Sync-Index-Update": "true"})
     );
 }
@@ -102,10 +113,11 @@ fn conditional_on_uses_the_version_read() {
     let info = super::super::aspects::Status::removed(true);
     let p = Proposal::upsert(&urn, &info).expect("p").conditional_on(&e);
     assert_eq!(p.header(IF_VERSION_MATCH), Some("-1"));
-    // Present without a reported version → unconditional.
+    // Present without a reported version (written before DataHub versioned aspects):
+    // still conditional, on "1", the version ConditionalWriteValidator compares with.
     e.insert("status", json!({"removed": false}), None);
     let p = Proposal::upsert(&urn, &info).expect("p").conditional_on(&e);
-    assert_eq!(p.header(IF_VERSION_MATCH), None);
+    assert_eq!(p.header(IF_VERSION_MATCH), Some("1"));
 }
 
 #[test]
@@ -113,9 +125,15 @@ fn batch_body() {
     let urn = Urn::corp_user("u");
     let a = Proposal::upsert(&urn, &info()).expect("p");
     let b = Proposal::upsert(&urn, &GroupMembership::default()).expect("p");
-    let body = ingest_body(&[a.clone(), b.clone()], 9);
+    let body = ingest_body(&[a.clone(), b.clone()], 9, SyncIndex::Header);
     assert_eq!(body["async"], "false");
-    assert_eq!(body["proposals"], json!([a.to_mcp(9), b.to_mcp(9)]));
+    assert_eq!(
+        body["proposals"],
+        json!([
+            a.to_mcp(9, SyncIndex::Header),
+            b.to_mcp(9, SyncIndex::Header)
+        ])
+    );
     assert_eq!(body.as_object().expect("obj").len(), 2);
     let text = serde_json::to_string(&body).expect("ser");
     assert!(!text.contains("DELETE") && !text.contains("RESTATE"));
@@ -208,7 +226,7 @@ fn status_mapping() {
     ));
     assert!(matches!(
         status_error(&reply(422, r#"{"status":422,"message":"Failed to validate record: field active required"}"#, &[])),
-        Error::Invalid(m) if m.contains("active")
+        Error::Invalid(m) if m == "DataHub validation failed"
     ));
     assert!(matches!(status_error(&reply(400, "", &[])), Error::Invalid(m) if m == "HTTP 400"));
     match status_error(&reply(503, "{}", &[("retry-after", "7")])) {
@@ -243,4 +261,72 @@ fn status_mapping() {
         status_error(&reply(504, "", &[])).is_timeout(),
         "a gateway timeout in front of GMS is a timeout"
     );
+}
+
+/// A Rest.li 422 as DataHub 1.x answers a lost `If-Version-Match`: the message is the
+/// bare `ValidationExceptionCollection` (EntityServiceImpl pre-commit validation), each
+/// `AspectValidationException` printing its whole `ChangeItemImpl` item (aspect value
+/// included) before `subType=PRECONDITION`; the Rest.li body repeats it in `stackTrace`.
+fn real_422(sub_type: &str, msg: &str) -> String {
+    let item = "ChangeItemImpl{changeType=UPSERT, auditStamp={actor=urn:li:corpuser:datahub, time=1760000000000}, \
+        systemMetadata={lastObserved=1760000000000, runId=datahub-scim, properties={appSource=datahub-scim}}, \
+        recordTemplate={customProperties={scim.userName=jane.doe@example.com, scim.managed=true, scim.externalId=00u1abcd}, \
+        active=true, displayName=Jane Doe, email=jane.doe@example.com, firstName=Jane, lastName=Doe, fullName=Jane Doe, \
+        title=Senior Data Engineer, departmentName=Data Platform}, aspectName='corpUserInfo', urn=urn:li:corpuser:jane.doe@example.com}";
+    let message = format!(
+        "ValidationExceptionCollection{{EntityAspect:(urn:li:corpuser:jane.doe@example.com,corpUserInfo) Exceptions: \
+         [AspectValidationException(item={item}, changeType=UPSERT, entityUrn=urn:li:corpuser:jane.doe@example.com, \
+         aspectName=corpUserInfo, subType={sub_type}, msg={msg})]}}"
+    );
+    json!({
+        "exceptionClass": "com.linkedin.restli.server.RestLiServiceException",
+        "stackTrace": format!("com.linkedin.restli.server.RestLiServiceException [HTTP Status:422]: {message}\n\tat com.linkedin.metadata.resources.restli.RestliUtils.toTask(RestliUtils.java:61)"),
+        "message": message,
+        "status": 422,
+    })
+    .to_string()
+}
+
+#[test]
+fn a_lost_race_is_found_anywhere_in_datahubs_real_422_and_no_person_leaks() {
+    let body = real_422("PRECONDITION", "Expected version 3, actual version 4");
+    let msg: Value = serde_json::from_str(&body).expect("json");
+    let at = msg["message"]
+        .as_str()
+        .expect("message")
+        .find("subType=PRECONDITION")
+        .expect("present");
+    assert!(
+        at > 500,
+        "the subtype lands {at} characters in, past any 500-char cut"
+    );
+    let r = reply(422, &body, &[("x-restli-error-response", "true")]);
+    match status_error(&r) {
+        Error::PreconditionFailed(summary) => {
+            assert_eq!(
+                summary,
+                "DataHub validation failed (PRECONDITION) on corpUserInfo: Expected version 3, actual version 4"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    // A validation failure of the same layout is Invalid, summarized without the value.
+    let body = real_422("VALIDATION", "field active is required");
+    match status_error(&reply(422, &body, &[])) {
+        Error::Invalid(summary) => {
+            assert_eq!(
+                summary,
+                "DataHub validation failed (VALIDATION) on corpUserInfo"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    // Neither variant, nor its Display, carries the person from the aspect value.
+    for sub in ["PRECONDITION", "VALIDATION"] {
+        let e = status_error(&reply(422, &real_422(sub, "x"), &[]));
+        let shown = format!("{e} {e:?}");
+        for secret in ["jane", "Jane", "Doe", "example.com", "00u1abcd", "Senior"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
 }

@@ -83,10 +83,49 @@ pub struct SearchRequest {
     pub sort_by_urn: bool,
 }
 
-/// The variables of a search request.
-pub fn search_variables(req: &SearchRequest) -> Value {
-    let or_filters: Vec<Value> = req
-        .or_filters
+/// A `scrollAcrossEntities` request: always in urn order (`sortInput` by `urn`
+/// ascending), so a `scrollId` is a position in a stable order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScrollRequest {
+    /// Entity types walked.
+    pub types: Vec<EntityKind>,
+    /// OR of AND-groups of filters; empty = no filter.
+    pub or_filters: Vec<Vec<FacetFilter>>,
+    /// Where the previous page ended (its `nextScrollId`); `None`: from the start.
+    pub scroll_id: Option<String>,
+    /// Page size, at most [`SCROLL_MAX`]. 0 asks only for the totals.
+    pub count: u32,
+}
+
+/// Largest scroll page DataHub serves as asked: `SEARCH_SERVICE_LIMIT_RESULTS_MAX`
+/// (10,000; since 1.2 a larger count is silently replaced by 5,000, before it the
+/// engine fails on it).
+pub const SCROLL_MAX: u32 = 10_000;
+
+/// The variables of a scroll request (`keepAlive` is not sent: without DataHub's
+/// point-in-time option a scroll id is a plain `search_after` position that does not
+/// expire).
+pub fn scroll_variables(req: &ScrollRequest) -> Value {
+    let types: Vec<&str> = req.types.iter().map(|t| t.as_graphql()).collect();
+    let mut input = json!({
+        "types": types,
+        "query": "*",
+        "count": req.count.min(SCROLL_MAX),
+        "searchFlags": {"includeSoftDeleted": false},
+        "sortInput": {"sortCriteria": [{"field": "urn", "sortOrder": "ASCENDING"}]},
+    });
+    if let Some(id) = &req.scroll_id {
+        input["scrollId"] = Value::String(id.clone());
+    }
+    let or_filters = or_filters_json(&req.or_filters);
+    if !or_filters.is_empty() {
+        input["orFilters"] = Value::Array(or_filters);
+    }
+    json!({ "input": input })
+}
+
+fn or_filters_json(groups: &[Vec<FacetFilter>]) -> Vec<Value> {
+    groups
         .iter()
         .map(|and| {
             let and: Vec<Value> = and
@@ -105,7 +144,12 @@ pub fn search_variables(req: &SearchRequest) -> Value {
                 .collect();
             json!({ "and": and })
         })
-        .collect();
+        .collect()
+}
+
+/// The variables of a search request.
+pub fn search_variables(req: &SearchRequest) -> Value {
+    let or_filters = or_filters_json(&req.or_filters);
     let types: Vec<&str> = req.types.iter().map(|t| t.as_graphql()).collect();
     let mut input = json!({
         "types": types,

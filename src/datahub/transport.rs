@@ -128,6 +128,8 @@ struct Inner {
     base: String,
     request_timeout: Duration,
     observer: Option<Arc<dyn Observer>>,
+    /// The DataHub release GMS last reported (`/config`), shared by every clone.
+    release: Arc<std::sync::RwLock<Option<super::release::Release>>>,
 }
 
 /// A complete upstream reply.
@@ -191,6 +193,7 @@ impl Client {
                 base,
                 request_timeout: cfg.request_timeout,
                 observer: None,
+                release: Arc::default(),
             }),
         })
     }
@@ -207,6 +210,36 @@ impl Client {
     /// The configured base URL (no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The DataHub release GMS reported at the last [`Client::detect_release`],
+    /// if any.
+    pub fn release(&self) -> Option<super::release::Release> {
+        self.inner
+            .release
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records the release GMS runs (what [`Client::detect_release`] does with
+    /// `/config`); writes adapt to it.
+    pub fn set_release(&self, release: super::release::Release) {
+        *self
+            .inner
+            .release
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(release);
+    }
+
+    /// How writes ask for synchronous indexing on the release GMS runs: the
+    /// header alone from 1.0.0 (and while the release is not known yet), the
+    /// header plus `appSource = "ui"` before.
+    pub(crate) fn sync_index(&self) -> super::restli::SyncIndex {
+        match self.release() {
+            Some(r) if !r.honours_sync_index_header() => super::restli::SyncIndex::UiAppSource,
+            _ => super::restli::SyncIndex::Header,
+        }
     }
 
     pub(crate) fn note_conflict_retry(&self, endpoint: &'static str) {
@@ -333,17 +366,28 @@ pub(crate) fn expect_success(reply: Reply) -> Result<()> {
 }
 
 /// Map a non-2xx reply to an [`Error`], reading `message`/`error` from a JSON
-/// body. A Rest.li 422 is a lost conditional write when its message says so.
+/// body. A Rest.li 422 is a lost conditional write when its body says so
+/// anywhere: since DataHub 0.15.0 the message prints the whole change item
+/// (aspect value included) before `subType=PRECONDITION`, hundreds of
+/// characters in. A 422 keeps only a personal-data-free summary (see
+/// [`validation_summary`]); its body names the people in the aspect.
 pub(crate) fn status_error(reply: &Reply) -> Error {
-    let msg = error_message(&reply.body);
     let code = reply.status.as_u16();
+    if code == 422 {
+        let summary = validation_summary(&reply.body);
+        return if is_precondition_body(&reply.body) {
+            Error::PreconditionFailed(summary)
+        } else {
+            Error::Invalid(summary)
+        };
+    }
+    let msg = error_message(&reply.body);
     match code {
         401 => Error::Unauthorized,
         403 => Error::Forbidden(msg),
         404 => Error::NotFound(msg),
         409 => Error::Conflict(msg),
         412 => Error::PreconditionFailed(msg),
-        422 if is_precondition_message(&msg) => Error::PreconditionFailed(msg),
         429 => Error::Throttled {
             retry_after: retry_after(&reply.headers),
         },
@@ -365,11 +409,64 @@ pub(crate) fn status_error(reply: &Reply) -> Error {
     }
 }
 
-/// GMS's precondition messages: "Expected version X, actual version Y", or a
-/// validation report naming the PRECONDITION subtype.
-pub(crate) fn is_precondition_message(msg: &str) -> bool {
-    let m = msg.to_ascii_lowercase();
-    m.contains("precondition") || m.contains("expected version")
+/// Does a 422 body report a failed precondition? The whole body is searched,
+/// as DataHub's own Java client does (`"Expected version"` anywhere): GMS words
+/// it `Expected version X, actual version Y` (`ConditionalWriteValidator`) inside
+/// an `AspectValidationException(… subType=PRECONDITION, msg=…)`.
+pub(crate) fn is_precondition_body(body: &[u8]) -> bool {
+    contains_ci(body, b"expected version") || contains_ci(body, b"subtype=precondition")
+}
+
+/// ASCII case-insensitive substring search over raw bytes.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// A 422 described without personal data: the validation subtypes and aspect
+/// names it reports (`subType=…`, `aspectName=…`, `EntityAspect:(…,<aspect>)`)
+/// and the versions of a failed precondition, never the urn or the aspect value
+/// that DataHub's message carries (`ValidationExceptionCollection.toString`).
+fn validation_summary(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut subtypes: Vec<&str> = Vec::new();
+    let mut aspects: Vec<&str> = Vec::new();
+    let word = |s: &str| -> Option<usize> {
+        let n = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        (n > 0 && n <= 64).then_some(n)
+    };
+    for (key, into) in [("subType=", &mut subtypes), ("aspectName=", &mut aspects)] {
+        let mut rest: &str = &text;
+        while let Some(at) = rest.find(key) {
+            rest = &rest[at + key.len()..];
+            let r = rest.trim_start_matches('\'').trim_start_matches('\'');
+            if let Some(n) = word(r) {
+                if !into.contains(&&r[..n]) {
+                    into.push(&r[..n]);
+                }
+            }
+        }
+    }
+    let mut out = String::from("DataHub validation failed");
+    if !subtypes.is_empty() {
+        out.push_str(&format!(" ({})", subtypes.join(", ")));
+    }
+    if !aspects.is_empty() {
+        out.push_str(&format!(" on {}", aspects.join(", ")));
+    }
+    if let Some(at) = text.find("Expected version ") {
+        let v: String = text[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | ',' | '-'))
+            .take(60)
+            .collect();
+        out.push_str(&format!(": {}", v.trim_end_matches([',', ' '])));
+    }
+    out
 }
 
 fn error_message(body: &[u8]) -> String {

@@ -1,9 +1,10 @@
 //! The admin port: plain HTTP, never the TLS port.
 //!
 //! - `GET /live`: 200 while the process runs.
-//! - `GET /ready`: 200 once the TLS material is loaded and GMS has answered a health
-//!   check; 503 when GMS stays unreachable (background probe) and from the start of
-//!   shutdown.
+//! - `GET /ready`: 200 once the TLS material is loaded and GMS has answered the
+//!   background probe (`GET /config`) naming a DataHub release we serve; 503 when GMS
+//!   stays unreachable, when it runs an unsupported release (the body says which
+//!   release was found and which are supported), and from the start of shutdown.
 //! - `GET /metrics`: Prometheus text exposition (see [`super::metrics`]).
 
 use std::convert::Infallible;
@@ -33,6 +34,10 @@ pub struct Readiness {
     draining: AtomicBool,
     /// Consecutive failed GMS probes.
     failures: AtomicU32,
+    /// Why the DataHub release GMS runs is refused (`None`: supported or not known yet).
+    refusal: std::sync::RwLock<Option<String>>,
+    /// The release GMS reported last, for logging changes once.
+    release: std::sync::RwLock<Option<datahub::Release>>,
 }
 
 impl Readiness {
@@ -41,6 +46,53 @@ impl Readiness {
         self.tls_loaded.load(Ordering::SeqCst)
             && self.gms_up.load(Ordering::SeqCst)
             && !self.draining.load(Ordering::SeqCst)
+            && self.release_refusal().is_none()
+    }
+
+    /// Why the DataHub release is refused, when it is: names the release found and
+    /// the supported range. SCIM requests answer 503 with it.
+    pub fn release_refusal(&self) -> Option<String> {
+        self.refusal
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The release GMS reported at the last successful probe.
+    pub fn release(&self) -> Option<datahub::Release> {
+        self.release
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records the release GMS reported; logs when it changes.
+    pub fn record_release(&self, release: &datahub::Release) {
+        let mut last = self.release.write().unwrap_or_else(|p| p.into_inner());
+        if last.as_ref() == Some(release) {
+            return;
+        }
+        *last = Some(release.clone());
+        let refusal = match release.support() {
+            datahub::Support::Supported => {
+                tracing::info!(datahub.release = %release, "DataHub release supported");
+                None
+            }
+            datahub::Support::Untested => {
+                tracing::warn!(
+                    datahub.release = %release,
+                    supported = datahub::SUPPORTED_RANGE,
+                    "DataHub release is newer than (or not named like) the releases datahub-scim is tested with; serving it as the newest tested"
+                );
+                None
+            }
+            datahub::Support::Unsupported => {
+                let why = release.refusal();
+                tracing::error!(datahub.release = %release, supported = datahub::SUPPORTED_RANGE, "{why}; not ready, SCIM requests answer 503");
+                Some(why)
+            }
+        };
+        *self.refusal.write().unwrap_or_else(|p| p.into_inner()) = refusal;
     }
 
     /// Marks the TLS material loaded.
@@ -69,16 +121,20 @@ impl Readiness {
     }
 }
 
-/// Probes GMS health every `interval` until dropped.
+/// Probes GMS every `interval` until dropped: `GET /config` (unauthenticated, like
+/// `/health`) both shows GMS answers and names the release it runs, which the
+/// client adapts its writes to and readiness checks against the supported range.
 pub async fn probe_gms(client: datahub::Client, readiness: Arc<Readiness>, interval: Duration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let ok = match tokio::time::timeout(interval.max(Duration::from_secs(1)), client.health())
-            .await
-        {
-            Ok(Ok(())) => true,
+        let probe = client.detect_release();
+        let ok = match tokio::time::timeout(interval.max(Duration::from_secs(1)), probe).await {
+            Ok(Ok(release)) => {
+                readiness.record_release(&release);
+                true
+            }
             Ok(Err(e)) => {
                 tracing::debug!(upstream.error = e.kind(), "GMS health probe failed");
                 false
@@ -100,6 +156,12 @@ pub async fn handle(
         (&Method::GET | &Method::HEAD, "/ready") => {
             if state.readiness.is_ready() {
                 text(StatusCode::OK, plain, "ready\n")
+            } else if let Some(why) = state.readiness.release_refusal() {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    plain,
+                    format!("not ready: {why}\n"),
+                )
             } else {
                 text(StatusCode::SERVICE_UNAVAILABLE, plain, "not ready\n")
             }
@@ -107,6 +169,9 @@ pub async fn handle(
         (&Method::GET, "/metrics") => {
             let m = &state.metrics;
             m.ready.set(i64::from(state.readiness.is_ready()));
+            if let Some(r) = state.readiness.release() {
+                m.set_datahub_release(&r);
+            }
             let entries = i64::try_from(state.auth.cached_entries()).unwrap_or(i64::MAX);
             m.cache_entries
                 .get_or_create(&CacheLabels { cache: "token" })

@@ -7,8 +7,13 @@
 //! 3. Token cache (moka), keyed by SHA-256 of the token (never the token itself):
 //!    accepted tokens for `token_cache_ttl`, rejected ones for
 //!    `token_cache_failure_ttl`. A GMS outage is never cached.
-//! 4. On a miss, GMS `me`: 401 → invalid (revoked, suspended actor, …); no
-//!    `manageIdentities` → forbidden; unreachable → 503.
+//! 4. On a miss, GMS `me`: 401 → invalid (revoked, suspended actor, …);
+//!    unreachable → 503. `manageIdentities` (Manage Users & Groups) → accepted.
+//!    Without it DataHub may still let the token write users and groups (the finer
+//!    Update Users / Update Groups privileges, DataHub ≥ 1.2), so DataHub is asked
+//!    the way it decides: a user + group write conditioned on an impossible version
+//!    (`Client::can_write_identities`; nothing is written) → accepted, or 403 →
+//!    forbidden.
 //! 5. Failed authentications are counted per client address ([`super::throttle`]):
 //!    past the limit, that address's tokens not known to be good answer 429 before
 //!    any of the above.
@@ -44,8 +49,8 @@ pub enum AuthError {
     /// wrongly signed, revoked or whose actor is suspended.
     #[error("{0}")]
     Invalid(&'static str),
-    /// A valid token whose actor lacks `manageIdentities`.
-    #[error("the token's actor lacks the Manage Users & Groups privilege")]
+    /// A valid token whose actor DataHub does not let write users and groups.
+    #[error("the token's DataHub user may not write users and groups: it needs the Manage Users & Groups privilege, or Update Users and Update Groups (DataHub 1.2 and later)")]
     Forbidden,
     /// DataHub could not be asked.
     #[error("DataHub is unavailable to validate the token")]
@@ -268,13 +273,21 @@ impl Authenticator {
                 let loaded = self
                     .cache
                     .try_get_with(key, async move {
+                        let accepted = |me: datahub::Me| {
+                            Decision::Accepted(Arc::new(Identity {
+                                actor: me.urn.to_string(),
+                            }))
+                        };
                         match client.me(&owned).await {
-                            Ok(me) if me.manage_identities => {
-                                Ok(Decision::Accepted(Arc::new(Identity {
-                                    actor: me.urn.to_string(),
-                                })))
-                            }
-                            Ok(_) => Ok(Decision::Rejected(AuthError::Forbidden)),
+                            Ok(me) if me.manage_identities => Ok(accepted(me)),
+                            Ok(me) => match client.can_write_identities(&owned, &me.urn).await {
+                                Ok(true) => Ok(accepted(me)),
+                                Ok(false) => Ok(Decision::Rejected(AuthError::Forbidden)),
+                                Err(datahub::Error::Unauthorized) => Ok(Decision::Rejected(
+                                    AuthError::Invalid("token rejected by DataHub"),
+                                )),
+                                Err(e) => Err(e.kind()),
+                            },
                             Err(datahub::Error::Unauthorized) => Ok(Decision::Rejected(
                                 AuthError::Invalid("token rejected by DataHub"),
                             )),

@@ -1,8 +1,10 @@
 //! `datahub-scim check`: validates what `serve` would use without serving: the TLS
-//! material (and its expiry), GMS reachability and version (`GET /config`), and, with
+//! material (and its expiry), GMS reachability and its DataHub release (`GET /config`)
+//! against the supported range, and, with
 //! a token, the local token check (format, algorithm, expiry and, when the signing key
 //! is configured, the signature), then the token's actor and its `manageIdentities`
-//! privilege (`me`).
+//! privilege (`me`) and, without it, whether DataHub lets it write users and groups
+//! (a conditional write that cannot apply; nothing is written).
 
 use crate::config::Config;
 use crate::datahub;
@@ -20,6 +22,29 @@ fn finding(ok: bool, message: impl Into<String>) -> Finding {
     Finding {
         ok,
         message: message.into(),
+    }
+}
+
+/// What `check` says of the DataHub release GMS reports.
+fn release_finding(url: &str, release: &datahub::Release) -> Finding {
+    match release.support() {
+        datahub::Support::Supported => finding(
+            true,
+            format!(
+                "DataHub GMS at {url} answers; DataHub release {release}: supported ({})",
+                datahub::SUPPORTED_RANGE
+            ),
+        ),
+        datahub::Support::Untested => finding(
+            true,
+            format!(
+                "DataHub GMS at {url} answers; DataHub release {release}: not tested, served as the newest tested release (supported: {})",
+                datahub::SUPPORTED_RANGE
+            ),
+        ),
+        datahub::Support::Unsupported => {
+            finding(false, format!("DataHub GMS at {url}: {}", release.refusal()))
+        }
     }
 }
 
@@ -66,15 +91,8 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
             return out;
         }
     };
-    match client.server_config().await {
-        Ok(sc) => out.push(finding(
-            true,
-            format!(
-                "DataHub GMS at {} answers; version {}",
-                config.gms.url,
-                sc.version.as_deref().unwrap_or("unknown")
-            ),
-        )),
+    match client.detect_release().await {
+        Ok(release) => out.push(release_finding(&config.gms.url, &release)),
         Err(e) => out.push(finding(
             false,
             format!("DataHub GMS at {}: {e}", config.gms.url),
@@ -91,13 +109,30 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
                 return out;
             }
             match client.me(t).await {
-                Ok(me) => out.push(finding(
-                    me.manage_identities,
-                    format!(
-                        "token actor {}; manageIdentities: {}",
-                        me.urn, me.manage_identities
-                    ),
+                Ok(me) if me.manage_identities => out.push(finding(
+                    true,
+                    format!("token actor {}; manageIdentities: true", me.urn),
                 )),
+                Ok(me) => match client.can_write_identities(t, &me.urn).await {
+                    Ok(true) => out.push(finding(
+                        true,
+                        format!(
+                            "token actor {}; manageIdentities: false, but DataHub lets it write users and groups (finer privileges)",
+                            me.urn
+                        ),
+                    )),
+                    Ok(false) => out.push(finding(
+                        false,
+                        format!(
+                            "token actor {}; manageIdentities: false, and DataHub refuses its user and group writes (403): grant Manage Users & Groups, or Update Users and Update Groups",
+                            me.urn
+                        ),
+                    )),
+                    Err(e) => out.push(finding(
+                        false,
+                        format!("token actor {}; write privileges not checkable: {e}", me.urn),
+                    )),
+                },
                 Err(e) => out.push(finding(
                     false,
                     format!("token rejected or not checkable: {e}"),

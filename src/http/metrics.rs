@@ -87,6 +87,15 @@ pub struct BuildLabels {
     pub version: &'static str,
 }
 
+/// Labels of `datahub_scim_datahub_release_info`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReleaseLabels {
+    /// The release as `/config` names it, e.g. `v1.7.0`.
+    pub release: String,
+    /// `supported`, `untested` or `unsupported`.
+    pub support: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -134,6 +143,11 @@ pub struct Metrics {
     /// `datahub_scim_connections_shed_total`: idle connections closed to make room for
     /// a new one at the connection limit.
     pub connections_shed: Family<ListenerLabels, Counter>,
+    /// `datahub_scim_datahub_release_info`: 1 for the DataHub release GMS reported last
+    /// (set at scrape time; one series).
+    pub datahub_release: Family<ReleaseLabels, Gauge>,
+    /// The series `datahub_release` holds.
+    release_shown: std::sync::Mutex<Option<ReleaseLabels>>,
 }
 
 impl Default for Metrics {
@@ -164,6 +178,8 @@ impl Metrics {
             connections_open: Family::default(),
             connections_refused: Family::default(),
             connections_shed: Family::default(),
+            datahub_release: Family::default(),
+            release_shown: std::sync::Mutex::new(None),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -232,12 +248,38 @@ impl Metrics {
             "Idle connections closed to make room for a new one at the connection limit",
             m.connections_shed.clone(),
         );
+        r.register(
+            "datahub_release_info",
+            "The DataHub release GMS reports (GET /config) and whether datahub-scim supports it",
+            m.datahub_release.clone(),
+        );
         m.build_info
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
             })
             .set(1);
         Metrics { registry, ..m }
+    }
+
+    /// Shows `release` as the one `datahub_scim_datahub_release_info` series.
+    pub fn set_datahub_release(&self, release: &crate::datahub::Release) {
+        let support = match release.support() {
+            crate::datahub::Support::Supported => "supported",
+            crate::datahub::Support::Untested => "untested",
+            crate::datahub::Support::Unsupported => "unsupported",
+        };
+        let labels = ReleaseLabels {
+            release: release.to_string(),
+            support,
+        };
+        let mut shown = self.release_shown.lock().unwrap_or_else(|p| p.into_inner());
+        if shown.as_ref() != Some(&labels) {
+            if let Some(old) = shown.take() {
+                self.datahub_release.remove(&old);
+            }
+            self.datahub_release.get_or_create(&labels).set(1);
+            *shown = Some(labels);
+        }
     }
 
     /// Records one served request.

@@ -150,6 +150,9 @@ async fn serve(
         .authenticate(parts.headers.get(AUTHORIZATION), client)
         .await?;
     parts.headers.remove(AUTHORIZATION);
+    if let Some(why) = state.readiness.release_refusal() {
+        return Err(scim::Error::upstream(503, why).with_retry_after(RELEASE_RETRY_AFTER_SECS));
+    }
 
     let route = match route {
         Ok(r) => r,
@@ -197,6 +200,9 @@ async fn serve(
         }
     }
 }
+
+/// `Retry-After` of the 503 answered while GMS runs an unsupported DataHub release.
+const RELEASE_RETRY_AFTER_SECS: u64 = 300;
 
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::AbortHandle);

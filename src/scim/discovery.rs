@@ -37,9 +37,14 @@ fn base(base_url: &str) -> &str {
     base_url.trim_end_matches('/')
 }
 
+/// Seconds a cursor stays valid between pages, as advertised (RFC 9865
+/// `cursorTimeout`). Our cursors carry a DataHub scroll position and do not expire;
+/// a day is what we promise.
+pub const CURSOR_TIMEOUT_SECS: u64 = 86_400;
+
 /// `/ServiceProviderConfig`: PATCH yes, bulk no, filter yes (with `maxResults`),
-/// changePassword no, sort per `caps`, ETag no, auth a DataHub personal access token
-/// sent as an OAuth bearer token.
+/// changePassword no, sort per `caps`, ETag no, index and cursor paging (RFC 9865
+/// `pagination`), auth a DataHub personal access token sent as an OAuth bearer token.
 pub fn service_provider_config(base_url: &str, caps: &Capabilities) -> Value {
     let mut v = json!({
         "schemas": [SPC_URN],
@@ -49,6 +54,14 @@ pub fn service_provider_config(base_url: &str, caps: &Capabilities) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": caps.sort},
         "etag": {"supported": false},
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": caps.max_results,
+            "maxPageSize": caps.max_results,
+            "cursorTimeout": CURSOR_TIMEOUT_SECS
+        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "DataHub personal access token",
@@ -198,6 +211,11 @@ mod tests {
         assert_eq!(v["changePassword"]["supported"], false);
         assert_eq!(v["sort"]["supported"], true);
         assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(
+            v["pagination"],
+            json!({"cursor": true, "index": true, "defaultPaginationMethod": "index",
+                   "defaultPageSize": 200, "maxPageSize": 200, "cursorTimeout": 86_400})
+        );
         assert_eq!(v["authenticationSchemes"][0]["type"], "oauthbearertoken");
         assert_eq!(
             v["meta"]["location"],

@@ -16,6 +16,12 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §2.3: the `cursor` is not one this server issued for this query.
+    InvalidCursor,
+    /// RFC 9865 §2.3: the `cursor` has expired.
+    ExpiredCursor,
+    /// RFC 9865 §2.3: `count` is out of range.
+    InvalidCount,
 }
 
 impl ScimType {
@@ -32,6 +38,9 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 }
@@ -89,6 +98,9 @@ impl Error {
     }
     pub fn mutability(detail: impl Into<String>) -> Self {
         Self::typed(400, ScimType::Mutability, detail)
+    }
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::typed(400, ScimType::InvalidCursor, detail)
     }
     pub fn too_many(detail: impl Into<String>) -> Self {
         Self::typed(400, ScimType::TooMany, detail)

@@ -21,7 +21,7 @@ pub mod schema;
 
 pub use error::{Error, ScimType};
 pub use filter::{fold_case, parse as parse_filter, CompValue, CompareOp, Filter};
-pub use list::{list_response, ListQuery, Projection, SortOrder};
+pub use list::{cursor_list_response, list_response, ListQuery, Projection, SortOrder};
 pub use patch::{apply, plan_group, Changes, GroupPatchPlan, MemberOp, PatchRequest};
 pub use path::AttrPath;
 pub use resource::{Group, Meta, User};

@@ -16,6 +16,25 @@ pub use sort::compare;
 
 use super::schema::LIST_RESPONSE_URN;
 
+/// A ListResponse page of cursor paging (RFC 9865 §2.2): no `startIndex`;
+/// `nextCursor` on every page but the last.
+pub fn cursor_list_response(
+    total: usize,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut v = json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let Some(c) = next_cursor {
+        v["nextCursor"] = Value::String(c);
+    }
+    v
+}
+
 /// A complete ListResponse, even when empty: `schemas`, integer `totalResults`,
 /// `startIndex`, `itemsPerPage` (the number of resources on this page) and
 /// `Resources` (Okta reports "No results" when `Resources` is missing).

@@ -35,6 +35,9 @@ pub struct ListQuery {
     pub excluded_attributes: Vec<AttrPath>,
     pub sort_by: Option<AttrPath>,
     pub sort_order: SortOrder,
+    /// RFC 9865 cursor paging: `Some("")` asks for the first page, `Some(c)` for the
+    /// page `c` (a previous `nextCursor`) points at; `None`: index paging.
+    pub cursor: Option<String>,
 }
 
 impl Default for ListQuery {
@@ -47,6 +50,7 @@ impl Default for ListQuery {
             excluded_attributes: Vec::new(),
             sort_by: None,
             sort_order: SortOrder::Ascending,
+            cursor: None,
         }
     }
 }
@@ -83,10 +87,22 @@ impl ListQuery {
     /// (Entra's `aadOptscim062020`) are ignored; a bad filter is `400 invalidFilter`.
     pub fn from_query_string(qs: &str) -> Result<ListQuery, Error> {
         let mut q = ListQuery::default();
+        let mut indexed = false;
         for (k, v) in pairs(qs)? {
+            indexed |= k.eq_ignore_ascii_case("startIndex");
             q.set(&k, Param::Text(&v))?;
         }
-        Ok(q)
+        q.one_paging_method(indexed)
+    }
+
+    /// RFC 9865 §2.1: a request pages by index or by cursor, not both.
+    fn one_paging_method(self, indexed: bool) -> Result<ListQuery, Error> {
+        if indexed && self.cursor.is_some() {
+            return Err(Error::invalid_value(
+                "'startIndex' and 'cursor' cannot be combined: page by index or by cursor",
+            ));
+        }
+        Ok(self)
     }
 
     /// Parses a `POST /.search` body (`SearchRequest`; a missing `schemas` is tolerated).
@@ -108,6 +124,9 @@ impl ListQuery {
             }
         }
         let mut q = ListQuery::default();
+        let indexed = o
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("startIndex") && !v.is_null());
         for (k, v) in o {
             match v {
                 Value::Null => {}
@@ -128,7 +147,7 @@ impl ListQuery {
                 _ => {}
             }
         }
-        Ok(q)
+        q.one_paging_method(indexed)
     }
 
     fn set(&mut self, name: &str, v: Param<'_>) -> Result<(), Error> {
@@ -150,6 +169,17 @@ impl ListQuery {
                 };
             }
             "startindex" => self.start_index = number(&v)?.max(1) as usize,
+            "cursor" => {
+                let c = text(&v);
+                // RFC 9865 §2.1: cursors hold URL-unreserved characters only.
+                let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+                if !c.bytes().all(unreserved) {
+                    return Err(Error::invalid_cursor(
+                        "'cursor' must be empty (first page) or a nextCursor this server returned",
+                    ));
+                }
+                self.cursor = Some(c);
+            }
             "count" => self.count = Some((number(&v)?.max(0) as usize).min(MAX_COUNT)),
             "attributes" => self.attributes = parse_paths(&text(&v))?,
             "excludedattributes" => self.excluded_attributes = parse_paths(&text(&v))?,

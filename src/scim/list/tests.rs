@@ -269,3 +269,34 @@ fn sorting_follows_case_exactness_and_puts_missing_last() {
         Ordering::Less
     );
 }
+
+#[test]
+fn cursor_paging_rfc_9865() {
+    // The first page: an empty cursor (`cursor` or `cursor=`); later pages echo nextCursor.
+    assert_eq!(q("cursor").cursor.as_deref(), Some(""));
+    assert_eq!(q("cursor=&count=50").cursor.as_deref(), Some(""));
+    assert_eq!(q("count=50").cursor, None, "no cursor: index paging");
+    assert_eq!(
+        q("Cursor=djEuYWJj-_.~").cursor.as_deref(),
+        Some("djEuYWJj-_.~")
+    );
+    let bad = |s: &str| ListQuery::from_query_string(s).unwrap_err();
+    let both = bad("cursor=&startIndex=1");
+    assert_eq!(both.scim_type, Some(ScimType::InvalidValue));
+    assert_eq!(bad("startIndex=5&cursor=abc").status, 400);
+    let junk = bad("cursor=a%20b");
+    assert_eq!(junk.scim_type, Some(ScimType::InvalidCursor));
+    // In a search body too.
+    let s = ListQuery::from_search_body(&json!({"cursor": "", "count": 10})).unwrap();
+    assert_eq!((s.cursor.as_deref(), s.count), (Some(""), Some(10)));
+    let e = ListQuery::from_search_body(&json!({"cursor": "x", "startIndex": 3})).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+
+    let page = cursor_list_response(3, vec![json!({"id": "a"})], Some("next".into()));
+    assert_eq!(page["nextCursor"], "next");
+    assert_eq!(page["totalResults"], 3);
+    assert_eq!(page["itemsPerPage"], 1);
+    assert!(page.get("startIndex").is_none());
+    let last = cursor_list_response(3, vec![], None);
+    assert!(last.get("nextCursor").is_none());
+}

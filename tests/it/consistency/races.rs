@@ -167,6 +167,80 @@ async fn concurrent_member_patches_lose_nothing() {
     app.shutdown().await;
 }
 
+/// DataHub answers a lost conditional write with a 422 whose message prints the whole
+/// change item (names and emails of the aspect value) before `subType=PRECONDITION`,
+/// hundreds of characters in (0.15.0 and later; the emulator reproduces the layout).
+/// Two replicas adding the same users to two groups in lockstep (every read of each
+/// user's `groupMembership` is followed by the other replica's write) must see those
+/// 422s as lost races, re-read and re-apply: every membership lands, no 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_races_in_datahubs_real_422_layout_are_retried_not_failed() {
+    let app = TestApp::builder().gateways(2).spawn().await;
+    let emu = crate::require_emulator!(app);
+    let mut uids = Vec::new();
+    let mut names = Vec::new();
+    for i in 0..6 {
+        let n = app.uniq(&format!("lockstep{i}@example.com"));
+        uids.push(
+            create_user(&app, &n).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+        names.push(n);
+    }
+    let (g1, g2) = (app.uniq("Lockstep One"), app.uniq("Lockstep Two"));
+    let gid1 = create_group(&app, &g1).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let gid2 = create_group(&app, &g2).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Every GMS call takes 40 ms, so both replicas read a user before either writes.
+    emu.faults()
+        .set_latency(std::time::Duration::from_millis(40));
+    emu.reset_calls();
+    let add = |gw: usize, gid: &str, uid: &str| {
+        let body = patch(json!([{"op": "add", "path": "members", "value": [{"value": uid}]}]));
+        app.on(gw, Method::PATCH, &group_path(gid), Some(body))
+            .send()
+    };
+    for u in &uids {
+        let (a, b) = tokio::join!(add(0, &gid1, u), add(1, &gid2, u));
+        for r in [&a, &b] {
+            assert!(
+                r.status == 200 || r.status == 204,
+                "{}: {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+    emu.faults().clear();
+    let lost = emu
+        .calls()
+        .iter()
+        .filter(|c| c.endpoint == "restli.ingestProposalBatch" && c.status == 422)
+        .count();
+    assert!(
+        lost > 0,
+        "the lockstep produced no lost race: the test proves nothing"
+    );
+    let (urn1, urn2) = (group_urn(&g1), group_urn(&g2));
+    for n in &names {
+        assert_eq!(
+            app.groups_of(&user_urn(n)).await,
+            sorted(&[urn1.clone(), urn2.clone()]),
+            "{n} is in both groups"
+        );
+    }
+    assert_eq!(members(&app, &gid1).await, sorted(&uids));
+    assert_eq!(members(&app, &gid2).await, sorted(&uids));
+    app.shutdown().await;
+}
+
 /// Each replica keeps its own ID-mapping cache; a change made through one replica is
 /// what the other answers next (architecture.md: a stale entry never changes an answer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

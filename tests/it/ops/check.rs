@@ -40,7 +40,10 @@ async fn check_reports_version_actor_and_privilege() {
         out.contains("TLS certificate and key load; expires"),
         "{out}"
     );
-    assert!(out.contains("DataHub GMS at"), "{out}");
+    assert!(
+        out.contains("answers; DataHub release v1.7.0: supported (0.15.0 to 1.7.x"),
+        "{out}"
+    );
     assert!(out.contains("manageIdentities: true"), "{out}");
     assert!(
         !out.contains(&emu.admin_token()),
@@ -51,7 +54,7 @@ async fn check_reports_version_actor_and_privilege() {
     let (code, out) = run_check(&emu, &viewer).await;
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("FAIL token actor urn:li:corpuser:viewer; manageIdentities: false"),
+        out.contains("FAIL token actor urn:li:corpuser:viewer; manageIdentities: false, and DataHub refuses its user and group writes (403)"),
         "{out}"
     );
 

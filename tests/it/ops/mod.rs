@@ -23,7 +23,7 @@ async fn ready_follows_gms_health() {
     assert_eq!(g.admin_get("/live").await.0, 200);
     g.wait_admin_status("/ready", 200).await;
 
-    g.emu.faults().fail_next_on("health", 10_000, 503);
+    g.emu.faults().fail_next_on("config", 10_000, 503);
     g.wait_admin_status("/ready", 503).await;
     assert_eq!(
         g.admin_get("/live").await.0,
@@ -111,7 +111,7 @@ async fn metrics_move_as_requests_are_served() {
     assert!(
         sample(
             &after,
-            "datahub_scim_gms_requests_total{endpoint=\"gms.health\",outcome=\"ok\"}"
+            "datahub_scim_gms_requests_total{endpoint=\"gms.config\",outcome=\"ok\"}"
         )
         .is_some(),
         "{after}"
