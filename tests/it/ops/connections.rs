@@ -1,6 +1,6 @@
 //! Connections (issue 9): idle connections are closed after the idle timeout
 //! (HTTP/1.1 and HTTP/2), a connection that never finishes its TLS handshake after the
-//! handshake timeout, the connection cap sheds idle connections and refuses when every
+//! handshake timeout, slow headers and bodies are cut, the connection cap sheds idle connections and refuses when every
 //! connection is busy while `/live` on the admin port still answers, the admin port
 //! has its own budget, and the connection metrics move.
 
@@ -342,4 +342,65 @@ async fn the_admin_port_has_its_own_budget() {
         sample(&m, "datahub_scim_connections_shed_total{listener=\"scim\"}"),
         Some(0.0)
     );
+}
+
+/// Slow clients (slowloris): request headers trickling in are cut at the handshake
+/// timeout, a body trickling in at the request deadline (504, connection closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_slow_bodies_are_cut() {
+    let g = Gateway::ready(&[
+        ("DATAHUB_SCIM_HANDSHAKE_TIMEOUT", "1s"),
+        ("DATAHUB_SCIM_REQUEST_DEADLINE", "1s"),
+        ("DATAHUB_SCIM_IDLE_TIMEOUT", "60s"),
+    ])
+    .await;
+    let token = g.emu.admin_token();
+    // Headers, one byte every 200 ms.
+    let s = tls(&g, &[b"http/1.1"], None).await;
+    let (mut r, mut w) = tokio::io::split(s);
+    let trickle = tokio::spawn(async move {
+        for b in b"GET /scim/v2/Users HTTP/1.1\r\nHost: localhost\r\nX-Slow: "
+            .iter()
+            .cycle()
+        {
+            if w.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let took = closed_within(&mut r, Duration::from_secs(10))
+        .await
+        .expect("cut by the header timeout");
+    trickle.abort();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    // A body, one byte every 200 ms, from an authenticated client.
+    let s = tls(&g, &[b"http/1.1"], None).await;
+    let (mut r, mut w) = tokio::io::split(s);
+    let head = format!(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n"
+    );
+    w.write_all(head.as_bytes()).await.expect("head");
+    let trickle = tokio::spawn(async move {
+        loop {
+            if w.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), r.read(&mut buf))
+        .await
+        .expect("an answer at the deadline")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 504"), "{answer}");
+    assert!(answer.contains("retry-after:"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(closed_within(&mut r, Duration::from_secs(5))
+        .await
+        .is_some());
+    trickle.abort();
 }
