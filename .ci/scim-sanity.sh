@@ -83,7 +83,8 @@ TOKEN="$(tr -d '\r\n' <"$TOKEN_FILE")"
 mkdir -p "$(dirname "$REPORT")"
 
 # Trust the certificate the demo prints; skip verification only if it printed none.
-CA="$(sed -n 's/^ *CA certificate: *//p' "$DEMO_LOG" | head -1)"
+CA="$(sed -n 's/^CA=//p' "$DEMO_LOG" | head -1)"
+CA="${CA#\'}"; CA="${CA%\'}"
 if [[ -n "$CA" && -r "$CA" ]]; then
   TLS_ARGS=(--ca-bundle "$CA")
 else

@@ -94,6 +94,29 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax).
     pub log_level: String,
+    /// Where the audit trail of DataHub writes goes; `None`: no audit trail.
+    pub audit_log: Option<AuditTarget>,
+}
+
+/// Destination of the audit trail (`--audit-log`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditTarget {
+    /// The process's standard error, interleaved with the ordinary logs.
+    Stderr,
+    /// The process's standard output (the ordinary logs go to stderr).
+    Stdout,
+    /// A file, opened for appending (created `0600` when missing).
+    File(PathBuf),
+}
+
+impl std::fmt::Display for AuditTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditTarget::Stderr => f.write_str("stderr"),
+            AuditTarget::Stdout => f.write_str("stdout"),
+            AuditTarget::File(p) => write!(f, "{}", p.display()),
+        }
+    }
 }
 
 /// PEM files of the server certificate chain and its private key.

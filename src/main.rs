@@ -65,26 +65,34 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the tokio runtime starts")
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called,
+/// not when the future is first polled, so a signal that arrives while the caller is
+/// still starting up is not lost (and does not kill the process outright).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = tokio::signal::ctrl_c() => {},
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -101,7 +109,12 @@ fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime().block_on(http::run(config, listeners, shutdown_signal())) {
+    let rt = runtime();
+    let shutdown = {
+        let _in_runtime = rt.enter();
+        shutdown_signal()
+    };
+    match rt.block_on(http::run(config, listeners, shutdown)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "datahub-scim failed");
@@ -159,16 +172,31 @@ fn addr(flag: &str, v: &str) -> Result<SocketAddr, ExitCode> {
     })
 }
 
+fn release(v: &str) -> Result<String, ExitCode> {
+    emulator::Release::parse(v)
+        .map(|r| r.to_string())
+        .map_err(|e| {
+            eprintln!("datahub-scim: --datahub-version: {e}");
+            exit(EXIT_CONFIG)
+        })
+}
+
 fn emulator_cmd(args: &EmulatorArgs) -> ExitCode {
-    let listen = match addr("listen", &args.listen) {
-        Ok(a) => a,
-        Err(c) => return c,
+    let (listen, version) = match (addr("listen", &args.listen), release(&args.datahub_version)) {
+        (Ok(a), Ok(v)) => (a, v),
+        (Err(c), _) | (_, Err(c)) => return c,
     };
     init_tracing(LogFormat::Text, "info");
-    match runtime().block_on(emulator::run_standalone(
+    let rt = runtime();
+    let shutdown = {
+        let _in_runtime = rt.enter();
+        shutdown_signal()
+    };
+    match rt.block_on(emulator::run_standalone(
         listen,
         args.token_file.clone(),
-        shutdown_signal(),
+        version,
+        shutdown,
     )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -179,16 +207,17 @@ fn emulator_cmd(args: &EmulatorArgs) -> ExitCode {
 }
 
 fn demo(args: &DemoArgs) -> ExitCode {
-    let (listen, gms, admin) = match (
+    let (listen, gms, admin, version) = match (
         addr("listen", &args.listen),
         addr("gms-listen", &args.gms_listen),
         addr("admin-listen", &args.admin_listen),
+        release(&args.datahub_version),
     ) {
-        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(c), _, _) | (_, Err(c), _) | (_, _, Err(c)) => return c,
+        (Ok(a), Ok(b), Ok(c), Ok(v)) => (a, b, c, v),
+        (Err(c), _, _, _) | (_, Err(c), _, _) | (_, _, Err(c), _) | (_, _, _, Err(c)) => return c,
     };
     init_tracing(LogFormat::Text, "info");
-    match runtime().block_on(demo_run(listen, gms, admin, &args.token_file)) {
+    match runtime().block_on(demo_run(listen, gms, admin, &args.token_file, version)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("datahub-scim demo: {e}");
@@ -197,25 +226,61 @@ fn demo(args: &DemoArgs) -> ExitCode {
     }
 }
 
-/// Emulator + gateway with a fresh self-signed certificate.
+/// The demo's certificate folder, removed when dropped, whichever way the demo ends.
+struct DemoDir(std::path::PathBuf);
+
+impl DemoDir {
+    fn create() -> Result<DemoDir, String> {
+        let dir = std::env::temp_dir().join(format!("datahub-scim-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(DemoDir(dir))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `s` as one shell word: as is when it is plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:@%,=".contains(&b));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r#"'\''"#))
+    }
+}
+
+/// Emulator + gateway with a fresh self-signed certificate, until SIGTERM/SIGINT.
+/// The certificate folder is removed on every way out (signal during start-up or
+/// after, a failed start, the gateway stopping on its own).
 async fn demo_run(
     listen: SocketAddr,
     gms: SocketAddr,
     admin: SocketAddr,
     token_file: &Path,
+    datahub_version: String,
 ) -> Result<(), String> {
+    let mut stop = Box::pin(shutdown_signal());
     let gms_listener = tokio::net::TcpListener::bind(gms)
         .await
         .map_err(|e| format!("bind {gms}: {e}"))?;
-    let emu = emulator::Emulator::start(emulator::EmulatorConfig::default(), gms_listener)
+    let cfg = emulator::EmulatorConfig {
+        datahub_version,
+        ..emulator::EmulatorConfig::default()
+    };
+    let emu = emulator::Emulator::start(cfg, gms_listener)
         .await
         .map_err(|e| format!("emulator: {e}"))?;
 
-    let dir = std::env::temp_dir().join(format!("datahub-scim-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = DemoDir::create()?;
     let hosts = vec!["localhost".to_owned(), listen.ip().to_string()];
     let pair = http::devcerts::self_signed(&hosts, 30).map_err(|e| e.to_string())?;
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let (cert, key) = (dir.0.join("tls.crt"), dir.0.join("tls.key"));
     http::devcerts::write(&cert, &pair.cert_pem, false).map_err(|e| e.to_string())?;
     http::devcerts::write(&key, &pair.key_pem, true).map_err(|e| e.to_string())?;
 
@@ -232,31 +297,62 @@ async fn demo_run(
     let config = config::serve_config(["datahub-scim"], &env).map_err(|e| e.to_string())?;
     let listeners = http::Listeners::bind(&config).map_err(|e| format!("bind: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let gateway = tokio::spawn(http::run(config, listeners, async move {
+    let mut gateway = tokio::spawn(http::run(config, listeners, async move {
         let _ = stop_rx.await;
     }));
 
-    wait_ready(admin, Duration::from_secs(30)).await?;
-    std::fs::write(token_file, emu.admin_token())
-        .map_err(|e| format!("{}: {e}", token_file.display()))?;
-    let base = format!("https://{listen}/scim/v2");
-    println!("datahub-scim demo ready");
-    println!("  SCIM base URL : {base}");
-    println!("  DataHub (emulated) GMS: {}", emu.base_url());
-    println!("  admin         : http://{admin}/ready  http://{admin}/metrics");
-    println!("  token         : {}", token_file.display());
-    println!("  CA certificate: {}", cert.display());
-    println!();
-    println!(
-        "  curl --cacert {} -H \"Authorization: Bearer $(cat {})\" {base}/Users",
-        cert.display(),
-        token_file.display()
-    );
-    shutdown_signal().await;
+    let started = tokio::select! {
+        r = wait_ready(admin, Duration::from_secs(30)) => Some(r),
+        _ = &mut stop => None,
+    };
+    if let Some(Err(e)) = started {
+        let _ = stop_tx.send(());
+        let _ = gateway.await;
+        emu.shutdown().await;
+        return Err(e);
+    }
+    if started.is_some() {
+        std::fs::write(token_file, emu.admin_token())
+            .map_err(|e| format!("{}: {e}", token_file.display()))?;
+        let base = format!("https://{listen}/scim/v2");
+        println!("datahub-scim demo ready");
+        println!("  SCIM base URL : {base}");
+        println!(
+            "  DataHub (emulated) GMS: {} (release {})",
+            emu.base_url(),
+            emu.release()
+        );
+        println!("  admin         : http://{admin}/ready  http://{admin}/metrics");
+        println!("  token         : {}", token_file.display());
+        println!(
+            "  CA certificate: {} (removed when the demo stops)",
+            cert.display()
+        );
+        println!();
+        println!("Paste into a shell:");
+        println!();
+        println!("CA={}", shell_word(&cert.display().to_string()));
+        println!(
+            "TOKEN=$(cat {})",
+            shell_word(&token_file.display().to_string())
+        );
+        println!("curl --cacert \"$CA\" -H \"Authorization: Bearer $TOKEN\" {base}/Users");
+        tokio::select! {
+            _ = &mut stop => {}
+            ended = &mut gateway => {
+                emu.shutdown().await;
+                return match ended {
+                    Ok(Ok(())) => Err("the gateway stopped".into()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+            }
+        }
+    }
     let _ = stop_tx.send(());
     let result = gateway.await;
     emu.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     match result {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),

@@ -246,6 +246,14 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `datahub_scim=debug,info`.
     #[arg(long, env = "DATAHUB_SCIM_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// Audit trail of every change made in DataHub, one JSON line per entity written (time, request id, SCIM operation, actor, urn, aspects, outcome): `stderr`, `stdout` or a file path (appended, created 0600); `off` by default. It names people (urns): keep it where personal data may be kept.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_AUDIT_LOG",
+        value_name = "off|stderr|stdout|PATH"
+    )]
+    pub audit_log: Option<String>,
 }
 
 /// `check`: the serve settings plus the token to check with.
@@ -270,6 +278,11 @@ pub struct EmulatorArgs {
     /// File the emulator writes an admin personal access token to once ready.
     #[arg(long)]
     pub token_file: PathBuf,
+
+    /// DataHub release the emulator behaves as (e.g. 1.7.0, 1.2.0, 0.15.0); see
+    /// docs/emulator.md#release-profiles.
+    #[arg(long, default_value = crate::emulator::DEFAULT_RELEASE)]
+    pub datahub_version: String,
 }
 
 /// `demo`: emulator and gateway in one process.
@@ -290,6 +303,11 @@ pub struct DemoArgs {
     /// File an admin personal access token is written to once ready.
     #[arg(long)]
     pub token_file: PathBuf,
+
+    /// DataHub release the emulator behaves as (e.g. 1.7.0, 1.2.0, 0.15.0); see
+    /// docs/emulator.md#release-profiles.
+    #[arg(long, default_value = crate::emulator::DEFAULT_RELEASE)]
+    pub datahub_version: String,
 }
 
 /// `certs`: a development CA and server certificate.

@@ -143,3 +143,41 @@ fn max_page_size_stays_within_what_a_list_serves() {
         );
     }
 }
+
+#[test]
+fn audit_log_is_off_by_default_and_takes_a_stream_or_a_file() {
+    let plain = ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1");
+    let c = serve_config(["x"], &env(&[plain])).expect("valid");
+    assert_eq!(c.audit_log, None, "off unless asked for");
+    for (v, want) in [
+        ("off", None),
+        ("", None),
+        ("stderr", Some(AuditTarget::Stderr)),
+        ("stdout", Some(AuditTarget::Stdout)),
+    ] {
+        let c = serve_config(["x"], &env(&[plain, ("DATAHUB_SCIM_AUDIT_LOG", v)])).expect(v);
+        assert_eq!(c.audit_log, want, "{v:?}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("audit.jsonl");
+    let f = file.display().to_string();
+    let c = serve_config(["x", "--audit-log", &f], &env(&[plain])).expect("new file");
+    assert_eq!(c.audit_log, Some(AuditTarget::File(file.clone())));
+    assert!(!file.exists(), "validation creates nothing");
+
+    let bad = [
+        dir.path().display().to_string(),
+        dir.path()
+            .join("no/such/folder/audit.jsonl")
+            .display()
+            .to_string(),
+    ];
+    for b in &bad {
+        let err = serve_config(["x", "--audit-log", b], &env(&[plain])).expect_err(b);
+        assert!(
+            err.problems.join("\n").contains("DATAHUB_SCIM_AUDIT_LOG"),
+            "{:?}",
+            err.problems
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::args::{DeletePolicyArg, ServeArgs, UsernameSourceArg};
-use super::{Config, ConfigError, GmsConfig, TlsFiles};
+use super::{AuditTarget, Config, ConfigError, GmsConfig, TlsFiles};
 use crate::provision::{DeletePolicy, ProvisionConfig, UsernameSource};
 
 /// Problems found so far.
@@ -318,6 +318,11 @@ impl ServeArgs {
             &self.id_cache_ttl,
         );
 
+        let audit_log = self
+            .audit_log
+            .as_deref()
+            .and_then(|v| audit_target(&mut p, v));
+
         if !p.0.is_empty() {
             return Err(ConfigError { problems: p.0 });
         }
@@ -364,6 +369,48 @@ impl ServeArgs {
             },
             log_format: self.log_format,
             log_level: self.log_level.clone(),
+            audit_log,
         })
     }
+}
+
+/// `off` / empty: none; `stderr`, `stdout`; anything else is a file path, which must
+/// be an appendable file or a new name in an existing folder.
+fn audit_target(p: &mut Problems, v: &str) -> Option<AuditTarget> {
+    const FLAG: (&str, &str) = ("audit-log", "DATAHUB_SCIM_AUDIT_LOG");
+    match v.trim() {
+        "" | "off" => return None,
+        "stderr" => return Some(AuditTarget::Stderr),
+        "stdout" => return Some(AuditTarget::Stdout),
+        _ => {}
+    }
+    let path = Path::new(v);
+    if path.is_dir() {
+        p.push(
+            FLAG.0,
+            FLAG.1,
+            format!("{} is a folder, not a file", path.display()),
+        );
+    } else if path.exists() {
+        if let Err(e) = std::fs::OpenOptions::new().append(true).open(path) {
+            p.push(
+                FLAG.0,
+                FLAG.1,
+                format!("cannot append to {}: {e}", path.display()),
+            );
+        }
+    } else {
+        let parent = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            p.push(
+                FLAG.0,
+                FLAG.1,
+                format!("folder {} does not exist", parent.display()),
+            );
+        }
+    }
+    Some(AuditTarget::File(path.to_path_buf()))
 }

@@ -10,10 +10,13 @@
 //!   versions. `rmw.rs`: conditional read-modify-write with bounded retry.
 //! - `graphql.rs` (+ `documents.rs`): `me`, search, list, `/config`,
 //!   `/health`; `relationships.rs`: group members and user groups.
+//! - `audit.rs`: the [`WriteAudit`] hook, one report per write call (urns,
+//!   aspect names, outcome), for the gateway's audit trail.
 //! - [`aspects`]: the identity aspects, field for field. [`Urn`]: urns and
 //!   their encodings. [`Error`]: one enum for every upstream failure.
 
 pub mod aspects;
+mod audit;
 mod documents;
 mod entities;
 mod error;
@@ -29,6 +32,7 @@ mod tls;
 mod transport;
 mod urn;
 
+pub use audit::{Change, Target, WriteAudit, WriteReport};
 pub use documents::{group_members_many as group_members_many_document, ALL as GRAPHQL_DOCUMENTS};
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};

@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::aspects::{now_millis, Aspect, CorpGroupKey, CorpUserKey};
+use super::audit::{targets_of, Change, Target};
 use super::error::{Error, Result};
-use super::transport::{expect_success, parse_json, status_error, Call, Client};
+use super::transport::{expect_success, parse_json, status_error, Call, Client, Outcome};
 use super::urn::{Urn, CORP_GROUP, CORP_USER};
 
 /// `systemMetadata.runId` and `properties.appSource` of our writes.
@@ -223,9 +224,21 @@ pub fn parse_versioned_aspect<A: Aspect>(body: &[u8]) -> Result<A> {
 
 impl Client {
     /// Write `proposals` in one `ingestProposalBatch` call (`async=false`).
-    /// An empty slice sends nothing. A lost `If-Version-Match` fails the
-    /// whole batch with [`Error::PreconditionFailed`].
+    /// An empty slice sends nothing. A lost `If-Version-Match` fails the whole
+    /// batch with [`Error::PreconditionFailed`]. The write audit hears of every
+    /// call sent.
     pub async fn ingest(&self, token: &str, proposals: &[Proposal]) -> Result<()> {
+        self.ingest_reporting(token, proposals, true).await
+    }
+
+    /// [`Client::ingest`]; with `report_failures` false, only a call GMS applied is
+    /// reported to the write audit (the privilege probe, meant to change nothing).
+    async fn ingest_reporting(
+        &self,
+        token: &str,
+        proposals: &[Proposal],
+        report_failures: bool,
+    ) -> Result<()> {
         if proposals.is_empty() {
             return Ok(());
         }
@@ -239,7 +252,11 @@ impl Client {
             body: Some(body),
             restli: true,
         };
-        self.exchange(call, expect_success).await
+        let (outcome, result) = self.exchange_outcome(call, expect_success).await;
+        if report_failures || outcome == Outcome::Ok {
+            self.report_write(Change::Upsert, targets_of(proposals), outcome);
+        }
+        result
     }
 
     /// May this token write users and groups? DataHub decides per write
@@ -259,7 +276,7 @@ impl Client {
             probe(actor, false)?,
             probe(&Urn::corp_group(PRIVILEGE_PROBE_GROUP), true)?,
         ];
-        match self.ingest(token, &proposals).await {
+        match self.ingest_reporting(token, &proposals, false).await {
             Err(Error::PreconditionFailed(_)) => Ok(true),
             Err(Error::Forbidden(_)) => Ok(false),
             Ok(()) => {
@@ -341,7 +358,7 @@ impl Client {
     }
 
     /// Hard delete (every aspect, key included): `POST /entities?action=delete {"urn"}`.
-    /// References held by other entities are not cleaned.
+    /// References held by other entities are not cleaned. Reported to the write audit.
     pub async fn hard_delete(&self, token: &str, urn: &Urn) -> Result<()> {
         let body = json!({"urn": urn.as_str()});
         let call = Call {
@@ -352,7 +369,13 @@ impl Client {
             body: Some(body.to_string().into_bytes()),
             restli: true,
         };
-        self.exchange(call, expect_success).await
+        let (outcome, result) = self.exchange_outcome(call, expect_success).await;
+        let target = Target {
+            urn,
+            aspects: Vec::new(),
+        };
+        self.report_write(Change::HardDelete, vec![target], outcome);
+        result
     }
 }
 

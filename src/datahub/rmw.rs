@@ -63,10 +63,7 @@ impl Client {
                     self.conflict_pause(attempt).await;
                 }
                 Err(Error::PreconditionFailed(_)) => {
-                    return Err(Error::RetriesExhausted {
-                        attempts: max_attempts,
-                    }
-                    .into());
+                    return Err(self.conflict_exhausted(max_attempts).into());
                 }
                 Err(e) => return Err(e.into()),
             }

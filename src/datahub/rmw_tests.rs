@@ -103,6 +103,11 @@ async fn read_modify_write_gives_up_after_max_attempts() {
     );
     assert_eq!(seen(&script).len(), 4);
     assert_eq!(rec.retries.lock().expect("lock").len(), 1);
+    assert_eq!(
+        *rec.exhausted.lock().expect("lock"),
+        vec!["restli.ingestProposalBatch"],
+        "giving up is reported once"
+    );
 }
 
 #[tokio::test]

@@ -132,6 +132,7 @@ async fn connection(mut sock: TcpStream, conn: usize, script: Arc<Script>) {
 pub(crate) struct Recorder {
     pub calls: Mutex<Vec<(&'static str, Outcome)>>,
     pub retries: Mutex<Vec<&'static str>>,
+    pub exhausted: Mutex<Vec<&'static str>>,
 }
 
 impl Observer for Recorder {
@@ -140,6 +141,9 @@ impl Observer for Recorder {
     }
     fn conflict_retry(&self, endpoint: &'static str) {
         self.retries.lock().expect("lock").push(endpoint);
+    }
+    fn conflict_exhausted(&self, endpoint: &'static str) {
+        self.exhausted.lock().expect("lock").push(endpoint);
     }
 }
 

@@ -65,8 +65,10 @@ pub enum Outcome {
     NotFound,
     /// 409, 412, precondition 422.
     Conflict,
-    /// 5xx, 429 (throttled), unparseable response.
+    /// 5xx or an unparseable response.
     ServerError,
+    /// 429: GMS asks us to slow down.
+    Throttled,
     /// The request timeout fired.
     Timeout,
     /// Could not connect, or the connection broke.
@@ -84,6 +86,7 @@ impl Outcome {
             Outcome::NotFound => "not_found",
             Outcome::Conflict => "conflict",
             Outcome::ServerError => "server_error",
+            Outcome::Throttled => "throttled",
             Outcome::Timeout => "timeout",
             Outcome::ConnectError => "connect_error",
         }
@@ -98,9 +101,8 @@ impl Outcome {
                 Outcome::Conflict
             }
             Error::Invalid(_) | Error::Config(_) => Outcome::ClientError,
-            Error::Unavailable { .. } | Error::Throttled { .. } | Error::InvalidResponse(_) => {
-                Outcome::ServerError
-            }
+            Error::Throttled { .. } => Outcome::Throttled,
+            Error::Unavailable { .. } | Error::InvalidResponse(_) => Outcome::ServerError,
         }
     }
 }
@@ -111,6 +113,9 @@ pub trait Observer: Send + Sync {
     fn upstream_call(&self, endpoint: &'static str, outcome: Outcome, elapsed: Duration);
     /// A conditional write on `endpoint` lost a race and is being retried.
     fn conflict_retry(&self, endpoint: &'static str);
+    /// A conditional write on `endpoint` lost its last allowed race: the caller gives up
+    /// with [`Error::RetriesExhausted`].
+    fn conflict_exhausted(&self, endpoint: &'static str);
 }
 
 type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -118,16 +123,18 @@ type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnect
 /// The DataHub GMS client. Cheap to clone (an `Arc` inside); share one.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Clone)]
-struct Inner {
+pub(super) struct Inner {
     http: HyperClient,
     /// Base URL without trailing slash.
     base: String,
     request_timeout: Duration,
     observer: Option<Arc<dyn Observer>>,
+    /// Hears of every write call (`audit.rs`).
+    pub(super) audit: Option<Arc<dyn super::audit::WriteAudit>>,
     /// The DataHub release GMS last reported (`/config`), shared by every clone.
     release: Arc<std::sync::RwLock<Option<super::release::Release>>>,
 }
@@ -193,6 +200,7 @@ impl Client {
                 base,
                 request_timeout: cfg.request_timeout,
                 observer: None,
+                audit: None,
                 release: Arc::default(),
             }),
         })
@@ -248,6 +256,15 @@ impl Client {
         }
     }
 
+    /// Reports that a conditional write gave up after `attempts` lost races, and
+    /// returns the error the caller answers with.
+    pub fn conflict_exhausted(&self, attempts: u32) -> Error {
+        if let Some(o) = &self.inner.observer {
+            o.conflict_exhausted("restli.ingestProposalBatch");
+        }
+        Error::RetriesExhausted { attempts }
+    }
+
     /// Send `call`, then let `interpret` turn the reply into a value. One span
     /// and one observer report per call; the outcome comes from `interpret`'s
     /// error if any, else from the HTTP status.
@@ -256,6 +273,15 @@ impl Client {
         call: Call<'_>,
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> Result<T> {
+        self.exchange_outcome(call, interpret).await.1
+    }
+
+    /// [`Client::exchange`], also returning the call's [`Outcome`] (for the write audit).
+    pub(crate) async fn exchange_outcome<T>(
+        &self,
+        call: Call<'_>,
+        interpret: impl FnOnce(Reply) -> Result<T>,
+    ) -> (Outcome, Result<T>) {
         let endpoint = call.endpoint;
         let span = tracing::info_span!(
             "datahub.upstream",
@@ -291,7 +317,7 @@ impl Client {
         if let Some(o) = &self.inner.observer {
             o.upstream_call(endpoint, outcome, elapsed);
         }
-        result
+        (outcome, result)
     }
 
     async fn send(&self, call: Call<'_>) -> std::result::Result<Reply, (Outcome, Error)> {

@@ -1,8 +1,7 @@
-//! DataHub token authentication and the one privilege the emulator models: PATs are
-//! HS256 JWTs (claims of `StatelessTokenService`) signed with the UTF-8 bytes of the
-//! signing key, valid only while their `dataHubAccessToken` entity exists and their
-//! actor is active. The Admin role (on the user or one of its groups) grants
-//! `MANAGE_USERS_AND_GROUPS` and `MANAGE_ACCESS_TOKENS`.
+//! DataHub token authentication: PATs are HS256 JWTs (claims of `StatelessTokenService`)
+//! signed with the UTF-8 bytes of the signing key, valid only while their
+//! `dataHubAccessToken` entity exists (`StatefulTokenService`) and, from 1.2.0 (#13947),
+//! while their actor is active. Privileges live in `policy.rs`.
 
 use super::state::{now_ms, State, Write};
 use base64::Engine as _;
@@ -10,9 +9,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-/// The built-in Admin role.
-pub const ADMIN_ROLE: &str = "urn:li:dataHubRole:Admin";
 
 /// JWT claims of a DataHub access token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -114,12 +110,14 @@ pub fn mint(
 }
 
 /// Authenticates an `Authorization` header value; returns the actor urn. Every
-/// failure is the same "anonymous" outcome (→ 401), as in GMS.
+/// failure is the same "anonymous" outcome (→ 401), as in GMS. `check_actor`: refuse
+/// tokens of inactive actors (1.2.0+, #13947).
 pub fn authenticate(
     state: &mut State,
     key: &str,
     salt: &str,
     header: Option<&str>,
+    check_actor: bool,
 ) -> Option<String> {
     let header = header?;
     let token = header
@@ -150,7 +148,7 @@ pub fn authenticate(
         }
     }
     let actor = format!("urn:li:corpuser:{}", c.actor_id);
-    if !actor_active(state, &actor) {
+    if check_actor && !actor_active(state, &actor) {
         return None;
     }
     if c.version == "2" && !state.exists(&token_urn(&id)) {
@@ -168,37 +166,6 @@ pub fn actor_active(state: &State, actor: &str) -> bool {
             .and_then(|v| v.get("status"))
             .and_then(Value::as_str)
             != Some("SUSPENDED")
-}
-
-fn has_admin_role(state: &State, urn: &str) -> bool {
-    state
-        .value(urn, "roleMembership")
-        .and_then(|v| v.get("roles"))
-        .and_then(Value::as_array)
-        .is_some_and(|r| r.iter().any(|x| x.as_str() == Some(ADMIN_ROLE)))
-}
-
-/// Whether the actor holds the Admin role directly or through a group it belongs to
-/// (`groupMembership` or `nativeGroupMembership`).
-pub fn is_admin(state: &State, actor: &str) -> bool {
-    if has_admin_role(state, actor) {
-        return true;
-    }
-    let groups = [
-        ("groupMembership", "groups"),
-        ("nativeGroupMembership", "nativeGroups"),
-    ];
-    groups.iter().any(|(aspect, field)| {
-        state
-            .value(actor, aspect)
-            .and_then(|v| v.get(*field))
-            .and_then(Value::as_array)
-            .is_some_and(|gs| {
-                gs.iter()
-                    .filter_map(Value::as_str)
-                    .any(|g| has_admin_role(state, g))
-            })
-    })
 }
 
 #[cfg(test)]
@@ -229,7 +196,7 @@ mod tests {
         );
         let h = format!("Bearer {}", m.token);
         assert_eq!(
-            authenticate(&mut s, KEY, "salt", Some(&h)),
+            authenticate(&mut s, KEY, "salt", Some(&h), true),
             Some(urn.clone())
         );
         assert_eq!(
@@ -237,48 +204,33 @@ mod tests {
                 &mut s,
                 KEY,
                 "salt",
-                Some(&h.replacen("Bearer", "bearer", 1))
+                Some(&h.replacen("Bearer", "bearer", 1)),
+                true
             ),
             Some(urn.clone())
         );
         assert_eq!(
-            authenticate(&mut s, KEY, "other", Some(&h)),
+            authenticate(&mut s, KEY, "other", Some(&h), true),
             None,
             "wrong salt = unknown record"
         );
         assert_eq!(
-            authenticate(&mut s, "x".repeat(32).as_str(), "salt", Some(&h)),
+            authenticate(&mut s, "x".repeat(32).as_str(), "salt", Some(&h), true),
             None
         );
-        assert_eq!(authenticate(&mut s, KEY, "salt", Some("Bearer ")), None);
-        assert_eq!(authenticate(&mut s, KEY, "salt", Some(&m.token)), None);
+        assert_eq!(
+            authenticate(&mut s, KEY, "salt", Some("Bearer "), true),
+            None
+        );
+        assert_eq!(
+            authenticate(&mut s, KEY, "salt", Some(&m.token), true),
+            None
+        );
         s.delete_entity(&token_urn(&m.id), true);
-        assert_eq!(authenticate(&mut s, KEY, "salt", Some(&h)), None, "revoked");
-    }
-
-    #[test]
-    fn admin_through_group() {
-        let mut s = State::default();
-        let urn = user(&mut s, "carol");
-        assert!(!is_admin(&s, &urn));
-        let w = |urn: &str, aspect: &str, value: Value| Write {
-            urn: urn.into(),
-            aspect: aspect.into(),
-            value,
-            actor: "urn:li:corpuser:x".into(),
-            sync: true,
-            system_metadata: Value::Null,
-        };
-        s.write(w(
-            "urn:li:corpGroup:admins",
-            "roleMembership",
-            json!({"roles": [ADMIN_ROLE]}),
-        ));
-        s.write(w(
-            &urn,
-            "groupMembership",
-            json!({"groups": ["urn:li:corpGroup:admins"]}),
-        ));
-        assert!(is_admin(&s, &urn));
+        assert_eq!(
+            authenticate(&mut s, KEY, "salt", Some(&h), true),
+            None,
+            "revoked"
+        );
     }
 }

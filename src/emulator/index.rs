@@ -1,9 +1,13 @@
 //! The search/graph index (DataHub's Elasticsearch entity and graph indexes): a per-aspect
 //! copy of the primary store that sees each write only after the configured lag, unless
-//! the write was sync-indexed. Search, list and relationship reads use it.
+//! the write was sync-indexed. Each document keeps its index fields and relationship
+//! edges, recomputed when a change is applied (as DataHub's `UpdateIndicesService` does
+//! per MCL), so searches only read. Search, list and relationship reads use it.
 
+use super::fields::{self, Fields};
+use super::store;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// One change waiting to reach the index.
@@ -20,11 +24,78 @@ struct Pending {
     change: Change,
 }
 
+/// Relationship types derived from membership aspects: (aspect, field, type).
+const EDGE_ASPECTS: &[(&str, &str, &str)] = &[
+    ("groupMembership", "groups", "IsMemberOfGroup"),
+    (
+        "nativeGroupMembership",
+        "nativeGroups",
+        "IsMemberOfNativeGroup",
+    ),
+    ("roleMembership", "roles", "IsMemberOfRole"),
+];
+
+/// One indexed document.
+#[derive(Debug, Default)]
+pub struct Doc {
+    /// aspect → (sequence number of the write, value).
+    aspects: BTreeMap<String, (u64, Value)>,
+    /// Index fields (see [`fields::index_fields`]).
+    pub fields: Fields,
+    /// Entity type (`corpuser`, `corpGroup`, …).
+    pub entity_type: String,
+    /// Whether the key aspect is indexed (documents without it are not searchable).
+    pub has_key: bool,
+    /// `status.removed`.
+    pub removed: bool,
+    /// Outgoing edges: (type, destination).
+    edges: Vec<(&'static str, String)>,
+}
+
+impl Doc {
+    fn refresh(&mut self, urn: &str) {
+        self.fields = fields::index_fields(urn, &self.aspects);
+        self.entity_type = store::entity_type(urn).unwrap_or_default().to_string();
+        self.has_key =
+            store::key_aspect(&self.entity_type).is_some_and(|(k, _)| self.aspects.contains_key(k));
+        self.removed = self
+            .fields
+            .get("removed")
+            .and_then(|v| v.first())
+            .map(String::as_str)
+            == Some("true");
+        self.edges.clear();
+        for (aspect, field, ty) in EDGE_ASPECTS {
+            let Some((_, v)) = self.aspects.get(*aspect) else {
+                continue;
+            };
+            for dst in v
+                .get(*field)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(dst) = dst.as_str() {
+                    self.edges.push((ty, dst.to_string()));
+                }
+            }
+        }
+    }
+
+    /// The indexed value of an aspect.
+    #[cfg(test)]
+    pub fn aspect(&self, name: &str) -> Option<&Value> {
+        self.aspects.get(name).map(|(_, v)| v)
+    }
+}
+
 /// The lagging index.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// urn → aspect → (sequence number of the write, value).
-    docs: BTreeMap<String, BTreeMap<String, (u64, Value)>>,
+    /// urn → document, in urn order.
+    docs: BTreeMap<String, Doc>,
+    /// destination → (source, type): the graph index's reverse edges.
+    incoming: BTreeMap<String, BTreeSet<(String, &'static str)>>,
     /// urn → sequence number of its last applied entity deletion.
     deleted_at: BTreeMap<String, u64>,
     pending: Vec<Pending>,
@@ -60,36 +131,69 @@ impl Index {
         }
     }
 
+    fn unlink(&mut self, urn: &str) {
+        let Some(doc) = self.docs.get(urn) else {
+            return;
+        };
+        for (ty, dst) in &doc.edges {
+            if let Some(set) = self.incoming.get_mut(dst) {
+                set.remove(&(urn.to_string(), *ty));
+                if set.is_empty() {
+                    self.incoming.remove(dst);
+                }
+            }
+        }
+    }
+
+    fn link(&mut self, urn: &str) {
+        let Some(doc) = self.docs.get(urn) else {
+            return;
+        };
+        for (ty, dst) in &doc.edges {
+            self.incoming
+                .entry(dst.clone())
+                .or_default()
+                .insert((urn.to_string(), *ty));
+        }
+    }
+
     fn apply(&mut self, seq: u64, change: Change) {
+        let urn = match &change {
+            Change::Aspect(u, ..) | Change::DeleteEntity(u) => u.clone(),
+        };
+        self.unlink(&urn);
         match change {
-            Change::Aspect(urn, aspect, value) => {
-                if self.deleted_at.get(&urn).is_some_and(|d| *d > seq) {
-                    return;
-                }
-                let doc = self.docs.entry(urn).or_default();
-                if doc.get(&aspect).is_some_and(|(s, _)| *s > seq) {
-                    return;
-                }
-                match value {
-                    Some(v) => {
-                        doc.insert(aspect, (seq, v));
-                    }
-                    None => {
-                        doc.remove(&aspect);
+            Change::Aspect(_, aspect, value) => {
+                if self.deleted_at.get(&urn).is_none_or(|d| *d <= seq) {
+                    let doc = self.docs.entry(urn.clone()).or_default();
+                    if doc.aspects.get(&aspect).is_none_or(|(s, _)| *s <= seq) {
+                        match value {
+                            Some(v) => {
+                                doc.aspects.insert(aspect, (seq, v));
+                            }
+                            None => {
+                                doc.aspects.remove(&aspect);
+                            }
+                        }
                     }
                 }
             }
-            Change::DeleteEntity(urn) => {
+            Change::DeleteEntity(_) => {
                 if let Some(doc) = self.docs.get_mut(&urn) {
-                    doc.retain(|_, (s, _)| *s > seq);
-                    if doc.is_empty() {
-                        self.docs.remove(&urn);
-                    }
+                    doc.aspects.retain(|_, (s, _)| *s > seq);
                 }
-                let d = self.deleted_at.entry(urn).or_default();
+                let d = self.deleted_at.entry(urn.clone()).or_default();
                 *d = (*d).max(seq);
             }
         }
+        match self.docs.get_mut(&urn) {
+            Some(doc) if doc.aspects.is_empty() => {
+                self.docs.remove(&urn);
+            }
+            Some(doc) => doc.refresh(&urn),
+            None => {}
+        }
+        self.link(&urn);
     }
 
     /// Applies every pending change whose time has come.
@@ -107,45 +211,30 @@ impl Index {
         }
     }
 
-    /// Visible documents: urn → aspect → value (call [`Index::catch_up`] first).
-    pub fn docs(&self) -> impl Iterator<Item = (&String, BTreeMap<&str, &Value>)> {
-        self.docs
-            .iter()
-            .map(|(u, d)| (u, d.iter().map(|(a, (_, v))| (a.as_str(), v)).collect()))
+    /// Visible documents in urn order (call [`Index::catch_up`] first).
+    pub fn docs(&self) -> impl Iterator<Item = (&String, &Doc)> {
+        self.docs.iter()
     }
 
     /// One visible document.
-    pub fn doc(&self, urn: &str) -> Option<BTreeMap<&str, &Value>> {
-        self.docs
-            .get(urn)
-            .map(|d| d.iter().map(|(a, (_, v))| (a.as_str(), v)).collect())
+    pub fn doc(&self, urn: &str) -> Option<&Doc> {
+        self.docs.get(urn)
     }
 
-    /// Relationship edges visible in the index: (source, type, destination), from
-    /// `groupMembership`, `nativeGroupMembership` and `roleMembership`.
-    pub fn edges(&self) -> Vec<(String, &'static str, String)> {
-        let mut out = Vec::new();
-        for (urn, doc) in &self.docs {
-            for (aspect, field, ty) in [
-                ("groupMembership", "groups", "IsMemberOfGroup"),
-                (
-                    "nativeGroupMembership",
-                    "nativeGroups",
-                    "IsMemberOfNativeGroup",
-                ),
-                ("roleMembership", "roles", "IsMemberOfRole"),
-            ] {
-                let Some((_, v)) = doc.get(aspect) else {
-                    continue;
-                };
-                for dst in v.get(field).and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(dst) = dst.as_str() {
-                        out.push((urn.clone(), ty, dst.to_string()));
-                    }
-                }
-            }
-        }
-        out
+    /// Outgoing relationship edges of `urn`: (type, destination).
+    pub fn edges_from(&self, urn: &str) -> Vec<(&'static str, String)> {
+        self.docs
+            .get(urn)
+            .map(|d| d.edges.clone())
+            .unwrap_or_default()
+    }
+
+    /// Incoming relationship edges of `urn`: (source, type), sources in urn order.
+    pub fn edges_to(&self, urn: &str) -> Vec<(String, &'static str)> {
+        self.incoming
+            .get(urn)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -174,7 +263,7 @@ mod tests {
             Some(json!({"username": "b"})),
             true,
         );
-        assert!(ix.doc("urn:li:corpuser:b").is_some());
+        assert!(ix.doc("urn:li:corpuser:b").is_some_and(|d| d.has_key));
         std::thread::sleep(Duration::from_millis(60));
         ix.catch_up();
         assert!(ix.doc("urn:li:corpuser:a").is_some());
@@ -201,6 +290,30 @@ mod tests {
         std::thread::sleep(Duration::from_millis(40));
         ix.catch_up();
         let doc = ix.doc("urn:li:corpuser:a").expect("doc");
-        assert_eq!(doc.get("status"), Some(&&json!({"removed": false})));
+        assert_eq!(doc.aspect("status"), Some(&json!({"removed": false})));
+        assert!(!doc.removed);
+    }
+
+    #[test]
+    fn fields_and_edges_follow_each_applied_change() {
+        let mut ix = Index::default();
+        let u = "urn:li:corpuser:a";
+        let g = "urn:li:corpGroup:g";
+        ix.aspect(u, "corpUserKey", Some(json!({"username": "a"})), true);
+        ix.aspect(u, "groupMembership", Some(json!({"groups": [g]})), true);
+        ix.aspect(
+            u,
+            "corpUserInfo",
+            Some(json!({"active": true, "email": "A@x"})),
+            true,
+        );
+        let d = ix.doc(u).expect("doc");
+        assert_eq!(d.fields["email"], ["A@x"]);
+        assert_eq!(ix.edges_to(g), [(u.to_string(), "IsMemberOfGroup")]);
+        ix.aspect(u, "groupMembership", Some(json!({"groups": []})), true);
+        assert!(ix.edges_to(g).is_empty());
+        ix.aspect(u, "groupMembership", Some(json!({"groups": [g]})), true);
+        ix.delete_entity(u, true);
+        assert!(ix.doc(u).is_none() && ix.edges_to(g).is_empty());
     }
 }

@@ -1,14 +1,20 @@
-//! `POST /aspects?action=ingestProposal[Batch]`: strict MCP record validation (400),
-//! authorization (403), aspect validation (422), conditional writes from the MCP
-//! `headers` map (422 "Expected version X, actual version Y"), CREATE / CREATE_ENTITY
-//! checks, PATCH (see `patch.rs`), silent drops (DELETE, RESTATE, invalid urn, malformed
-//! JSON Patch, `If-None-Match: *`), and
-//! all-or-nothing batches.
+//! `POST /aspects?action=ingestProposal[Batch]` (`AspectResource`), in DataHub's order:
+//! Rest.li parameter checks (400: `async` must be a string, strict MCP records), then
+//! authorization of every proposal (403, `AuthUtil.isAPIAuthorizedUrns`), then
+//! proposed-aspect validation of the whole batch (`AspectsBatchImpl.Builder.build`:
+//! "Failed to validate MCP due to: …", 400 before 1.0, 422 from 1.0), then pre-commit
+//! validation (`CreateIfNotExistsValidator`, `ConditionalWriteValidator`: 422 with the
+//! bare `ValidationExceptionCollection`), PATCH (see `patch.rs`), silent drops (DELETE,
+//! RESTATE, invalid urn, malformed JSON Patch, `If-None-Match: *`), and all-or-nothing
+//! batches.
 
 use super::patch::{self, PatchError};
+use super::policy::{self, Op};
+use super::restli::param_type_error;
 use super::server::Reply;
-use super::state::{State, Write};
-use super::{auth, store, Inner};
+use super::state::{now_ms, State, Write};
+use super::validation::{self, Failure, Item, SubType};
+use super::{store, Inner};
 use serde_json::{Map, Value};
 
 const MCP_FIELDS: &[&str] = &[
@@ -34,16 +40,6 @@ const CHANGE_TYPES: &[&str] = &[
 
 fn bad(msg: impl Into<String>) -> Reply {
     Reply::restli_error(400, msg)
-}
-
-fn invalid(msg: impl Into<String>) -> Reply {
-    Reply::restli_error(
-        422,
-        format!(
-            "com.linkedin.metadata.aspect.plugins.validation.AspectValidationException: {}",
-            msg.into()
-        ),
-    )
 }
 
 /// Proposal-level checks (record shape); returns (urn, changeType).
@@ -103,13 +99,30 @@ fn urn_from_key(mcp: &Value) -> Option<String> {
     Some(format!("urn:li:{ty}:{}", v.get(field)?.as_str()?))
 }
 
+/// Why one proposal is not written.
+enum Refusal {
+    /// A Rest.li-level 400 that stops the batch at once.
+    Reply(Reply),
+    /// A proposed-aspect validation failure (collected over the batch).
+    Proposed(Failure),
+}
+
+/// A proposal that passed proposed-aspect validation.
+struct Checked {
+    write: Write,
+    change_type: String,
+    headers: Value,
+}
+
+/// Proposed-aspect validation of one MCP; `Ok(None)` = silently dropped.
 fn check_item(
+    inner: &Inner,
     st: &State,
     actor: &str,
     mcp: &Value,
     urn: &str,
     ct: &str,
-) -> Result<Option<Write>, Reply> {
+) -> Result<Option<Checked>, Refusal> {
     if ct == "DELETE" || ct == "RESTATE" || !store::urn_valid(urn) {
         return Ok(None);
     }
@@ -119,24 +132,48 @@ fn check_item(
         .and_then(Value::as_str)
         .unwrap_or_default();
     if !declared.eq_ignore_ascii_case(&ety) {
-        return Err(bad(format!(
+        return Err(Refusal::Reply(bad(format!(
             "Entity type {declared} does not match urn {urn}"
-        )));
+        ))));
     }
     let Some(aspect) = mcp.get("aspectName").and_then(Value::as_str) else {
-        return Err(bad("aspectName is required"));
+        return Err(Refusal::Reply(bad("aspectName is required")));
     };
-    if !store::aspect_allowed(&ety, aspect) {
-        return Err(invalid(format!("Unknown aspect {aspect} for entity {ety}")));
-    }
     let Some(raw) = mcp
         .get("aspect")
         .and_then(|a| a.get("value"))
         .and_then(Value::as_str)
     else {
-        return Err(bad("aspect.value is required and must be a string"));
+        return Err(Refusal::Reply(bad(
+            "aspect.value is required and must be a string",
+        )));
     };
+    let sm = mcp.get("systemMetadata").cloned().unwrap_or(Value::Null);
     let parsed: Result<Value, _> = serde_json::from_str(raw);
+    let shown = parsed.as_ref().cloned().unwrap_or(Value::Null);
+    let fail = |value: &Value, msg: String| {
+        let item = Item {
+            change_type: ct,
+            urn,
+            aspect,
+            value,
+            system_metadata: &sm,
+            actor,
+            time: now_ms(),
+        };
+        Refusal::Proposed(Failure::new(
+            &inner.release,
+            &item,
+            SubType::Validation,
+            &msg,
+        ))
+    };
+    if !store::aspect_allowed(&ety, aspect) {
+        return Err(fail(
+            &shown,
+            format!("Unknown aspect {aspect} for entity {ety}"),
+        ));
+    }
     let value = if ct == "PATCH" {
         let Ok(payload) = parsed else {
             return Ok(None);
@@ -144,58 +181,99 @@ fn check_item(
         match patch::apply(aspect, st.value(urn, aspect), &payload) {
             Ok(v) => v,
             Err(PatchError::Malformed) => return Ok(None),
-            Err(PatchError::Invalid(m)) => return Err(invalid(m)),
+            Err(PatchError::Invalid(m)) => return Err(fail(&payload, m)),
         }
     } else {
-        parsed.map_err(|e| invalid(format!("{aspect}: aspect value is not valid JSON: {e}")))?
+        parsed.map_err(|e| {
+            fail(
+                &shown,
+                format!("{aspect}: aspect value is not valid JSON: {e}"),
+            )
+        })?
     };
-    let value = store::validate_aspect(aspect, value).map_err(invalid)?;
+    let value = store::validate_aspect(aspect, value.clone()).map_err(|m| fail(&value, m))?;
     if aspect == "corpUserInfo"
         && ["system", "isSupportUser"]
             .iter()
             .any(|f| value.get(*f).and_then(Value::as_bool) == Some(true))
     {
-        return Err(invalid(
-            "Only system users may set corpUserInfo.system / isSupportUser",
+        return Err(fail(
+            &value,
+            "Only system users may set corpUserInfo.system / isSupportUser".into(),
         ));
     }
-    let is_create = ct == "CREATE" || ct == "CREATE_ENTITY";
-    let actual = match st.get(urn, aspect) {
-        Some(r) if !is_create => r.version.to_string(),
-        _ => "-1".to_string(),
+    // #12500 (1.0.0): the MCP header, any case of "true"; `appSource == "ui"` always
+    // (`EntityServiceImpl.preprocessEvent`, `SyncSearchIndexUtils`).
+    let header_sync = inner.release.sync_index_header()
+        && header(mcp, "X-DataHub-Sync-Index-Update")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let sync =
+        header_sync || sm.pointer("/properties/appSource").and_then(Value::as_str) == Some("ui");
+    Ok(Some(Checked {
+        write: Write {
+            urn: urn.to_string(),
+            aspect: aspect.to_string(),
+            value,
+            actor: actor.to_string(),
+            sync,
+            system_metadata: sm,
+        },
+        change_type: ct.to_string(),
+        headers: mcp.get("headers").cloned().unwrap_or(Value::Null),
+    }))
+}
+
+/// Pre-commit validation (`CreateIfNotExistsValidator`, `ConditionalWriteValidator`);
+/// `Ok(false)` = filtered out silently (`If-None-Match: *`).
+fn pre_commit(inner: &Inner, st: &State, c: &Checked) -> Result<bool, Failure> {
+    let w = &c.write;
+    let ct = c.change_type.as_str();
+    let item = Item {
+        change_type: ct,
+        urn: &w.urn,
+        aspect: &w.aspect,
+        value: &w.value,
+        system_metadata: &w.system_metadata,
+        actor: &w.actor,
+        time: now_ms(),
     };
-    if let Some(expected) = header(mcp, "If-Version-Match") {
-        if expected != actual {
-            return Err(invalid(format!(
-                "Precondition failed: Expected version {expected}, actual version {actual}"
-            )));
-        }
-    }
+    let h = |name: &str| c.headers.get(name).and_then(Value::as_str);
     let conflict = match ct {
-        "CREATE" => st.get(urn, aspect).is_some(),
-        "CREATE_ENTITY" => st.exists(urn),
+        "CREATE" => st.get(&w.urn, &w.aspect).is_some(),
+        "CREATE_ENTITY" => st.exists(&w.urn),
         _ => false,
     };
     if conflict {
-        if header(mcp, "If-None-Match") == Some("*") {
-            return Ok(None);
+        if h("If-None-Match") == Some("*") {
+            return Ok(false);
         }
-        return Err(invalid(format!(
-            "Cannot perform {ct} since the {} already exists: {urn}",
-            if ct == "CREATE" { "aspect" } else { "entity" }
-        )));
+        let msg = if ct == "CREATE" {
+            "Cannot perform CREATE since the aspect already exists."
+        } else {
+            "Cannot perform CREATE_ENTITY if not exists since the entity key already exists."
+        };
+        return Err(Failure::new(
+            &inner.release,
+            &item,
+            SubType::Validation,
+            msg,
+        ));
     }
-    let sm = mcp.get("systemMetadata").cloned().unwrap_or(Value::Null);
-    let sync = header(mcp, "X-DataHub-Sync-Index-Update") == Some("true")
-        || sm.pointer("/properties/appSource").and_then(Value::as_str) == Some("ui");
-    Ok(Some(Write {
-        urn: urn.to_string(),
-        aspect: aspect.to_string(),
-        value,
-        actor: actor.to_string(),
-        sync,
-        system_metadata: sm,
-    }))
+    if let Some(expected) = h("If-Version-Match") {
+        let actual = match ct {
+            "CREATE" | "CREATE_ENTITY" => "-1".to_string(),
+            _ => st.compared_version(&w.urn, &w.aspect),
+        };
+        if expected != actual {
+            return Err(Failure::new(
+                &inner.release,
+                &item,
+                SubType::Precondition,
+                &format!("Expected version {expected}, actual version {actual}"),
+            ));
+        }
+    }
+    Ok(true)
 }
 
 /// Handles both actions; `batch` selects the `proposals` form.
@@ -213,41 +291,73 @@ pub(crate) fn ingest(inner: &Inner, actor: &str, body: &[u8], batch: bool) -> Re
             "Parameter '{k}' is not a parameter of action '{method}'"
         ));
     }
+    // `@ActionParam(PARAM_ASYNC) @Optional("unset") String async`.
+    let is_async = match params.get("async") {
+        None => false,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        Some(other) => return param_type_error(method, "async", other, "String"),
+    };
     let mcps: Vec<Value> = match (batch, params.get(key)) {
         (true, Some(Value::Array(a))) => a.clone(),
         (false, Some(v @ Value::Object(_))) => vec![v.clone()],
         _ => return bad(format!("Parameter '{key}' is required")),
     };
-    let is_async = match params.get("async") {
-        Some(Value::String(s)) => s == "true",
-        Some(Value::Bool(b)) => *b,
-        _ => false,
-    };
     let mut checked = Vec::with_capacity(mcps.len());
     for (i, mcp) in mcps.iter().enumerate() {
         match check_record(i, mcp) {
-            Ok((urn, ct)) => checked.push((urn.or_else(|| urn_from_key(mcp)), ct)),
+            Ok((urn, ct)) => match urn.or_else(|| urn_from_key(mcp)) {
+                Some(urn) => checked.push((urn, ct)),
+                None => return bad("entityUrn or entityKeyAspect is required"),
+            },
             Err(r) => return r,
         }
     }
     let mut st = inner.state();
-    if !auth::is_admin(&st, actor) {
+    let denied: Vec<String> = checked
+        .iter()
+        .filter(|(urn, ct)| {
+            !policy::api_allowed(&st, &inner.release, actor, Op::of_change_type(ct), urn)
+        })
+        .map(|(urn, _)| format!("HttpStatus: 403 Urn: {urn}"))
+        .collect();
+    if !denied.is_empty() {
         return Reply::restli_error(
             403,
-            format!("User {actor} is unauthorized to modify entity."),
+            format!(
+                "User {actor} is unauthorized to modify entity: {}",
+                denied.join(", ")
+            ),
+        );
+    }
+    let mut items = Vec::new();
+    let mut proposed = Vec::new();
+    for (mcp, (urn, ct)) in mcps.iter().zip(&checked) {
+        match check_item(inner, &st, actor, mcp, urn, ct) {
+            Ok(Some(c)) => items.push(c),
+            Ok(None) => {}
+            Err(Refusal::Reply(r)) => return r,
+            Err(Refusal::Proposed(f)) => proposed.push(f),
+        }
+    }
+    if !proposed.is_empty() && !is_async {
+        return Reply::restli_error(
+            inner.release.proposed_validation_status(),
+            validation::proposed_message(&proposed),
         );
     }
     let mut writes = Vec::new();
-    for (mcp, (urn, ct)) in mcps.iter().zip(&checked) {
-        let Some(urn) = urn else {
-            return bad("entityUrn or entityKeyAspect is required");
-        };
-        match check_item(&st, actor, mcp, urn, ct) {
-            Ok(Some(w)) => writes.push(w),
-            Ok(None) => {}
+    let mut failed = Vec::new();
+    for c in items {
+        match pre_commit(inner, &st, &c) {
+            Ok(true) => writes.push(c.write),
+            Ok(false) => {}
+            // async: DataHub reports failures only through the trace API
             Err(_) if is_async => {}
-            Err(r) => return r,
+            Err(f) => failed.push(f),
         }
+    }
+    if !failed.is_empty() {
+        return Reply::restli_error(422, validation::collection(&failed));
     }
     for mut w in writes {
         if is_async {
@@ -255,6 +365,10 @@ pub(crate) fn ingest(inner: &Inner, actor: &str, body: &[u8], batch: bool) -> Re
         }
         st.write(w);
     }
+    success()
+}
+
+fn success() -> Reply {
     let mut out = Map::new();
     out.insert("value".into(), Value::String("success".into()));
     Reply::json(200, Value::Object(out))

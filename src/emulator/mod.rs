@@ -1,25 +1,34 @@
 //! A DataHub GMS emulator: a real HTTP server (hyper 1) on loopback that speaks the GMS
-//! endpoints the gateway uses — token auth with revocation, GraphQL (`/api/graphql`,
-//! validated against the upstream schema subset in `schema.graphql`), Rest.li
-//! (`/aspects`, `/entitiesV2`, `/entities`), `/config`, `/health` — as described in
-//! `shared/reference/datahub-gms.md`, including the traps (phantom key aspects, silent
-//! drops, 422 on preconditions, index lag). It shares nothing with the client in
-//! `crate::datahub` but the wire, so tests catch a client that agrees with the emulator
-//! but not with DataHub. Tests drive it through [`Emulator`]: seed fixtures, read the
-//! primary store, inspect the call log and flip [`Faults`].
+//! endpoints the gateway uses — token auth with revocation, policies, GraphQL
+//! (`/api/graphql`, validated against the upstream schema subset in `schema.graphql`),
+//! Rest.li (`/aspects`, `/entitiesV2`, `/entities`), `/config`, `/health` — as a chosen
+//! DataHub release does ([`Release`]: 0.15.0 … 1.7.0), written from DataHub's source
+//! (each behaviour cites its file in `docs/emulator.md`), traps included: phantom key
+//! aspects, silent drops, the real 422 layout, index lag, the 10,000-hit search window.
+//! It shares nothing with the client in `crate::datahub` but the wire, so tests catch a
+//! client that agrees with the emulator but not with DataHub. Tests drive it through
+//! [`Emulator`]: seed fixtures, grant privileges, read the primary store, inspect the
+//! call log (with the search-engine queries each call cost) and flip [`Faults`].
 
 mod auth;
 mod faults;
+mod fields;
 mod graphql;
 mod index;
 mod ingest;
+mod java;
 mod patch;
+mod policy;
+mod profile;
 mod restli;
+mod search;
 mod server;
 mod state;
 mod store;
+mod validation;
 
 pub use faults::Faults;
+pub use profile::{Release, DEFAULT_RELEASE};
 
 use serde_json::{json, Value};
 use state::{State, Write};
@@ -39,6 +48,9 @@ pub struct EmulatorConfig {
     pub index_lag: Duration,
     /// Username of the admin actor whose PAT [`Emulator::admin_token`] returns.
     pub admin_username: String,
+    /// The DataHub release emulated (`1.7.0`, `0.15.0`, …; see
+    /// `docs/emulator.md#release-profiles`).
+    pub datahub_version: String,
 }
 
 impl Default for EmulatorConfig {
@@ -49,6 +61,7 @@ impl Default for EmulatorConfig {
             salt: rnd(),
             index_lag: Duration::ZERO,
             admin_username: "datahub".into(),
+            datahub_version: DEFAULT_RELEASE.into(),
         }
     }
 }
@@ -64,6 +77,13 @@ pub struct Call {
     pub endpoint: String,
     /// Status answered; 0 when the connection was dropped or stalled.
     pub status: u16,
+    /// What a write request asked for, as `(urn, aspect)` pairs in request order:
+    /// one per proposal of `ingestProposal[Batch]`, `(urn, "")` for
+    /// `entities?action=delete`; empty for every other call. Recorded whatever
+    /// the answer.
+    pub writes: Vec<(String, String)>,
+    /// Search-engine queries the request cost (what Elasticsearch would have run).
+    pub engine_queries: u64,
 }
 
 /// Shared emulator state.
@@ -73,6 +93,8 @@ pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
     pub(crate) faults: Faults,
     pub(crate) calls: Mutex<Vec<Call>>,
+    /// The release emulated.
+    pub(crate) release: Release,
     addr: SocketAddr,
     admin_token: String,
     admin_username: String,
@@ -116,7 +138,7 @@ fn seed_user(state: &mut State, username: &str, admin: bool) -> String {
         state.write(w("corpUserInfo", info));
     }
     if admin {
-        state.write(w("roleMembership", json!({"roles": [auth::ADMIN_ROLE]})));
+        state.write(w("roleMembership", json!({"roles": [policy::ADMIN_ROLE]})));
     }
     urn
 }
@@ -133,6 +155,8 @@ impl Emulator {
                 "signing key must be at least 32 bytes (JJWT HS256 rule)",
             ));
         }
+        let release = Release::parse(&cfg.datahub_version)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let addr = listener.local_addr()?;
         let mut state = State::default();
         state.index.lag = cfg.index_lag;
@@ -146,6 +170,7 @@ impl Emulator {
                 system_metadata: Value::Null,
             });
         }
+        policy::seed(&mut state);
         let admin_urn = seed_user(&mut state, &cfg.admin_username, true);
         let minted = auth::mint(
             &mut state,
@@ -165,6 +190,7 @@ impl Emulator {
             state: Mutex::new(state),
             faults: Faults::default(),
             calls: Mutex::new(Vec::new()),
+            release,
             addr,
             admin_token: minted.token,
             admin_username: cfg.admin_username,
@@ -174,6 +200,11 @@ impl Emulator {
         let task = tokio::spawn(server::serve(inner.clone(), listener, stop_rx));
         *inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         Ok(Emulator { inner })
+    }
+
+    /// The DataHub release emulated.
+    pub fn release(&self) -> Release {
+        self.inner.release.clone()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -238,6 +269,33 @@ impl Emulator {
         out
     }
 
+    /// Search-engine queries run since the start or the last [`Emulator::reset_calls`]
+    /// (`CacheableSearcher` batches, scroll pages, list queries), as Elasticsearch would
+    /// have received them.
+    pub fn engine_queries(&self) -> u64 {
+        self.inner.calls().iter().map(|c| c.engine_queries).sum()
+    }
+
+    /// Creates an ACTIVE PLATFORM `dataHubPolicy` granting `privileges` (e.g.
+    /// `"UPDATE_USERS"`, `"EDIT_GROUP_MEMBERS"`) to `username`; returns the policy urn.
+    pub fn grant(&self, username: &str, privileges: &[&str]) -> String {
+        let mut st = self.inner.state();
+        policy::grant(&mut st, &format!("urn:li:corpuser:{username}"), privileges)
+    }
+
+    /// Seeds an aspect as DataHub stored it before aspect versions existed: no
+    /// `systemMetadata.version` (reads show none; `If-Version-Match` compares it as "1").
+    pub fn put_legacy_aspect(&self, urn: &str, aspect: &str, value: Value) {
+        self.inner.state().write_legacy(Write {
+            urn: urn.into(),
+            aspect: aspect.into(),
+            value,
+            actor: "urn:li:corpuser:__datahub_system".into(),
+            sync: true,
+            system_metadata: Value::Null,
+        });
+    }
+
     /// Primary-store value of an aspect.
     pub fn aspect(&self, urn: &str, aspect: &str) -> Option<Value> {
         self.inner.state().value(urn, aspect).cloned()
@@ -280,17 +338,22 @@ impl Emulator {
     }
 }
 
-/// Runs an emulator on `listen` until `shutdown` resolves; writes the admin PAT to
-/// `token_file` once it is ready to serve.
+/// Runs an emulator of DataHub `datahub_version` on `listen` until `shutdown` resolves;
+/// writes the admin PAT to `token_file` once it is ready to serve.
 pub async fn run_standalone(
     listen: SocketAddr,
     token_file: std::path::PathBuf,
+    datahub_version: String,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let emu = Emulator::start(EmulatorConfig::default(), listener).await?;
+    let cfg = EmulatorConfig {
+        datahub_version,
+        ..EmulatorConfig::default()
+    };
+    let emu = Emulator::start(cfg, listener).await?;
     tokio::fs::write(&token_file, emu.admin_token()).await?;
-    tracing::info!(url = %emu.base_url(), "DataHub GMS emulator listening");
+    tracing::info!(url = %emu.base_url(), datahub.release = %emu.release(), "DataHub GMS emulator listening");
     shutdown.await;
     emu.shutdown().await;
     Ok(())

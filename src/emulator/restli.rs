@@ -4,14 +4,17 @@
 //! unauthenticated `GET /config`.
 
 use super::ingest::ingest;
+use super::policy::{self, Op};
+use super::profile::Release;
 use super::server::{decode, Reply};
 use super::state::{now_ms, State};
-use super::{auth, store, Inner};
+use super::{store, Inner};
 use http::Method;
 use serde_json::{json, Map, Value};
 
-/// `GET /config` body.
-pub(crate) fn config() -> Value {
+/// `GET /config` body (`servlet/Config.java`; the version is the release's git tag,
+/// `GitVersion.getVersion`).
+pub(crate) fn config(release: &Release) -> Value {
     json!({
         "noCode": "true",
         "retention": "true",
@@ -19,7 +22,7 @@ pub(crate) fn config() -> Value {
         "patchCapable": true,
         "timeZone": "GMT",
         "datahub": {"serverType": "prod", "serverEnv": "emulator"},
-        "versions": {"acryldata/datahub": {"version": "v1.7.0", "commit": "853a3199558ca9d274e9915ce836f5d1940e5021"}},
+        "versions": {"acryldata/datahub": {"version": release.tag(), "commit": "853a3199558ca9d274e9915ce836f5d1940e5021"}},
         "managedIngestion": {"enabled": true, "defaultCliVersion": "1.7.0.17"},
         "models": {},
         "telemetry": {"enabledCli": false, "enabledIngestion": false}
@@ -177,13 +180,30 @@ fn exists(inner: &Inner, body: &[u8]) -> Reply {
     let Some(urn) = p.get("urn").and_then(Value::as_str) else {
         return Reply::restli_error(400, "Parameter 'urn' is required");
     };
-    let include_soft = p
-        .get("includeSoftDelete")
-        .map(|v| v.as_bool().unwrap_or(v.as_str() == Some("true")))
-        .unwrap_or(true);
+    // `@ActionParam Boolean includeSoftDelete`: Rest.li coerces no string to a boolean
+    // (`CoercionMode.NORMAL`); absent = true.
+    let include_soft = match p.get("includeSoftDelete") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return param_type_error("exists", "includeSoftDelete", other, "Boolean"),
+    };
     let st = inner.state();
     let e = st.exists(urn) && (include_soft || !st.removed(urn));
     Reply::json(200, json!({ "value": e }))
+}
+
+/// A Rest.li action parameter of the wrong JSON type (`ActionArgumentBuilder` →
+/// `RoutingException`, 400).
+pub(crate) fn param_type_error(method: &str, param: &str, value: &Value, want: &str) -> Reply {
+    let shown = match value {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    let msg = format!(
+        "Parameters of method '{method}' failed validation with error '[ERROR :: /{param} :: {shown} cannot be coerced to {want}]'"
+    );
+    let cause = format!("com.linkedin.restli.server.RoutingException: {msg}");
+    Reply::restli_error_caused(400, msg, Some(&cause))
 }
 
 fn delete(inner: &Inner, actor: &str, body: &[u8]) -> Reply {
@@ -194,11 +214,8 @@ fn delete(inner: &Inner, actor: &str, body: &[u8]) -> Reply {
         return Reply::restli_error(400, "Parameter 'urn' is required");
     };
     let mut st = inner.state();
-    if !auth::is_admin(&st, actor) {
-        return Reply::restli_error(
-            403,
-            format!("User {actor} is unauthorized to delete entities."),
-        );
+    if !policy::api_allowed(&st, &inner.release, actor, Op::Delete, urn) {
+        return Reply::restli_error(403, format!("User is unauthorized to delete entity: {urn}"));
     }
     if st
         .value(urn, "corpUserInfo")
@@ -231,16 +248,18 @@ fn relationships(inner: &Inner, query: &[(String, String)]) -> Reply {
         .unwrap_or(100);
     let mut st = inner.state();
     st.index.catch_up();
-    let all: Vec<(String, &str)> = st
-        .index
-        .edges()
+    let edges = if incoming {
+        st.index.edges_to(&urn)
+    } else {
+        st.index
+            .edges_from(&urn)
+            .into_iter()
+            .map(|(ty, dst)| (dst, ty))
+            .collect()
+    };
+    let all: Vec<(String, &str)> = edges
         .into_iter()
-        .filter(|(_, ty, _)| types.iter().any(|t| t == ty))
-        .filter_map(|(src, ty, dst)| match incoming {
-            true if dst == urn => Some((src, ty)),
-            false if src == urn => Some((dst, ty)),
-            _ => None,
-        })
+        .filter(|(_, ty)| types.iter().any(|t| t == ty))
         .collect();
     let rels: Vec<Value> = all
         .iter()

@@ -3,7 +3,7 @@
 //! endpoints.
 
 use super::faults::{Action, FaultRequest};
-use super::{auth, graphql, restli, Call, Inner};
+use super::{auth, graphql, java, restli, Call, Inner};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -15,6 +15,10 @@ use std::sync::Arc;
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Option<Value>,
+    /// Extra response headers.
+    pub headers: Vec<(&'static str, &'static str)>,
+    /// Search-engine queries the request cost (see [`super::search`]).
+    pub engine_queries: u64,
 }
 
 impl Reply {
@@ -23,22 +27,35 @@ impl Reply {
         Reply {
             status,
             body: Some(body),
+            headers: Vec::new(),
+            engine_queries: 0,
         }
     }
     /// Empty-body response.
     pub fn empty(status: u16) -> Reply {
-        Reply { status, body: None }
-    }
-    /// Rest.li error body.
-    pub fn restli_error(status: u16, message: impl Into<String>) -> Reply {
-        Reply::json(
+        Reply {
             status,
-            json!({
-                "exceptionClass": "com.linkedin.restli.server.RestLiServiceException",
-                "message": message.into(),
-                "status": status,
-            }),
-        )
+            body: None,
+            headers: Vec::new(),
+            engine_queries: 0,
+        }
+    }
+    /// Rest.li error: the FULL `ErrorResponse` body and `X-RestLi-Error-Response: true`.
+    pub fn restli_error(status: u16, message: impl Into<String>) -> Reply {
+        Reply::restli_error_caused(status, message, None)
+    }
+    /// Rest.li error wrapping a cause (e.g. a `RoutingException`).
+    pub fn restli_error_caused(
+        status: u16,
+        message: impl Into<String>,
+        cause: Option<&str>,
+    ) -> Reply {
+        let mut r = Reply::json(
+            status,
+            java::restli_error_body(status, &message.into(), cause),
+        );
+        r.headers.push(("X-RestLi-Error-Response", "true"));
+        r
     }
 }
 
@@ -81,6 +98,9 @@ pub(crate) async fn serve(
 fn to_response(r: Reply) -> Response<Full<Bytes>> {
     let mut b = Response::builder()
         .status(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    for (k, v) in &r.headers {
+        b = b.header(*k, *v);
+    }
     let body = match r.body {
         Some(v) => {
             b = b.header("content-type", "application/json");
@@ -132,6 +152,26 @@ fn endpoint_name(method: &Method, path: &str, query: &[(String, String)], body: 
     name
 }
 
+/// The `(urn, aspect)` pairs a write request names (for the call log); `aspect` is
+/// empty for a hard delete.
+fn requested_writes(endpoint: &str, body: &[u8]) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let pair = |p: &Value| (str_of(p, "entityUrn"), str_of(p, "aspectName"));
+    match endpoint {
+        "restli.ingestProposalBatch" => v
+            .get("proposals")
+            .and_then(Value::as_array)
+            .map(|ps| ps.iter().map(pair).collect())
+            .unwrap_or_default(),
+        "restli.ingestProposal" => v.get("proposal").map(pair).into_iter().collect(),
+        "restli.delete" => vec![(str_of(&v, "urn"), String::new())],
+        _ => Vec::new(),
+    }
+}
+
 async fn handle(
     inner: Arc<Inner>,
     req: Request<Incoming>,
@@ -158,12 +198,15 @@ async fn handle(
     } else {
         format!("{path}?{raw_query}")
     };
-    let log = |status: u16| {
+    let writes = requested_writes(&endpoint, &body);
+    let log = |status: u16, engine_queries: u64| {
         inner.calls().push(Call {
             method: method.to_string(),
             path: full_path.clone(),
             endpoint: endpoint.clone(),
             status,
+            writes: writes.clone(),
+            engine_queries,
         })
     };
     let (latency, action) = inner.faults.take(&endpoint);
@@ -172,18 +215,18 @@ async fn handle(
     }
     let reply = match action {
         Action::Drop => {
-            log(0);
+            log(0, 0);
             return Err(DropConnection);
         }
         Action::Stall => {
-            log(0);
+            log(0, 0);
             std::future::pending::<()>().await;
             unreachable!("pending never resolves")
         }
         Action::Fail(status) => Reply::restli_error(status, "injected fault"),
         Action::Pass => route(&inner, &method, &path, &query, authz.as_deref(), &body),
     };
-    log(reply.status);
+    log(reply.status, reply.engine_queries);
     Ok(to_response(reply))
 }
 
@@ -197,12 +240,13 @@ fn route(
 ) -> Reply {
     match (method.as_str(), path) {
         ("GET", "/health") => return Reply::json(200, json!({"status": "ok"})),
-        ("GET", "/config") => return Reply::json(200, restli::config()),
+        ("GET", "/config") => return Reply::json(200, restli::config(&inner.release)),
         _ => {}
     }
     let actor = {
         let mut st = inner.state();
-        auth::authenticate(&mut st, &inner.key, &inner.salt, authz)
+        let check_actor = inner.release.token_checks_actor();
+        auth::authenticate(&mut st, &inner.key, &inner.salt, authz, check_actor)
     };
     let Some(actor) = actor else {
         return Reply::empty(401);
@@ -229,7 +273,7 @@ fn control(inner: &Inner, method: &Method, path: &str, body: &[u8]) -> Reply {
             let calls: Vec<Value> = inner
                 .calls()
                 .iter()
-                .map(|c| json!({"method": c.method, "path": c.path, "endpoint": c.endpoint, "status": c.status}))
+                .map(|c| json!({"method": c.method, "path": c.path, "endpoint": c.endpoint, "status": c.status, "engineQueries": c.engine_queries}))
                 .collect();
             Reply::json(200, json!({ "calls": calls }))
         }

@@ -113,6 +113,35 @@ impl State {
         version
     }
 
+    /// Stores an aspect as written before DataHub recorded versions: its system metadata
+    /// carries no `version` (a conditional write compares it as "1").
+    pub fn write_legacy(&mut self, w: Write) {
+        let (urn, aspect) = (w.urn.clone(), w.aspect.clone());
+        self.write(w);
+        if let Some(row) = self.entities.get_mut(&urn).and_then(|r| r.get_mut(&aspect)) {
+            row.version = 1;
+            if let Some(sm) = row.system_metadata.as_object_mut() {
+                sm.remove("version");
+            }
+        }
+    }
+
+    /// The version a conditional write compares `If-Version-Match` with
+    /// (`ConditionalWriteValidator`): the stored `systemMetadata.version` as a number,
+    /// `max(1, row version 0)` = "1" without one, "-1" for an absent aspect.
+    pub fn compared_version(&self, urn: &str, aspect: &str) -> String {
+        let Some(row) = self.get(urn, aspect) else {
+            return "-1".into();
+        };
+        match row.system_metadata.get("version").and_then(Value::as_str) {
+            Some(v) => v
+                .parse::<i64>()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|_| v.to_string()),
+            None => "1".into(),
+        }
+    }
+
     /// Hard delete of every aspect of an entity (key included); returns the row count.
     pub fn delete_entity(&mut self, urn: &str, sync: bool) -> usize {
         let n = self.entities.remove(urn).map(|r| r.len()).unwrap_or(0);

@@ -51,6 +51,7 @@ pub fn key_aspect(entity_type: &str) -> Option<(&'static str, &'static str)> {
         "corpGroup" => ("corpGroupKey", "name"),
         "dataHubRole" => ("dataHubRoleKey", "id"),
         "dataHubAccessToken" => ("dataHubAccessTokenKey", "id"),
+        "dataHubPolicy" => ("dataHubPolicyKey", "id"),
         _ => return None,
     })
 }
@@ -91,6 +92,7 @@ fn allowed_aspects(entity_type: &str) -> &'static [&'static str] {
         ],
         "dataHubRole" => &["dataHubRoleKey", "dataHubRoleInfo"],
         "dataHubAccessToken" => &["dataHubAccessTokenKey", "dataHubAccessTokenInfo"],
+        "dataHubPolicy" => &["dataHubPolicyKey", "dataHubPolicyInfo"],
         _ => &[],
     }
 }
@@ -107,6 +109,8 @@ pub fn fqcn(aspect: &str) -> String {
         "corpGroupKey" => "com.linkedin.metadata.key.CorpGroupKey",
         "dataHubRoleKey" => "com.linkedin.metadata.key.DataHubRoleKey",
         "dataHubAccessTokenKey" => "com.linkedin.metadata.key.DataHubAccessTokenKey",
+        "dataHubPolicyKey" => "com.linkedin.metadata.key.DataHubPolicyKey",
+        "dataHubPolicyInfo" => "com.linkedin.policy.DataHubPolicyInfo",
         "corpUserInfo" => "com.linkedin.identity.CorpUserInfo",
         "corpUserEditableInfo" => "com.linkedin.identity.CorpUserEditableInfo",
         "corpUserStatus" => "com.linkedin.identity.CorpUserStatus",

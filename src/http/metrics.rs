@@ -39,7 +39,8 @@ pub struct OperationLabels {
 pub struct UpstreamLabels {
     /// Logical GMS endpoint, e.g. `graphql.me`, `restli.ingestProposalBatch`, `gms.health`.
     pub endpoint: &'static str,
-    /// `ok`, `client_error`, `server_error`, `unauthorized`, `timeout`, `unreachable`.
+    /// `ok`, `client_error`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `server_error`, `throttled`, `timeout`, `connect_error`.
     pub outcome: &'static str,
 }
 
@@ -80,6 +81,16 @@ pub struct ListenerLabels {
     pub listener: &'static str,
 }
 
+/// The listeners, for [`ListenerLabels`].
+pub const LISTENERS: [&str; 2] = ["scim", "admin"];
+
+/// Labels of an audit-trail event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuditLabels {
+    /// `written` or `failed` (the event could not be written to the audit log).
+    pub result: &'static str,
+}
+
 /// Labels of the build-info gauge.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
@@ -118,6 +129,9 @@ pub struct Metrics {
     pub gms_duration: HistogramFamily<EndpointLabels>,
     /// `datahub_scim_write_retries_total`: conditional writes retried after a conflict.
     pub write_retries: Counter,
+    /// `datahub_scim_write_retries_exhausted_total`: conditional writes given up after
+    /// losing every allowed race (the request answers 503).
+    pub write_retries_exhausted: Counter,
     /// `datahub_scim_auth_total`: bearer-token validations by outcome.
     pub auth: Family<AuthLabels, Counter>,
     /// `datahub_scim_cache_hits_total`: cache hits.
@@ -132,6 +146,8 @@ pub struct Metrics {
     pub tls_reloads: Family<ReloadLabels, Counter>,
     /// `datahub_scim_ready`: 1 when /ready answers 200.
     pub ready: Gauge,
+    /// `datahub_scim_audit_events_total`: audit-trail events by result.
+    pub audit_events: Family<AuditLabels, Counter>,
     /// `datahub_scim_build_info`: always 1, labelled with the version.
     pub build_info: Family<BuildLabels, Gauge>,
     /// `datahub_scim_connections_open`: open connections (TLS handshakes included),
@@ -167,6 +183,7 @@ impl Metrics {
             gms_requests: Family::default(),
             gms_duration: Family::new_with_constructor(latency_histogram),
             write_retries: Counter::default(),
+            write_retries_exhausted: Counter::default(),
             auth: Family::default(),
             cache_hits: Family::default(),
             cache_misses: Family::default(),
@@ -174,6 +191,7 @@ impl Metrics {
             cert_expiry: Gauge::default(),
             tls_reloads: Family::default(),
             ready: Gauge::default(),
+            audit_events: Family::default(),
             build_info: Family::default(),
             connections_open: Family::default(),
             connections_refused: Family::default(),
@@ -210,6 +228,11 @@ impl Metrics {
             m.write_retries.clone(),
         );
         r.register(
+            "write_retries_exhausted",
+            "Conditional writes given up after losing every allowed race",
+            m.write_retries_exhausted.clone(),
+        );
+        r.register(
             "auth",
             "Bearer-token validations by outcome",
             m.auth.clone(),
@@ -232,6 +255,11 @@ impl Metrics {
             m.tls_reloads.clone(),
         );
         r.register("ready", "1 when the gateway reports ready", m.ready.clone());
+        r.register(
+            "audit_events",
+            "Audit-trail events by result",
+            m.audit_events.clone(),
+        );
         r.register("build_info", "Build information", m.build_info.clone());
         r.register(
             "connections_open",
@@ -258,6 +286,14 @@ impl Metrics {
                 version: env!("CARGO_PKG_VERSION"),
             })
             .set(1);
+        // Both listeners' series exist from the start (at 0), so dashboards and
+        // alerts see them before the first connection.
+        for listener in LISTENERS {
+            let labels = ListenerLabels { listener };
+            m.connections_open.get_or_create(&labels).set(0);
+            m.connections_refused.get_or_create(&labels).inc_by(0);
+            m.connections_shed.get_or_create(&labels).inc_by(0);
+        }
         Metrics { registry, ..m }
     }
 
@@ -424,6 +460,10 @@ impl datahub::Observer for Metrics {
     fn conflict_retry(&self, _endpoint: &'static str) {
         self.write_retries.inc();
     }
+
+    fn conflict_exhausted(&self, _endpoint: &'static str) {
+        self.write_retries_exhausted.inc();
+    }
 }
 
 /// `2xx`, `4xx`, ... for a status code.
@@ -457,6 +497,15 @@ mod tests {
         assert!(text.contains("datahub_scim_requests_total{operation=\"users.get\",resource=\"User\",status_class=\"4xx\"} 1\n"));
         assert!(text.contains("# TYPE datahub_scim_request_duration_seconds histogram\n"));
         assert!(!text.contains("# EOF"));
+        for listener in ["scim", "admin"] {
+            assert!(text.contains(&format!(
+                "datahub_scim_connections_open{{listener=\"{listener}\"}} 0\n"
+            )));
+            assert!(text.contains(&format!(
+                "datahub_scim_connections_refused_total{{listener=\"{listener}\"}} 0\n"
+            )));
+        }
+        assert!(text.contains("# TYPE datahub_scim_connections_refused_total counter\n"));
         assert!(m.encode().ends_with("# EOF\n"));
     }
 }

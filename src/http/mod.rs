@@ -8,10 +8,13 @@
 //!   `ResourceTypes[/{name}]`, `Schemas[/{urn}]`, `.search`.
 //! - Admin listener (plain HTTP): `/live`, `/ready`, `/metrics` ([`admin`]).
 //!
+//! With `--audit-log`, every DataHub write is also recorded by [`audit`].
+//!
 //! [`run`] is the one entry point for `main` and the tests: it takes bound listeners
 //! and a shutdown future.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod check;
 pub mod conn;
@@ -49,6 +52,14 @@ pub enum Error {
     /// A listener could not be used.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
+    /// The audit log could not be opened.
+    #[error("audit log {target}: {source}")]
+    AuditLog {
+        /// The configured destination.
+        target: String,
+        /// Why it could not be opened.
+        source: std::io::Error,
+    },
 }
 
 /// Time admin connections (probes, scrapes) get to finish at shutdown.
@@ -117,7 +128,16 @@ pub async fn run(
         }
     };
     readiness.set_tls_loaded();
-    let client = datahub::Client::new(client_config(&config))?.with_observer(metrics.clone());
+    let mut client = datahub::Client::new(client_config(&config))?.with_observer(metrics.clone());
+    if let Some(target) = &config.audit_log {
+        let log =
+            audit::AuditLog::open(target, metrics.clone()).map_err(|source| Error::AuditLog {
+                target: target.to_string(),
+                source,
+            })?;
+        client = client.with_write_audit(Arc::new(log));
+        tracing::info!(audit.log = %target, "audit trail of DataHub writes enabled");
+    }
     let auth = Authenticator::new(
         client.clone(),
         config.token_cache_ttl,

@@ -2,7 +2,9 @@
 //! body size (413) → bearer auth (401/403/429, before any byte of the body is read) →
 //! route → body read within the size cap and the in-flight body budget (413/503) →
 //! handler → SCIM response → metrics → one "request completed" log line (request id,
-//! operation, status, latency; never tokens, names, emails, filters or raw paths).
+//! operation, status, latency; never tokens, names, emails, filters or raw paths). The
+//! handler runs inside the request's audit scope, so the audit trail can name the
+//! request behind a write.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use hyper::body::Incoming;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use super::audit;
 use super::handlers::{self, ScimRequest, ScimResponse};
 use super::metrics::Metrics;
 use super::response::{self, Body, ErrorExtras, REQUEST_ID};
@@ -79,14 +82,16 @@ pub async fn handle(
         let mut extras = ErrorExtras::default();
         let deadline = state.config.request_deadline;
         let client = peer.map(|p| ClientKey::from(p.ip()));
-        let result =
-            match tokio::time::timeout(deadline, serve(&state, req, route, &mut extras, client))
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")
-                    .with_retry_after(crate::provision::UNAVAILABLE_RETRY_AFTER_SECS)),
-            };
+        let result = match tokio::time::timeout(
+            deadline,
+            serve(&state, req, route, &mut extras, &id, operation, client),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")
+                .with_retry_after(crate::provision::UNAVAILABLE_RETRY_AFTER_SECS)),
+        };
         let mut resp = match &result {
             Ok(r) => response::success(r),
             Err(e) => response::error(e, &extras),
@@ -130,6 +135,8 @@ async fn serve(
     req: Request<Incoming>,
     route: Result<Route, Miss>,
     extras: &mut ErrorExtras,
+    id: &str,
+    operation: &'static str,
     client: Option<ClientKey>,
 ) -> Result<ScimResponse, scim::Error> {
     let limit = state.config.max_body_bytes;
@@ -170,6 +177,7 @@ async fn serve(
         check_content_type(parts.headers.get(CONTENT_TYPE))?;
     }
     let base_url = base_url(state, &parts, route.prefix);
+    let audit_scope = audit::RequestScope::new(id, operation, &identity.actor);
     let req = ScimRequest {
         method: parts.method,
         segments: route.segments.clone(),
@@ -186,8 +194,10 @@ async fn serve(
     // request instead of a dropped connection.
     let task_state = state.clone();
     let handled = tokio::spawn(
-        async move { handlers::dispatch(&task_state, &route, req).await }
-            .instrument(tracing::Span::current()),
+        audit::in_request(audit_scope, async move {
+            handlers::dispatch(&task_state, &route, req).await
+        })
+        .instrument(tracing::Span::current()),
     );
     let abort = handled.abort_handle();
     // If the deadline drops this future, the handler task is aborted with it.

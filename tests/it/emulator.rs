@@ -10,7 +10,7 @@ use datahub_scim::datahub::aspects::{
 use datahub_scim::datahub::{
     Client, ClientConfig, EntityKind, Error, FacetFilter, Proposal, SearchRequest, Urn,
 };
-use datahub_scim::emulator::{Emulator, EmulatorConfig};
+use datahub_scim::emulator::Emulator;
 use std::time::Duration;
 
 /// Where the tests run: a fresh emulator, or the GMS named in the environment.
@@ -49,7 +49,7 @@ async fn emulated() -> Emulator {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    Emulator::start(EmulatorConfig::default(), l)
+    Emulator::start(crate::harness::emulator_config(), l)
         .await
         .expect("emulator")
 }

@@ -49,6 +49,20 @@ macro_rules! require_emulator {
     };
 }
 
+/// The emulator settings of the whole suite: the DataHub release comes from
+/// `DATAHUB_EMULATOR_VERSION` (e.g. `0.15.0`; default: the emulator's newest profile),
+/// so `DATAHUB_EMULATOR_VERSION=0.15.0 cargo nextest run --test it` runs every test
+/// against the oldest supported release.
+pub fn emulator_config() -> EmulatorConfig {
+    let mut cfg = EmulatorConfig::default();
+    if let Ok(v) = std::env::var("DATAHUB_EMULATOR_VERSION") {
+        if !v.trim().is_empty() {
+            cfg.datahub_version = v.trim().to_owned();
+        }
+    }
+    cfg
+}
+
 /// A real GMS to run against, from `DATAHUB_GMS_URL` + `DATAHUB_GMS_TOKEN`.
 fn real_gms() -> Option<(String, String)> {
     let url = std::env::var("DATAHUB_GMS_URL")
@@ -338,7 +352,7 @@ impl Builder {
                     .expect("bind emulator");
                 let cfg = EmulatorConfig {
                     index_lag: self.index_lag,
-                    ..Default::default()
+                    ..emulator_config()
                 };
                 let emu = Emulator::start(cfg, listener)
                     .await

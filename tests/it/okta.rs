@@ -4,6 +4,7 @@
 //! SCIM answers and the DataHub aspects behind them.
 
 mod aiw;
+mod audit;
 mod import;
 mod names;
 mod oin;

@@ -100,6 +100,9 @@ DATAHUB_SCIM_WRITE_RETRIES: {{ $c.writeRetries | int64 | toString | quote }}
 DATAHUB_SCIM_WRITE_BATCH_SIZE: {{ $c.writeBatchSize | int64 | toString | quote }}
 DATAHUB_SCIM_LOG_FORMAT: {{ $c.logFormat | quote }}
 DATAHUB_SCIM_LOG_LEVEL: {{ $c.logLevel | quote }}
+{{- with $c.auditLog }}
+DATAHUB_SCIM_AUDIT_LOG: {{ . | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Pod volumes the container mounts (TLS, optional GMS CA, optional signing key). */}}

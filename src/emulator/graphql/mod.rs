@@ -7,6 +7,8 @@
 mod mutation;
 mod objects;
 mod query;
+mod scroll;
+mod search;
 
 use super::server::Reply;
 use super::Inner;
@@ -152,7 +154,11 @@ pub(crate) fn handle(inner: &Inner, actor: &str, body: &[u8]) -> Reply {
             );
         }
     };
-    let ctx = Ctx { inner, actor };
+    let ctx = Ctx {
+        inner,
+        actor,
+        engine: std::cell::Cell::new(0),
+    };
     let is_mutation = doc
         .operations
         .get(op_name)
@@ -163,11 +169,16 @@ pub(crate) fn handle(inner: &Inner, actor: &str, body: &[u8]) -> Reply {
     } else {
         Obj::Query(&ctx)
     };
-    match exec.execute_sync(&root) {
+    let result = exec.execute_sync(&root);
+    drop(root);
+    let engine_queries = ctx.engine.get();
+    match result {
         Ok(resp) => {
             let mut v = serde_json::to_value(&resp).unwrap_or_else(|_| json!({"data": null}));
             shape_errors(&mut v);
-            Reply::json(200, v)
+            let mut r = Reply::json(200, v);
+            r.engine_queries = engine_queries;
+            r
         }
         Err(e) => {
             let ge = e.to_graphql_error(&doc.sources);

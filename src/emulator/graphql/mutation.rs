@@ -5,6 +5,7 @@
 
 use super::objects::{args, resolve_json, Ctx};
 use super::{err, unauthorized};
+use crate::emulator::policy;
 use crate::emulator::state::{now_ms, State, Write};
 use crate::emulator::{auth, store};
 use apollo_compiler::resolvers::{FieldError, ResolveInfo, ResolvedValue};
@@ -67,10 +68,10 @@ fn prepare_group(st: &mut State, actor: &str, group: &str, verb: &str) -> Result
             st.index.catch_up();
             let members: Vec<String> = st
                 .index
-                .edges()
+                .edges_to(group)
                 .into_iter()
-                .filter(|(_, ty, dst)| *ty == "IsMemberOfGroup" && dst == group)
-                .map(|(src, _, _)| src)
+                .filter(|(_, ty)| *ty == "IsMemberOfGroup")
+                .map(|(src, _)| src)
                 .take(500)
                 .collect();
             for m in &members {
@@ -151,10 +152,12 @@ pub(crate) fn resolve<'a>(
     let input = &a["input"];
     let actor = ctx.actor;
     let mut st = ctx.inner.state();
-    let admin = auth::is_admin(&st, actor);
+    let release = &ctx.inner.release;
+    // `AuthorizationUtils.canManageUsersAndGroups` (MANAGE on corpuser and corpGroup).
+    let manage = policy::can_manage_identities(&st, release, actor);
     let out = match info.field_name() {
         "createGroup" => {
-            if !admin {
+            if !manage {
                 return Err(unauthorized());
             }
             let id = input["id"]
@@ -174,10 +177,10 @@ pub(crate) fn resolve<'a>(
             json!(urn)
         }
         f @ ("addGroupMembers" | "removeGroupMembers") => {
-            if !admin {
+            let group = input["groupUrn"].as_str().unwrap_or_default().to_string();
+            if !policy::can_edit_group_members(&st, actor, &group) {
                 return Err(unauthorized());
             }
-            let group = input["groupUrn"].as_str().unwrap_or_default().to_string();
             let users: Vec<String> = str_list(Some(input), "userUrns");
             let adding = f == "addGroupMembers";
             prepare_group(
@@ -217,7 +220,7 @@ pub(crate) fn resolve<'a>(
             json!(true)
         }
         "updateUserStatus" => {
-            if !admin {
+            if !manage {
                 return Err(unauthorized());
             }
             let urn = a["urn"].as_str().unwrap_or_default().to_string();
@@ -227,7 +230,7 @@ pub(crate) fn resolve<'a>(
             json!(urn)
         }
         f @ ("removeUser" | "removeGroup") => {
-            if !admin {
+            if !manage {
                 return Err(unauthorized());
             }
             let urn = a["urn"].as_str().unwrap_or_default().to_string();
@@ -257,7 +260,13 @@ pub(crate) fn resolve<'a>(
         "createAccessToken" => {
             let ty = input["type"].as_str().unwrap_or("PERSONAL");
             let target = input["actorUrn"].as_str().unwrap_or_default().to_string();
-            if !(admin || (ty == "PERSONAL" && target == actor)) {
+            // `CreateAccessTokenResolver`: own PERSONAL tokens with
+            // GENERATE_PERSONAL_ACCESS_TOKENS, anything with MANAGE_ACCESS_TOKENS.
+            let manage_tokens = policy::has(&st, actor, "MANAGE_ACCESS_TOKENS");
+            let own = ty == "PERSONAL"
+                && target == actor
+                && policy::has(&st, actor, "GENERATE_PERSONAL_ACCESS_TOKENS");
+            if !(manage_tokens || own) {
                 return Err(unauthorized());
             }
             let Some(ttl) = input["duration"].as_str().and_then(duration_ms) else {
@@ -292,7 +301,7 @@ pub(crate) fn resolve<'a>(
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let own = owner.as_deref() == Some(actor) || actor_of.as_deref() == Some(actor);
-            if !(admin || own) {
+            if !(policy::has(&st, actor, "MANAGE_ACCESS_TOKENS") || own) {
                 return Err(unauthorized());
             }
             st.delete_entity(&urn, true);

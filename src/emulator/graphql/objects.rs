@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 pub(crate) struct Ctx<'a> {
     pub inner: &'a Inner,
     pub actor: &'a str,
+    /// Search-engine queries run for this request.
+    pub engine: std::cell::Cell<u64>,
 }
 
 /// An entity snapshot read from the primary store.
@@ -158,26 +160,19 @@ fn relationships(ctx: &Ctx<'_>, urn: &str, input: &Value) -> Value {
     let include_soft = input["includeSoftDelete"].as_bool().unwrap_or(true);
     let mut st = ctx.inner.state();
     st.index.catch_up();
-    let removed = |u: &str| {
+    let removed = |u: &str| st.index.doc(u).is_some_and(|d| d.removed);
+    let edges = if incoming {
+        st.index.edges_to(urn)
+    } else {
         st.index
-            .doc(u)
-            .and_then(|d| {
-                d.get("status")
-                    .and_then(|s| s.get("removed"))
-                    .and_then(Value::as_bool)
-            })
-            .unwrap_or(false)
+            .edges_from(urn)
+            .into_iter()
+            .map(|(ty, dst)| (dst, ty))
+            .collect()
     };
-    let all: Vec<(String, &str)> = st
-        .index
-        .edges()
+    let all: Vec<(String, &str)> = edges
         .into_iter()
-        .filter(|(_, ty, _)| types.contains(ty))
-        .filter_map(|(src, ty, dst)| match incoming {
-            true if dst == urn => Some((src, ty)),
-            false if src == urn => Some((dst, ty)),
-            _ => None,
-        })
+        .filter(|(_, ty)| types.contains(ty))
         .filter(|(other, _)| include_soft || !removed(other))
         .collect();
     let dir = if incoming { "INCOMING" } else { "OUTGOING" };

@@ -166,3 +166,36 @@ async fn aliased_group_selections_resolve_in_one_request() {
     let calls: u64 = emu.call_counts().values().sum();
     assert_eq!(calls, 1, "one HTTP request for three groups");
 }
+
+#[tokio::test]
+async fn iequal_trims_and_folds_ascii_only_while_equal_is_exact() {
+    let emu = start().await;
+    let t = emu.admin_token();
+    for (u, email) in [("a", "Jane.Doe@Example.com"), ("b", "ÖSTEN@example.com")] {
+        emu.put_aspect(
+            &format!("urn:li:corpuser:{u}"),
+            "corpUserInfo",
+            json!({"active": true, "email": email}),
+        );
+    }
+    let q = |cond: &str, v: &str| {
+        json!({"i": {"types": ["CORP_USER"], "query": "*", "start": 0, "count": 10,
+            "orFilters": [{"and": [{"field": "email", "values": [v], "condition": cond}]}]}})
+    };
+    let cases = [
+        (
+            "IEQUAL",
+            "  jane.doe@EXAMPLE.COM\t",
+            vec!["urn:li:corpuser:a"],
+        ),
+        ("IEQUAL", "östen@example.com", vec![]),
+        ("IEQUAL", "ÖSTEN@EXAMPLE.COM", vec!["urn:li:corpuser:b"]),
+        ("EQUAL", "jane.doe@example.com", vec![]),
+        ("EQUAL", " Jane.Doe@Example.com", vec![]),
+        ("EQUAL", "Jane.Doe@Example.com", vec!["urn:li:corpuser:a"]),
+    ];
+    for (cond, v, want) in cases {
+        let (_, b) = gql(&emu, &t, SEARCH, q(cond, v)).await;
+        assert_eq!(urns(&b), want, "{cond} {v:?}");
+    }
+}

@@ -436,7 +436,7 @@ impl Provisioner {
                 Err(Written::Failed(e)) => return Err(e),
             }
         }
-        Err(from_datahub(datahub::Error::RetriesExhausted { attempts }))
+        Err(from_datahub(self.client.conflict_exhausted(attempts)))
     }
 
     /// Writes one round in the order [`Self::write_membership`] describes: one batch

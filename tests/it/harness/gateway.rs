@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use datahub_scim::emulator::{Emulator, EmulatorConfig};
+use datahub_scim::emulator::Emulator;
 use datahub_scim::http::{self, devcerts};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -64,7 +64,7 @@ impl Gateway {
         let emu_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind emulator");
-        let emu = Emulator::start(EmulatorConfig::default(), emu_listener)
+        let emu = Emulator::start(crate::harness::emulator_config(), emu_listener)
             .await
             .expect("emulator starts");
         let dir = tempfile::tempdir().expect("tempdir");

@@ -1,6 +1,6 @@
 //! `datahub-scim check` (the binary) against the emulator: exit status and report.
 
-use datahub_scim::emulator::{Emulator, EmulatorConfig};
+use datahub_scim::emulator::Emulator;
 
 use crate::harness::make_certs;
 
@@ -30,7 +30,7 @@ async fn check_reports_version_actor_and_privilege() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let emu = Emulator::start(EmulatorConfig::default(), listener)
+    let emu = Emulator::start(crate::harness::emulator_config(), listener)
         .await
         .expect("emulator");
 
@@ -40,10 +40,12 @@ async fn check_reports_version_actor_and_privilege() {
         out.contains("TLS certificate and key load; expires"),
         "{out}"
     );
-    assert!(
-        out.contains("answers; DataHub release v1.7.0: supported (0.15.0 to 1.7.x"),
-        "{out}"
+    // The release of the emulator profile under test (DATAHUB_EMULATOR_VERSION).
+    let release = format!(
+        "answers; DataHub release {}: supported (0.15.0 to 1.7.x",
+        emu.release().tag()
     );
+    assert!(out.contains(&release), "{out}");
     assert!(out.contains("manageIdentities: true"), "{out}");
     assert!(
         !out.contains(&emu.admin_token()),

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use datahub_scim::emulator::{Emulator, EmulatorConfig};
+use datahub_scim::emulator::Emulator;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 #[tokio::test]
@@ -12,7 +12,7 @@ async fn debug_logs_hold_no_token_and_no_personal_data() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let emu = Emulator::start(EmulatorConfig::default(), listener)
+    let emu = Emulator::start(crate::harness::emulator_config(), listener)
         .await
         .expect("emulator");
     let token = emu.admin_token();

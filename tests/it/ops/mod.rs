@@ -1,11 +1,14 @@
 //! Operations: readiness, graceful drain, certificate reload, plain HTTP on the TLS
 //! port, metrics, config exit code, bearer auth outcomes, routing errors.
 
+mod audit;
 mod auth;
 mod bodies;
 mod chart;
 mod check;
 mod connections;
+mod dashboard;
+mod demo;
 mod logs;
 mod tls;
 
