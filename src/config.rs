@@ -62,6 +62,16 @@ pub struct Config {
     pub gms: GmsConfig,
     /// Largest accepted request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
+    /// Bytes all request bodies in flight may hold together (503 beyond).
+    pub max_inflight_body_bytes: usize,
+    /// Most open connections on the SCIM listener.
+    pub max_connections: usize,
+    /// Idle timeout of a connection with no request in flight (both listeners).
+    pub idle_timeout: Duration,
+    /// Deadline of a TLS handshake, and of a request's headers.
+    pub handshake_timeout: Duration,
+    /// Failed authentications per client address per minute before 429 (0: off).
+    pub auth_failure_limit: u32,
     /// Deadline of one SCIM request, end to end (504 beyond).
     pub request_deadline: Duration,
     /// Time given to in-flight requests to finish at shutdown.

@@ -111,6 +111,30 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAHUB_SCIM_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
 
+    /// Memory all request bodies being read or served may hold together, in bytes; a request whose body does not fit answers 503 with Retry-After.
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES",
+        default_value_t = 16_777_216
+    )]
+    pub max_inflight_body_bytes: usize,
+
+    /// Most open connections on the SCIM listener (TLS handshakes included); at the limit the longest-idle connection is closed to make room, and a new connection is refused when every one is busy.
+    #[arg(long, env = "DATAHUB_SCIM_MAX_CONNECTIONS", default_value_t = 1000)]
+    pub max_connections: usize,
+
+    /// A connection with no request in flight for this long is closed (HTTP/1.1 and HTTP/2, both listeners).
+    #[arg(long, env = "DATAHUB_SCIM_IDLE_TIMEOUT", default_value = "75s")]
+    pub idle_timeout: String,
+
+    /// Time a new connection gets to finish its TLS handshake, and a request to deliver its headers.
+    #[arg(long, env = "DATAHUB_SCIM_HANDSHAKE_TIMEOUT", default_value = "10s")]
+    pub handshake_timeout: String,
+
+    /// Failed authentications (401/403) one client address may cause per minute before its requests with not-yet-validated tokens get 429 with Retry-After (0: no limit).
+    #[arg(long, env = "DATAHUB_SCIM_AUTH_FAILURE_LIMIT", default_value_t = 30)]
+    pub auth_failure_limit: u32,
+
     /// Deadline of one SCIM request, end to end (504 beyond).
     #[arg(long, env = "DATAHUB_SCIM_REQUEST_DEADLINE", default_value = "30s")]
     pub request_deadline: String,
@@ -205,6 +229,10 @@ pub struct ServeArgs {
     /// Retries of a conditional write that lost a race.
     #[arg(long, env = "DATAHUB_SCIM_WRITE_RETRIES", default_value_t = 8)]
     pub write_retries: u32,
+
+    /// Most proposals in one ingestProposalBatch write; larger membership changes are written in several batches, ordered so a retry finishes them.
+    #[arg(long, env = "DATAHUB_SCIM_WRITE_BATCH_SIZE", default_value_t = crate::provision::DEFAULT_WRITE_BATCH)]
+    pub write_batch_size: usize,
 
     /// Log line format.
     #[arg(

@@ -226,11 +226,37 @@ impl ServeArgs {
                 "must be at least 1",
             );
         }
+        if !(crate::provision::MIN_WRITE_BATCH..=10_000).contains(&self.write_batch_size) {
+            p.push(
+                "write-batch-size",
+                "DATAHUB_SCIM_WRITE_BATCH_SIZE",
+                format!(
+                    "must be between {} and 10000",
+                    crate::provision::MIN_WRITE_BATCH
+                ),
+            );
+        }
         if self.max_body_bytes < 1024 {
             p.push(
                 "max-body-bytes",
                 "DATAHUB_SCIM_MAX_BODY_BYTES",
                 "must be at least 1024",
+            );
+        }
+        if self.max_inflight_body_bytes < self.max_body_bytes
+            || self.max_inflight_body_bytes > u32::MAX as usize
+        {
+            p.push(
+                "max-inflight-body-bytes",
+                "DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES",
+                "must be at least --max-body-bytes and at most 4294967295",
+            );
+        }
+        if self.max_connections == 0 {
+            p.push(
+                "max-connections",
+                "DATAHUB_SCIM_MAX_CONNECTIONS",
+                "must be at least 1",
             );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
@@ -245,6 +271,16 @@ impl ServeArgs {
             "request-deadline",
             "DATAHUB_SCIM_REQUEST_DEADLINE",
             &self.request_deadline,
+        );
+        let idle_timeout = p.positive(
+            "idle-timeout",
+            "DATAHUB_SCIM_IDLE_TIMEOUT",
+            &self.idle_timeout,
+        );
+        let handshake_timeout = p.positive(
+            "handshake-timeout",
+            "DATAHUB_SCIM_HANDSHAKE_TIMEOUT",
+            &self.handshake_timeout,
         );
         let shutdown_delay = p.duration(
             "shutdown-delay",
@@ -301,6 +337,11 @@ impl ServeArgs {
             public_url,
             gms,
             max_body_bytes: self.max_body_bytes,
+            max_inflight_body_bytes: self.max_inflight_body_bytes,
+            max_connections: self.max_connections,
+            idle_timeout,
+            handshake_timeout,
+            auth_failure_limit: self.auth_failure_limit,
             request_deadline,
             shutdown_grace,
             shutdown_delay,
@@ -323,6 +364,7 @@ impl ServeArgs {
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,
                 max_write_retries: self.write_retries,
+                write_batch: self.write_batch_size,
                 max_filter_scan: self.max_filter_scan,
             },
             log_format: self.log_format,

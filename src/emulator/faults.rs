@@ -1,21 +1,37 @@
 //! Fault switches, flipped at run time by tests (through [`Faults`]) or over
-//! `POST /__emulator/faults`: fail the next N calls with a status (optionally only one
-//! endpoint), add latency, drop the connection without a response, or never answer.
+//! `POST /__emulator/faults`: fail the next N calls (or the k-th next call) with a
+//! status (optionally only one endpoint), add latency, drop the connection without a
+//! response, or never answer (the next N calls, or the k-th next call to an endpoint).
 
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What a rule does to the call it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleAction {
+    Fail(u16),
+    Stall,
+}
+
+/// One counted fault: let `skip` matching calls pass, then hit the next `remaining`.
 #[derive(Debug, Clone)]
-struct FailRule {
+struct Rule {
+    skip: u32,
     remaining: u32,
-    status: u16,
+    action: RuleAction,
     endpoint: Option<String>,
+}
+
+impl Rule {
+    fn matches(&self, endpoint: &str) -> bool {
+        self.endpoint.as_deref().is_none_or(|e| e == endpoint)
+    }
 }
 
 #[derive(Debug, Default)]
 struct FaultState {
-    fail: Vec<FailRule>,
+    rules: Vec<Rule>,
     latency: Duration,
     drop: u32,
     stall: u32,
@@ -43,23 +59,49 @@ impl Faults {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn push(&self, endpoint: Option<&str>, skip: u32, remaining: u32, action: RuleAction) {
+        self.lock().rules.push(Rule {
+            skip,
+            remaining,
+            action,
+            endpoint: endpoint.map(str::to_owned),
+        });
+    }
+
     /// The next `n` calls (any endpoint) answer `status`.
     pub fn fail_next(&self, n: u32, status: u16) {
-        self.lock().fail.push(FailRule {
-            remaining: n,
-            status,
-            endpoint: None,
-        });
+        self.push(None, 0, n, RuleAction::Fail(status));
     }
 
     /// The next `n` calls to `endpoint` (e.g. `restli.ingestProposalBatch`, `graphql.me`)
     /// answer `status`.
     pub fn fail_next_on(&self, endpoint: &str, n: u32, status: u16) {
-        self.lock().fail.push(FailRule {
-            remaining: n,
-            status,
-            endpoint: Some(endpoint.to_string()),
-        });
+        self.push(Some(endpoint), 0, n, RuleAction::Fail(status));
+    }
+
+    /// The `k`-th next call (any endpoint; `k` counts from 1) answers `status`; the
+    /// `k - 1` calls before it are served. Walks a fault across every upstream call of
+    /// one operation.
+    pub fn fail_nth(&self, k: u32, status: u16) {
+        self.push(None, k.saturating_sub(1), 1, RuleAction::Fail(status));
+    }
+
+    /// The `k`-th next call to `endpoint` (from 1) answers `status`, e.g. the second
+    /// chunk of a large `ingestProposalBatch` write.
+    pub fn fail_nth_on(&self, endpoint: &str, k: u32, status: u16) {
+        self.push(
+            Some(endpoint),
+            k.saturating_sub(1),
+            1,
+            RuleAction::Fail(status),
+        );
+    }
+
+    /// The `k`-th next call to `endpoint` (from 1) is never answered and never applied
+    /// (logged with status 0 when it arrives): the caller is stuck right before that
+    /// call takes effect, which is where a test kills it.
+    pub fn stall_nth_on(&self, endpoint: &str, k: u32) {
+        self.push(Some(endpoint), k.saturating_sub(1), 1, RuleAction::Stall);
     }
 
     /// Delay every answer by `latency`.
@@ -82,7 +124,9 @@ impl Faults {
         *self.lock() = FaultState::default();
     }
 
-    /// Decides the fate of one call (consumes one unit of the matching fault).
+    /// Decides the fate of one call (consumes one unit of the matching fault). Every
+    /// counted rule that matches the endpoint sees the call: one still skipping counts
+    /// it, the first one due hits it.
     pub(crate) fn take(&self, endpoint: &str) -> (Duration, Action) {
         let mut s = self.lock();
         let latency = s.latency;
@@ -94,18 +138,24 @@ impl Faults {
             s.drop -= 1;
             return (latency, Action::Drop);
         }
-        let hit = s
-            .fail
-            .iter_mut()
-            .find(|r| r.remaining > 0 && r.endpoint.as_deref().is_none_or(|e| e == endpoint));
-        let action = match hit {
-            Some(r) => {
-                r.remaining -= 1;
-                Action::Fail(r.status)
+        let mut action = Action::Pass;
+        for r in s.rules.iter_mut().filter(|r| r.matches(endpoint)) {
+            if r.remaining == 0 {
+                continue;
             }
-            None => Action::Pass,
-        };
-        s.fail.retain(|r| r.remaining > 0);
+            if r.skip > 0 {
+                r.skip -= 1;
+                continue;
+            }
+            if action == Action::Pass {
+                r.remaining -= 1;
+                action = match r.action {
+                    RuleAction::Fail(status) => Action::Fail(status),
+                    RuleAction::Stall => Action::Stall,
+                };
+            }
+        }
+        s.rules.retain(|r| r.remaining > 0);
         (latency, action)
     }
 
@@ -115,10 +165,20 @@ impl Faults {
             self.clear();
         }
         if let Some(f) = &req.fail_next {
-            match &f.endpoint {
-                Some(e) => self.fail_next_on(e, f.n, f.status),
-                None => self.fail_next(f.n, f.status),
-            }
+            self.push(
+                f.endpoint.as_deref(),
+                f.after,
+                f.n,
+                RuleAction::Fail(f.status),
+            );
+        }
+        if let Some(s) = &req.stall_nth {
+            self.push(
+                s.endpoint.as_deref(),
+                s.k.saturating_sub(1),
+                1,
+                RuleAction::Stall,
+            );
         }
         if let Some(ms) = req.latency_ms {
             self.set_latency(Duration::from_millis(ms));
@@ -133,13 +193,14 @@ impl Faults {
 }
 
 /// Body of `POST /__emulator/faults`, e.g.
-/// `{"clear":true,"fail_next":{"n":2,"status":503,"endpoint":"graphql.me"},"latency_ms":50}`.
+/// `{"clear":true,"fail_next":{"n":2,"status":503,"endpoint":"graphql.me","after":1},"latency_ms":50}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FaultRequest {
     #[serde(default)]
     clear: bool,
     fail_next: Option<FailRequest>,
+    stall_nth: Option<StallRequest>,
     latency_ms: Option<u64>,
     drop_next: Option<u32>,
     stall_next: Option<u32>,
@@ -150,6 +211,17 @@ pub(crate) struct FaultRequest {
 struct FailRequest {
     n: u32,
     status: u16,
+    endpoint: Option<String>,
+    /// Matching calls served before the first failure (default 0).
+    #[serde(default)]
+    after: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StallRequest {
+    /// Which matching call (from 1) is never answered.
+    k: u32,
     endpoint: Option<String>,
 }
 
@@ -169,5 +241,43 @@ mod tests {
         assert_eq!(f.take("x").1, Action::Drop);
         f.clear();
         assert_eq!(f.take("x").1, Action::Pass);
+    }
+
+    #[test]
+    fn the_kth_call_is_hit_and_only_it() {
+        let f = Faults::default();
+        f.fail_nth(3, 503);
+        assert_eq!(f.take("a").1, Action::Pass);
+        assert_eq!(f.take("b").1, Action::Pass);
+        assert_eq!(f.take("c").1, Action::Fail(503));
+        assert_eq!(f.take("d").1, Action::Pass);
+
+        f.fail_nth_on("restli.ingestProposalBatch", 2, 500);
+        f.stall_nth_on("restli.ingestProposalBatch", 3);
+        assert_eq!(f.take("restli.entitiesV2.batchGet").1, Action::Pass);
+        assert_eq!(f.take("restli.ingestProposalBatch").1, Action::Pass);
+        assert_eq!(f.take("restli.entitiesV2.batchGet").1, Action::Pass);
+        assert_eq!(f.take("restli.ingestProposalBatch").1, Action::Fail(500));
+        assert_eq!(f.take("restli.ingestProposalBatch").1, Action::Stall);
+        assert_eq!(f.take("restli.ingestProposalBatch").1, Action::Pass);
+
+        // fail_nth(1) is fail_next(1).
+        f.fail_nth(1, 429);
+        assert_eq!(f.take("x").1, Action::Fail(429));
+        assert_eq!(f.take("x").1, Action::Pass);
+    }
+
+    #[test]
+    fn control_request_with_after_and_stall_nth() {
+        let f = Faults::default();
+        let req: FaultRequest = serde_json::from_str(
+            r#"{"fail_next":{"n":1,"status":503,"endpoint":"e","after":1},"stall_nth":{"k":2,"endpoint":"s"}}"#,
+        )
+        .expect("parses");
+        f.apply(&req);
+        assert_eq!(f.take("e").1, Action::Pass);
+        assert_eq!(f.take("e").1, Action::Fail(503));
+        assert_eq!(f.take("s").1, Action::Pass);
+        assert_eq!(f.take("s").1, Action::Stall);
     }
 }

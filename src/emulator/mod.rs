@@ -128,10 +128,14 @@ fn seed_user(state: &mut State, username: &str, admin: bool) -> String {
         system_metadata: Value::Null,
     };
     if state.value(&urn, "corpUserInfo").is_none() {
-        state.write(w(
-            "corpUserInfo",
-            json!({"active": true, "displayName": username}),
-        ));
+        // DataHub's root user is bootstrapped as a system user
+        // (metadata-service/configuration/.../bootstrap_mcps/root-user.yaml).
+        let info = if username == "datahub" {
+            json!({"active": true, "displayName": "DataHub", "title": "DataHub", "system": true})
+        } else {
+            json!({"active": true, "displayName": username})
+        };
+        state.write(w("corpUserInfo", info));
     }
     if admin {
         state.write(w("roleMembership", json!({"roles": [policy::ADMIN_ROLE]})));

@@ -14,6 +14,9 @@
 //!    the way it decides: a user + group write conditioned on an impossible version
 //!    (`Client::can_write_identities`; nothing is written) → accepted, or 403 →
 //!    forbidden.
+//! 5. Failed authentications are counted per client address ([`super::throttle`]):
+//!    past the limit, that address's tokens not known to be good answer 429 before
+//!    any of the above.
 //!
 //! Tokens are never logged.
 
@@ -26,6 +29,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 
 use super::metrics::Metrics;
+use super::throttle::{ClientKey, FailureLimit};
 use crate::{datahub, scim};
 
 /// `WWW-Authenticate` value sent with every 401.
@@ -54,6 +58,10 @@ pub enum AuthError {
     /// DataHub throttled the validation call (429).
     #[error("DataHub is throttling requests")]
     Throttled,
+    /// This client address failed to authenticate too often; retry after this many
+    /// seconds.
+    #[error("too many failed authentications from this address")]
+    RateLimited(u64),
 }
 
 impl From<AuthError> for scim::Error {
@@ -63,6 +71,9 @@ impl From<AuthError> for scim::Error {
             AuthError::Forbidden => scim::Error::forbidden(e.to_string()),
             AuthError::Unavailable => scim::Error::upstream(503, e.to_string()).with_retry_after(5),
             AuthError::Throttled => scim::Error::upstream(429, e.to_string()).with_retry_after(5),
+            AuthError::RateLimited(secs) => {
+                scim::Error::new(429, e.to_string()).with_retry_after(secs)
+            }
         }
     }
 }
@@ -98,9 +109,16 @@ impl moka::Expiry<[u8; 32], Decision> for DecisionExpiry {
 pub struct Authenticator {
     client: datahub::Client,
     cache: moka::future::Cache<[u8; 32], Decision>,
+    /// Hashes of tokens accepted within [`KNOWN_GOOD_TTL`]: they pass the
+    /// per-address failure limit (they still go through the checks above).
+    known_good: moka::future::Cache<[u8; 32], ()>,
+    limit: FailureLimit,
     signing_key: Option<Vec<u8>>,
     metrics: Arc<Metrics>,
 }
+
+/// How long an accepted token stays exempt from the per-address failure limit.
+const KNOWN_GOOD_TTL: Duration = Duration::from_secs(3600);
 
 /// The claims we read from a DataHub token.
 #[derive(serde::Deserialize)]
@@ -167,6 +185,7 @@ impl Authenticator {
         ttl: Duration,
         failure_ttl: Duration,
         signing_key: Option<Vec<u8>>,
+        failure_limit: u32,
         metrics: Arc<Metrics>,
     ) -> Self {
         let cache = moka::future::Cache::builder()
@@ -179,6 +198,11 @@ impl Authenticator {
         Authenticator {
             client,
             cache,
+            known_good: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(KNOWN_GOOD_TTL)
+                .build(),
+            limit: FailureLimit::new(failure_limit),
             signing_key,
             metrics,
         }
@@ -189,13 +213,41 @@ impl Authenticator {
         self.cache.entry_count()
     }
 
-    /// Authenticates one request from its `Authorization` header; returns the token
-    /// and the caller.
+    /// Authenticates one request from its `Authorization` header and the client's
+    /// address (`None`: not limited); returns the token and the caller.
     pub async fn authenticate(
         &self,
         header: Option<&HeaderValue>,
+        client: Option<ClientKey>,
     ) -> Result<(String, Identity), AuthError> {
+        let key = bearer(header)
+            .ok()
+            .map(|t| -> [u8; 32] { Sha256::digest(t.as_bytes()).into() });
+        if let Some(wait) = client.and_then(|c| self.limit.exhausted(c)) {
+            let known = match &key {
+                Some(k) => {
+                    self.known_good.contains_key(k)
+                        || matches!(self.cache.get(k).await, Some(Decision::Accepted(_)))
+                }
+                None => false,
+            };
+            if !known {
+                self.metrics.observe_auth("rate_limited", false);
+                return Err(AuthError::RateLimited(wait));
+            }
+        }
         let result = self.decide(header).await;
+        match (&result, client) {
+            (Err(AuthError::Invalid(_) | AuthError::Forbidden), Some(c)) => {
+                self.limit.record_failure(c)
+            }
+            (Ok(_), _) => {
+                if let Some(k) = key {
+                    self.known_good.insert(k, ()).await;
+                }
+            }
+            _ => {}
+        }
         result
     }
 

@@ -54,7 +54,7 @@ pub struct EndpointLabels {
 /// Labels of a bearer-token validation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AuthLabels {
-    /// `ok`, `invalid`, `forbidden` or `unavailable`.
+    /// `ok`, `invalid`, `forbidden`, `unavailable` or `rate_limited`.
     pub outcome: &'static str,
     /// `true` when answered from the token cache.
     pub cached: &'static str,
@@ -146,14 +146,19 @@ pub struct Metrics {
     pub tls_reloads: Family<ReloadLabels, Counter>,
     /// `datahub_scim_ready`: 1 when /ready answers 200.
     pub ready: Gauge,
-    /// `datahub_scim_connections_open`: open connections by listener.
-    pub connections_open: Family<ListenerLabels, Gauge>,
-    /// `datahub_scim_connections_refused_total`: connections refused at accept, by listener.
-    pub connections_refused: Family<ListenerLabels, Counter>,
     /// `datahub_scim_audit_events_total`: audit-trail events by result.
     pub audit_events: Family<AuditLabels, Counter>,
     /// `datahub_scim_build_info`: always 1, labelled with the version.
     pub build_info: Family<BuildLabels, Gauge>,
+    /// `datahub_scim_connections_open`: open connections (TLS handshakes included),
+    /// by listener.
+    pub connections_open: Family<ListenerLabels, Gauge>,
+    /// `datahub_scim_connections_refused_total`: connections closed at accept because
+    /// the listener's connection limit was reached with every connection busy.
+    pub connections_refused: Family<ListenerLabels, Counter>,
+    /// `datahub_scim_connections_shed_total`: idle connections closed to make room for
+    /// a new one at the connection limit.
+    pub connections_shed: Family<ListenerLabels, Counter>,
     /// `datahub_scim_datahub_release_info`: 1 for the DataHub release GMS reported last
     /// (set at scrape time; one series).
     pub datahub_release: Family<ReleaseLabels, Gauge>,
@@ -186,10 +191,11 @@ impl Metrics {
             cert_expiry: Gauge::default(),
             tls_reloads: Family::default(),
             ready: Gauge::default(),
-            connections_open: Family::default(),
-            connections_refused: Family::default(),
             audit_events: Family::default(),
             build_info: Family::default(),
+            connections_open: Family::default(),
+            connections_refused: Family::default(),
+            connections_shed: Family::default(),
             datahub_release: Family::default(),
             release_shown: std::sync::Mutex::new(None),
             registry: Registry::default(),
@@ -250,21 +256,26 @@ impl Metrics {
         );
         r.register("ready", "1 when the gateway reports ready", m.ready.clone());
         r.register(
-            "connections_open",
-            "Open connections by listener",
-            m.connections_open.clone(),
-        );
-        r.register(
-            "connections_refused",
-            "Connections refused at accept by listener",
-            m.connections_refused.clone(),
-        );
-        r.register(
             "audit_events",
             "Audit-trail events by result",
             m.audit_events.clone(),
         );
         r.register("build_info", "Build information", m.build_info.clone());
+        r.register(
+            "connections_open",
+            "Open connections (TLS handshakes included), by listener",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "connections_refused",
+            "Connections closed at accept: connection limit reached, every connection busy",
+            m.connections_refused.clone(),
+        );
+        r.register(
+            "connections_shed",
+            "Idle connections closed to make room for a new one at the connection limit",
+            m.connections_shed.clone(),
+        );
         r.register(
             "datahub_release_info",
             "The DataHub release GMS reports (GET /config) and whether datahub-scim supports it",
@@ -281,6 +292,7 @@ impl Metrics {
             let labels = ListenerLabels { listener };
             m.connections_open.get_or_create(&labels).set(0);
             m.connections_refused.get_or_create(&labels).inc_by(0);
+            m.connections_shed.get_or_create(&labels).inc_by(0);
         }
         Metrics { registry, ..m }
     }
@@ -337,6 +349,27 @@ impl Metrics {
         self.gms_duration
             .get_or_create(&EndpointLabels { endpoint })
             .observe(latency.as_secs_f64());
+    }
+
+    /// The open-connections gauge of `listener`.
+    pub fn connections_open(&self, listener: &'static str) -> Gauge {
+        self.connections_open
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
+    }
+
+    /// The refused-connections counter of `listener`.
+    pub fn connections_refused(&self, listener: &'static str) -> Counter {
+        self.connections_refused
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
+    }
+
+    /// The shed-connections counter of `listener`.
+    pub fn connections_shed(&self, listener: &'static str) -> Counter {
+        self.connections_shed
+            .get_or_create(&ListenerLabels { listener })
+            .clone()
     }
 
     /// Records a token validation.

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod check;
+pub mod conn;
 pub mod devcerts;
 pub mod handlers;
 pub mod metrics;
@@ -24,12 +25,12 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod service;
+pub mod throttle;
 pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -60,6 +61,9 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+/// Time admin connections (probes, scrapes) get to finish at shutdown.
+const ADMIN_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Already-bound listeners (tests bind `127.0.0.1:0`).
 pub struct Listeners {
@@ -93,6 +97,8 @@ pub struct AppState {
     pub client: datahub::Client,
     /// SCIM ⇄ DataHub, with its ID-mapping cache; one per running server.
     pub provisioner: provision::Provisioner,
+    /// The in-flight body budget: one permit per byte of request body held.
+    pub bodies: Arc<tokio::sync::Semaphore>,
 }
 
 /// The DataHub client configuration derived from `config`.
@@ -137,6 +143,7 @@ pub async fn run(
         config.token_cache_ttl,
         config.token_cache_failure_ttl,
         config.token_signing_key.clone(),
+        config.auth_failure_limit,
         metrics.clone(),
     );
     let config = Arc::new(config);
@@ -147,6 +154,7 @@ pub async fn run(
         readiness: readiness.clone(),
         client: client.clone(),
         provisioner: provision::Provisioner::new(config.provision.clone(), client.clone()),
+        bodies: Arc::new(tokio::sync::Semaphore::new(config.max_inflight_body_bytes)),
     });
 
     listeners.scim.set_nonblocking(true)?;
@@ -163,7 +171,18 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     // The admin port outlives the SCIM listener so `/ready` reports the drain.
     let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
-    let graceful = Arc::new(GracefulShutdown::new());
+    let scim_conns = conn::Tracker::new(
+        "scim",
+        config.max_connections,
+        config.idle_timeout,
+        metrics.clone(),
+    );
+    let admin_conns = conn::Tracker::new(
+        "admin",
+        server::ADMIN_MAX_CONNECTIONS,
+        config.idle_timeout,
+        metrics.clone(),
+    );
     let mut background = tokio::task::JoinSet::new();
     background.spawn(admin::probe_gms(
         client,
@@ -173,12 +192,17 @@ pub async fn run(
     if let Some(c) = &certs {
         background.spawn(c.clone().watch(config.tls_reload_interval, metrics.clone()));
     }
-    let admin_task = tokio::spawn(server::admin_loop(admin, state.clone(), admin_stop_rx));
+    let admin_task = tokio::spawn(server::admin_loop(
+        admin,
+        state.clone(),
+        admin_conns.clone(),
+        admin_stop_rx,
+    ));
     let scim_task = tokio::spawn(server::scim_loop(
         scim,
         state.clone(),
         certs,
-        graceful.clone(),
+        scim_conns.clone(),
         stop_rx,
     ));
 
@@ -195,16 +219,26 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let _ = scim_task.await;
     background.abort_all();
-    let in_flight = graceful.count();
-    let graceful = Arc::into_inner(graceful).unwrap_or_default();
-    match tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await {
-        Ok(()) => tracing::info!(connections = in_flight, "drained"),
-        Err(_) => tracing::warn!(
-            grace_s = config.shutdown_grace.as_secs_f64(),
-            "grace period over, closing remaining connections"
-        ),
+    let open = scim_conns.open();
+    scim_conns.drain();
+    match tokio::time::timeout(config.shutdown_grace, scim_conns.drained()).await {
+        Ok(()) => tracing::info!(connections = open, "drained"),
+        Err(_) => {
+            tracing::warn!(
+                grace_s = config.shutdown_grace.as_secs_f64(),
+                "grace period over, closing remaining connections"
+            );
+            scim_conns.force_close();
+        }
     }
     let _ = admin_stop_tx.send(true);
     let _ = admin_task.await;
+    admin_conns.drain();
+    if tokio::time::timeout(ADMIN_DRAIN, admin_conns.drained())
+        .await
+        .is_err()
+    {
+        admin_conns.force_close();
+    }
     Ok(())
 }

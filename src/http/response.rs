@@ -1,7 +1,8 @@
 //! The one place a SCIM result becomes an HTTP response: always
 //! `application/scim+json`, RFC 7644 §3.12 error bodies, `Location` on 201, `ETag`
-//! from `meta.version`, `WWW-Authenticate` on 401, `Allow` on 405, `Retry-After` when
-//! the error carries one, and the request id echoed.
+//! from `meta.version`, `WWW-Authenticate` on 401, `Allow` on 405, `Retry-After` on
+//! every 429, 503 and 504 (the error's own, else [`DEFAULT_RETRY_AFTER_SECS`]), and the
+//! request id echoed.
 
 use bytes::Bytes;
 use http::header::{
@@ -29,6 +30,9 @@ pub type Body = Full<Bytes>;
 pub struct ErrorExtras {
     /// Value of `Allow` for a 405.
     pub allow: Option<&'static str>,
+    /// The request body was not (fully) read: an HTTP/1.1 connection is closed after
+    /// the answer (`Connection: close`).
+    pub close: bool,
 }
 
 fn json_response(status: u16, body: Option<&Value>) -> Response<Body> {
@@ -79,11 +83,20 @@ pub fn error(err: &scim::Error, extras: &ErrorExtras) -> Response<Body> {
     if let Some(allow) = extras.allow {
         h.insert(ALLOW, HeaderValue::from_static(allow));
     }
-    if let Some(secs) = err.retry_after {
+    // Every 429, 503 and 504 says when to come back: Okta and Entra retry a failure
+    // that carries `Retry-After` instead of counting it against the app.
+    let retry_after = err.retry_after.or(match err.status {
+        429 | 503 | 504 => Some(DEFAULT_RETRY_AFTER_SECS),
+        _ => None,
+    });
+    if let Some(secs) = retry_after {
         h.insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     r
 }
+
+/// `Retry-After` of a 429, 503 or 504 whose cause gave none.
+pub const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
 
 /// A plain-text response (admin port).
 pub fn text(

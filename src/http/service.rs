@@ -1,18 +1,24 @@
-//! The SCIM request wrapper, top to bottom: request id → span → body-size cap →
-//! deadline → bearer auth → route → handler → SCIM response → metrics → one
-//! "request completed" log line (request id, operation, status, latency; never
-//! tokens, names, emails, filters or raw paths). The handler runs inside the
-//! request's audit scope, so the audit trail can name the request behind a write.
+//! The SCIM request wrapper, top to bottom: request id → span → deadline → declared
+//! body size (413) → bearer auth (401/403/429, before any byte of the body is read) →
+//! route → body read within the size cap and the in-flight body budget (413/503) →
+//! handler → SCIM response → metrics → one "request completed" log line (request id,
+//! operation, status, latency; never tokens, names, emails, filters or raw paths). The
+//! handler runs inside the request's audit scope, so the audit trail can name the
+//! request behind a write.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::audit;
@@ -20,6 +26,7 @@ use super::handlers::{self, ScimRequest, ScimResponse};
 use super::metrics::Metrics;
 use super::response::{self, Body, ErrorExtras, REQUEST_ID};
 use super::router::{self, Miss, Route};
+use super::throttle::ClientKey;
 use super::AppState;
 use crate::{provision, scim};
 
@@ -49,12 +56,15 @@ fn request_id(req: &Request<Incoming>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// Serves one request on the SCIM listener.
+/// Serves one request on the SCIM listener; `peer` is the client's address (for the
+/// failed-authentication limit).
 pub async fn handle(
     state: Arc<AppState>,
     req: Request<Incoming>,
+    peer: Option<SocketAddr>,
 ) -> Result<Response<Body>, Infallible> {
     let id = request_id(&req);
+    let http1 = req.version() < http::Version::HTTP_2;
     let route = router::route(req.method(), req.uri().path());
     let (operation, resource) = match &route {
         Ok(r) => (r.operation, r.resource),
@@ -71,19 +81,27 @@ pub async fn handle(
         let _in_flight = InFlight::enter(&state.metrics);
         let mut extras = ErrorExtras::default();
         let deadline = state.config.request_deadline;
+        let client = peer.map(|p| ClientKey::from(p.ip()));
         let result = match tokio::time::timeout(
             deadline,
-            serve(&state, req, route, &mut extras, &id, operation),
+            serve(&state, req, route, &mut extras, &id, operation, client),
         )
         .await
         {
             Ok(r) => r,
-            Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")),
+            Err(_) => Err(scim::Error::upstream(504, "request deadline exceeded")
+                .with_retry_after(crate::provision::UNAVAILABLE_RETRY_AFTER_SECS)),
         };
         let mut resp = match &result {
             Ok(r) => response::success(r),
             Err(e) => response::error(e, &extras),
         };
+        if extras.close && http1 {
+            // The body was not read (or not all of it): this connection cannot carry
+            // another request.
+            resp.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Ok(v) = HeaderValue::from_str(&id) {
             resp.headers_mut().insert(REQUEST_ID.clone(), v);
         }
@@ -107,6 +125,11 @@ pub async fn handle(
 }
 
 /// Everything between the cap and the response; each step may end the request.
+///
+/// The order keeps unauthenticated clients cheap: the declared size is checked and
+/// the token validated (GMS `me` only for a token not seen lately) before a byte of
+/// the body is read. A request refused before its body is read closes its HTTP/1.1
+/// connection.
 async fn serve(
     state: &Arc<AppState>,
     req: Request<Incoming>,
@@ -114,6 +137,7 @@ async fn serve(
     extras: &mut ErrorExtras,
     id: &str,
     operation: &'static str,
+    client: Option<ClientKey>,
 ) -> Result<ScimResponse, scim::Error> {
     let limit = state.config.max_body_bytes;
     let declared = req
@@ -121,23 +145,16 @@ async fn serve(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // Until the body is read, an early answer leaves it on the connection.
+    extras.close = !req.body().is_end_stream() && declared != Some(0);
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
     let (mut parts, body) = req.into_parts();
-    let body: Bytes = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large(limit)),
-        Err(_) => {
-            return Err(scim::Error::invalid_syntax(
-                "request body could not be read",
-            ))
-        }
-    };
 
     let (token, identity) = state
         .auth
-        .authenticate(parts.headers.get(AUTHORIZATION))
+        .authenticate(parts.headers.get(AUTHORIZATION), client)
         .await?;
     parts.headers.remove(AUTHORIZATION);
     if let Some(why) = state.readiness.release_refusal() {
@@ -154,6 +171,8 @@ async fn serve(
             )));
         }
     };
+    let (body, _held) = read_body(body, limit, declared, &state.bodies).await?;
+    extras.close = false;
     if !body.is_empty() {
         check_content_type(parts.headers.get(CONTENT_TYPE))?;
     }
@@ -203,6 +222,68 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// Reads the body: at most `limit` bytes (413 beyond), and only while the bytes fit
+/// in the in-flight body budget (`budget`, held until the request ends; 503 +
+/// `Retry-After` when it is used up). A declared length is reserved whole before
+/// reading; a chunked body frame by frame.
+async fn read_body(
+    body: Incoming,
+    limit: usize,
+    declared: Option<u64>,
+    budget: &Arc<Semaphore>,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), scim::Error> {
+    let over_budget = || {
+        scim::Error::upstream(
+            503,
+            "the gateway holds as many request bodies as its memory budget allows; retry shortly",
+        )
+        .with_retry_after(BUDGET_RETRY_AFTER_SECS)
+    };
+    let take = |n: usize| -> Result<Option<OwnedSemaphorePermit>, scim::Error> {
+        if n == 0 {
+            return Ok(None);
+        }
+        let n = u32::try_from(n).map_err(|_| too_large(limit))?;
+        budget
+            .clone()
+            .try_acquire_many_owned(n)
+            .map(Some)
+            .map_err(|_| over_budget())
+    };
+    let mut held = match declared {
+        Some(n) => take(usize::try_from(n).map_err(|_| too_large(limit))?)?,
+        None => None,
+    };
+    let mut body = Limited::new(body, limit);
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large(limit)),
+            Err(_) => {
+                return Err(scim::Error::invalid_syntax(
+                    "request body could not be read",
+                ))
+            }
+        };
+        if let Ok(data) = frame.into_data() {
+            if declared.is_none() {
+                if let Some(p) = take(data.len())? {
+                    match held.as_mut() {
+                        Some(h) => h.merge(p),
+                        None => held = Some(p),
+                    }
+                }
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok((buf.freeze(), held))
+}
+
+/// `Retry-After` of a 503 for a used-up body budget: bodies in flight finish fast.
+const BUDGET_RETRY_AFTER_SECS: u64 = 1;
 
 fn too_large(limit: usize) -> scim::Error {
     scim::Error::payload_too_large(format!("request body exceeds {limit} bytes"))

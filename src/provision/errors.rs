@@ -11,6 +11,8 @@ use crate::scim;
 const CONTENTION_RETRY_AFTER_SECS: u64 = 1;
 /// `Retry-After` sent with a 429 when GMS throttled us without saying for how long.
 const THROTTLED_RETRY_AFTER_SECS: u64 = 5;
+/// `Retry-After` sent with a 503 or 504 when GMS did not say how long to wait.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// Maps an upstream failure to what the IdP sees.
 ///
@@ -27,7 +29,8 @@ const THROTTLED_RETRY_AFTER_SECS: u64 = 5;
 ///   rejecting it means we and DataHub disagree about the schema, not that the IdP
 ///   sent something wrong (client faults are caught before any write, as 400s).
 /// - `Throttled` (GMS 429) → **429 + `Retry-After`** (GMS's, else 5 s): the IdP slows down.
-/// - `Unavailable` → 504 on a timeout, else 503 (with `Retry-After` when GMS gave one).
+/// - `Unavailable` → 504 on a timeout, else 503; both with `Retry-After` (GMS's, else
+///   5 s), so the IdP retries instead of counting a failure.
 /// - `InvalidResponse` → 502.
 /// - `Config` → 500: our deployment is broken.
 pub fn from_datahub(e: datahub::Error) -> scim::Error {
@@ -55,14 +58,11 @@ pub fn from_datahub(e: datahub::Error) -> scim::Error {
             timeout,
             ..
         } => {
+            let secs = retry_after.map_or(UNAVAILABLE_RETRY_AFTER_SECS, |d| d.as_secs().max(1));
             if timeout {
-                scim::Error::upstream(504, "DataHub did not answer in time")
+                scim::Error::upstream(504, "DataHub did not answer in time").with_retry_after(secs)
             } else {
-                let err = scim::Error::upstream(503, "DataHub is unavailable");
-                match retry_after {
-                    Some(d) => err.with_retry_after(d.as_secs().max(1)),
-                    None => err,
-                }
+                scim::Error::upstream(503, "DataHub is unavailable").with_retry_after(secs)
             }
         }
         E::InvalidResponse(_) => scim::Error::upstream(502, "DataHub sent a response we could not understand"),
@@ -133,15 +133,18 @@ mod tests {
             timeout: false,
         });
         assert_eq!((e.status, e.retry_after), (503, Some(7)));
-        assert_eq!(
-            s(E::Unavailable {
-                reason: "request timed out".into(),
-                retry_after: None,
-                timeout: true,
-            })
-            .status,
-            504
-        );
+        let e = s(E::Unavailable {
+            reason: "request timed out".into(),
+            retry_after: None,
+            timeout: true,
+        });
+        assert_eq!((e.status, e.retry_after), (504, Some(5)));
+        let e = s(E::Unavailable {
+            reason: "connection refused".into(),
+            retry_after: None,
+            timeout: false,
+        });
+        assert_eq!((e.status, e.retry_after), (503, Some(5)));
         // The flag decides, never the message text.
         assert_eq!(
             s(E::Unavailable {

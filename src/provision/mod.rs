@@ -35,7 +35,7 @@ use std::sync::Arc;
 use crate::datahub;
 
 pub use cache::CacheStats;
-pub use errors::from_datahub;
+pub use errors::{from_datahub, UNAVAILABLE_RETRY_AFTER_SECS};
 
 /// How DELETE of a user or group is carried out in DataHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,6 +82,10 @@ pub struct ProvisionConfig {
     pub cache_ttl: std::time::Duration,
     /// Bounded retries of a conditional write that lost a race.
     pub max_write_retries: u32,
+    /// Most proposals in one `ingestProposalBatch`. A membership change larger than
+    /// this is written in several batches, in an order a retry always finishes (see
+    /// `membership`). Default [`DEFAULT_WRITE_BATCH`].
+    pub write_batch: usize,
     /// Most index candidates a list request may read and check in memory: a filter
     /// the index cannot answer (`co`, `sw`, `or` across attributes, `not`, …), any
     /// `sortBy`, and every group list. Beyond it the request is refused with
@@ -89,6 +93,12 @@ pub struct ProvisionConfig {
     /// [`DEFAULT_MAX_FILTER_SCAN`].
     pub max_filter_scan: usize,
 }
+
+/// Default of [`ProvisionConfig::write_batch`]: 1 000 proposals (about 400 KB of
+/// request body for membership writes).
+pub const DEFAULT_WRITE_BATCH: usize = 1000;
+/// Smallest [`ProvisionConfig::write_batch`] accepted.
+pub use membership::MIN_WRITE_BATCH;
 
 /// Default of [`ProvisionConfig::max_filter_scan`]: 10 000 candidates (also
 /// Elasticsearch's default `index.max_result_window`, the deepest a DataHub

@@ -24,6 +24,7 @@ pub fn username_for(cfg: &ProvisionConfig, user: &Value) -> Result<String, scim:
     let source = source.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         scim::Error::invalid_value(format!("{attr} is required to derive the DataHub username"))
     })?;
+    check_chars(attr, &source)?;
     derive_username(cfg, &source).ok_or_else(|| {
         scim::Error::invalid_value(format!(
             "{attr} does not match the configured username pattern `{}`",
@@ -33,8 +34,12 @@ pub fn username_for(cfg: &ProvisionConfig, user: &Value) -> Result<String, scim:
 }
 
 /// Applies regex (whole match of the first `find`) and lower-casing to one value.
-/// `None` when the regex does not match or the result is not a usable urn key.
+/// `None` when the regex does not match, the value holds a character no name may
+/// hold ([`forbidden_char`]), or the result is not a usable urn key.
 pub fn derive_username(cfg: &ProvisionConfig, source: &str) -> Option<String> {
+    if source.chars().any(forbidden_char) {
+        return None;
+    }
     let m = cfg.username_regex.find(source)?;
     let name = if cfg.username_lowercase {
         m.as_str().to_lowercase()
@@ -42,6 +47,73 @@ pub fn derive_username(cfg: &ProvisionConfig, source: &str) -> Option<String> {
         m.as_str().to_owned()
     };
     valid_key(&name).then_some(name)
+}
+
+/// Characters no user name (nor group displayName) may hold: control characters
+/// (C0, DEL, C1: newline, tab, NUL, …), the invisible *format* characters of Unicode
+/// category Cf (bidi embeddings, overrides and isolates such as U+202E, zero-width
+/// space and joiners U+200B–U+200D, word joiner, BOM, soft hyphen, tags, …) and the
+/// line and paragraph separators U+2028/U+2029. They cut a name short under a
+/// regex (`.` stops at a newline, so `datahub\nx` would become `datahub`), hide
+/// part of it from people reading it, or make two names look alike.
+pub fn forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}')
+}
+
+/// `400 invalidValue` when `value` (of attribute `attr`) holds a [`forbidden_char`].
+/// The detail names the code point, never the value.
+pub fn check_chars(attr: &str, value: &str) -> Result<(), scim::Error> {
+    match value.chars().find(|c| forbidden_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(scim::Error::invalid_value(format!(
+            "{attr} must not contain control, bidi-override or invisible format characters (found U+{:04X})",
+            c as u32
+        ))),
+    }
+}
+
+/// Usernames DataHub keeps for itself, which SCIM never creates, adopts, changes
+/// or deletes whatever the name rule yields (compared ignoring ASCII case):
+/// `datahub` (the root user, `corpUserInfo.system`), `__datahub_system` (the system
+/// actor and default system client id), `__anonymous`, `UNKNOWN` (DataHub's actor
+/// for unauthenticated and unknown callers), every name starting with `__` (DataHub's
+/// internal principals) and every name starting with `service_` (service accounts,
+/// `ServiceAccountUtils.SERVICE_ACCOUNT_PREFIX`). Users DataHub flags as system or
+/// support users are refused by their `corpUserInfo` (`UserRecord::is_system`).
+pub fn reserved_username(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["datahub", "__datahub_system", "__anonymous", "unknown"].contains(&lower.as_str())
+        || lower.starts_with("__")
+        || lower.starts_with("service_")
+}
+
+/// The case-insensitive form of a `userName` (RFC 7643: `caseExact: false`) for
+/// uniqueness checks: full Unicode case folding as far as `char` can do it
+/// (upper-casing then lower-casing, so `ß`, `ẞ` and `SS` agree, and `ſ` and `s`).
+pub fn fold_case(s: &str) -> String {
+    crate::scim::fold_case(s)
 }
 
 /// `userName` as sent (a string), if any; the attribute name is case-insensitive.
@@ -64,6 +136,7 @@ pub fn group_name_for(display_name: &str) -> Result<String, scim::Error> {
     if display_name.trim().is_empty() {
         return Err(scim::Error::invalid_value("displayName is required"));
     }
+    check_chars("displayName", display_name)?;
     let name = java_url_encode(display_name);
     if !valid_key(&name) {
         return Err(scim::Error::invalid_value(
@@ -127,6 +200,7 @@ mod tests {
             cache_capacity: 100,
             cache_ttl: std::time::Duration::from_secs(60),
             max_write_retries: 3,
+            write_batch: super::super::DEFAULT_WRITE_BATCH,
             max_filter_scan: super::super::DEFAULT_MAX_FILTER_SCAN,
         }
     }

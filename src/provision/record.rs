@@ -65,16 +65,24 @@ impl UserRecord {
         self.exists && !self.removed()
     }
 
-    /// Visible to SCIM: live and SCIM-managed. Users DataHub knows from elsewhere
-    /// (SSO login, ingestion, the `datahub` root user, service accounts) are not
-    /// resources of this service until a create adopts them.
+    /// Visible to SCIM: live, SCIM-managed and not one of DataHub's own users. Users
+    /// DataHub knows from elsewhere (SSO login, ingestion) are not resources of this
+    /// service until a create adopts them; DataHub's own ([`Self::is_system`]) never
+    /// are, even if an older version adopted one.
     pub fn visible(&self) -> bool {
-        self.live() && super::users::map::is_scim_managed(self.info.as_ref())
+        self.live() && super::users::map::is_scim_managed(self.info.as_ref()) && !self.is_system()
     }
 
-    /// A DataHub system user (`corpUserInfo.system`), never adopted.
+    /// One of DataHub's own users, never adopted, changed or deleted through SCIM: a
+    /// reserved username (`naming::reserved_username`: the root user, internal
+    /// principals, service accounts) or a user DataHub flags as a system user
+    /// (`corpUserInfo.system`) or support user (`corpUserInfo.isSupportUser`).
     pub fn is_system(&self) -> bool {
-        self.info.as_ref().and_then(|i| i.system).unwrap_or(false)
+        let flag =
+            |f: fn(&CorpUserInfo) -> Option<bool>| self.info.as_ref().and_then(f).unwrap_or(false);
+        super::naming::reserved_username(self.urn.key())
+            || flag(|i| i.system)
+            || flag(|i| i.is_support_user)
     }
 
     /// The username (urn key).

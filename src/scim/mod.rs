@@ -20,7 +20,7 @@ pub mod resource;
 pub mod schema;
 
 pub use error::{Error, ScimType};
-pub use filter::{parse as parse_filter, CompValue, CompareOp, Filter};
+pub use filter::{fold_case, parse as parse_filter, CompValue, CompareOp, Filter};
 pub use list::{cursor_list_response, list_response, ListQuery, Projection, SortOrder};
 pub use patch::{apply, plan_group, Changes, GroupPatchPlan, MemberOp, PatchRequest};
 pub use path::AttrPath;

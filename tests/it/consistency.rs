@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+mod atomicity;
 mod faults;
 mod lag;
 mod races;

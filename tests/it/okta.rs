@@ -6,6 +6,7 @@
 mod aiw;
 mod audit;
 mod import;
+mod names;
 mod oin;
 mod profile;
 mod spec;

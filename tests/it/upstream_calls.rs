@@ -30,6 +30,7 @@ const TABLE: &[Row] = &[
         op: "create user",
         request: "POST /Users",
         calls: &[
+            ("graphql.searchAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1),
             ("restli.ingestProposalBatch", 1),
         ],

@@ -74,6 +74,11 @@ DATAHUB_SCIM_TOKEN_SIGNING_KEY_FILE: {{ printf "/etc/datahub-scim/signing/%s" .V
 DATAHUB_SCIM_GMS_CONNECT_TIMEOUT: {{ $c.gmsConnectTimeout | quote }}
 DATAHUB_SCIM_GMS_REQUEST_TIMEOUT: {{ $c.gmsRequestTimeout | quote }}
 DATAHUB_SCIM_MAX_BODY_BYTES: {{ $c.maxBodyBytes | int64 | toString | quote }}
+DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES: {{ $c.maxInflightBodyBytes | int64 | toString | quote }}
+DATAHUB_SCIM_MAX_CONNECTIONS: {{ $c.maxConnections | int64 | toString | quote }}
+DATAHUB_SCIM_IDLE_TIMEOUT: {{ $c.idleTimeout | quote }}
+DATAHUB_SCIM_HANDSHAKE_TIMEOUT: {{ $c.handshakeTimeout | quote }}
+DATAHUB_SCIM_AUTH_FAILURE_LIMIT: {{ $c.authFailureLimit | int64 | toString | quote }}
 DATAHUB_SCIM_REQUEST_DEADLINE: {{ $c.requestDeadline | quote }}
 DATAHUB_SCIM_SHUTDOWN_DELAY: {{ $c.shutdownDelay | quote }}
 DATAHUB_SCIM_SHUTDOWN_GRACE: {{ $c.shutdownGrace | quote }}
@@ -92,6 +97,7 @@ DATAHUB_SCIM_MAX_FILTER_SCAN: {{ $c.maxFilterScan | int64 | toString | quote }}
 DATAHUB_SCIM_ID_CACHE_CAPACITY: {{ $c.idCacheCapacity | int64 | toString | quote }}
 DATAHUB_SCIM_ID_CACHE_TTL: {{ $c.idCacheTtl | quote }}
 DATAHUB_SCIM_WRITE_RETRIES: {{ $c.writeRetries | int64 | toString | quote }}
+DATAHUB_SCIM_WRITE_BATCH_SIZE: {{ $c.writeBatchSize | int64 | toString | quote }}
 DATAHUB_SCIM_LOG_FORMAT: {{ $c.logFormat | quote }}
 DATAHUB_SCIM_LOG_LEVEL: {{ $c.logLevel | quote }}
 {{- with $c.auditLog }}

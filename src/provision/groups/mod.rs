@@ -15,7 +15,7 @@ use crate::datahub::aspects::{CorpGroupKey, Status};
 use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::membership::delta::{Delta, MemberOp};
-use crate::provision::membership::member_urns;
+use crate::provision::membership::{member_urns, GroupWrites};
 use crate::provision::record::GroupRecord;
 use crate::provision::users::{actor_urn, not_found, require_object};
 use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
@@ -25,9 +25,17 @@ use map::{classify, is_owned, Existing, GroupView};
 
 impl Provisioner {
     /// `POST /Groups`. A new name creates; a name held by an OIDC-JIT or ingested
-    /// group adopts it; a soft-deleted one is revived clean; a DataHub-native group
-    /// or a live group we already own is `409 uniqueness`. Members in the body are
-    /// added in the same batch. Two GMS calls (three with members).
+    /// group adopts it; a soft-deleted one is revived clean (users still linked to it
+    /// and not in the body are unlinked in the same round); a DataHub-native group or
+    /// a live group we already own is `409 uniqueness`. Members in the body are added
+    /// in the same batch. Two GMS calls (three with members).
+    ///
+    /// Members beyond one batch (see `membership`): a new group is first written
+    /// soft-deleted, the members are linked, and the group goes live in the last
+    /// batch. A create stopped half-way (a failed batch, a killed process) leaves a
+    /// soft-deleted group that no GET or list shows, and the IdP's retry of the same
+    /// POST revives it and finishes the linking; an adopted group becomes ours only in
+    /// the last batch, so a retry adopts it again.
     pub async fn create_group(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let sent = scim::Group::from_json(&body)?;
@@ -36,56 +44,51 @@ impl Provisioner {
         let adds = member_urns(&member_ids(&sent))?;
         let actor = actor_urn(ctx);
         let idp = self.cfg.idp_name.clone();
-        let mut found = Existing::Absent;
-        let applied = self
-            .write_membership(ctx, &urn, &adds, &[], |_| Ok(()), |g, ent| {
-                found = classify(g.info.as_ref(), g.origin.as_ref(), g.soft.as_ref(), &idp);
-                match found {
-                    Existing::Native => Err(Fail(scim::Error::uniqueness(
-                        "a DataHub-native group with this displayName exists; SCIM does not take it over on create. \
-                         Link the IdP group to it instead (Okta: Push Groups → Link Group), or rename one of them",
-                    ))),
-                    Existing::Owned => Err(Fail(scim::Error::uniqueness("a group with this displayName already exists"))),
-                    Existing::Absent | Existing::Removed | Existing::Adoptable => {
-                        let info = map::info_for(&display, g.info.as_ref(), true, &actor);
-                        let mut after = g.clone();
-                        let mut soft = g.soft.clone().unwrap_or_default();
-                        soft.removed = false;
-                        let writes = vec![
-                            Proposal::upsert(&urn, &CorpGroupKey { name: urn.key().to_owned() })?,
-                            Proposal::upsert(&urn, &info)?.conditional_on(ent),
-                            Proposal::upsert(&urn, &map::origin_for(&idp))?,
-                            Proposal::upsert(&urn, &soft)?.conditional_on(ent),
-                        ];
-                        after.info = Some(info);
-                        after.origin = Some(map::origin_for(&idp));
-                        after.soft = Some(soft);
-                        after.exists = true;
-                        Ok((writes, after))
+        // Users to unlink when the group turns out to be soft-deleted: only then is
+        // the index asked (and the round started again with them).
+        let mut stale: Option<Vec<String>> = None;
+        let (applied, found) = loop {
+            let mut found = Existing::Absent;
+            let mut needs_stale = false;
+            let removals = stale.clone().unwrap_or_default();
+            let known_stale = stale.is_some();
+            let result = self
+                .write_membership(ctx, &urn, &adds, &removals, |_| Ok(()), |g, ent| {
+                    found = classify(g.info.as_ref(), g.origin.as_ref(), g.soft.as_ref(), &idp);
+                    match found {
+                        Existing::Native => Err(Fail(scim::Error::uniqueness(
+                            "a DataHub-native group with this displayName exists; SCIM does not take it over on create. \
+                             Link the IdP group to it instead (Okta: Push Groups → Link Group), or rename one of them",
+                        ))),
+                        Existing::Owned => Err(Fail(scim::Error::uniqueness("a group with this displayName already exists"))),
+                        Existing::Removed if !known_stale => {
+                            needs_stale = true;
+                            Err(Fail(scim::Error::internal()))
+                        }
+                        Existing::Absent | Existing::Removed | Existing::Adoptable => {
+                            create_writes(&urn, g, ent, &display, &actor, &idp, found)
+                        }
                     }
+                })
+                .await;
+            match result {
+                Err(_) if needs_stale => {
+                    let keep: BTreeSet<&String> = adds.iter().collect();
+                    stale = Some(
+                        self.member_candidates(ctx, &urn)
+                            .await?
+                            .into_iter()
+                            .filter(|u| !keep.contains(u))
+                            .collect(),
+                    );
                 }
-            })
-            .await?;
+                r => break (r?, found),
+            }
+        };
         let members: BTreeSet<String> = match found {
             Existing::Adoptable => self.current_members(ctx, &urn).await?,
             _ => adds.into_iter().collect(),
         };
-        if found == Existing::Removed {
-            // Revived: start clean even if the group was soft-deleted by someone else
-            // (our own DELETE already emptied it, so this usually finds nothing).
-            let stale: Vec<String> = self
-                .member_candidates(ctx, &urn)
-                .await?
-                .difference(&members)
-                .cloned()
-                .collect();
-            if !stale.is_empty() {
-                self.write_membership(ctx, &urn, &[], &stale, live, |g, _| {
-                    Ok((Vec::new(), g.clone()))
-                })
-                .await?;
-            }
-        }
         let group = applied.group.ok_or_else(scim::Error::internal)?;
         let mut out = self.render_group(ctx, &group, Some(members));
         // DataHub has no field for a group's externalId: it is echoed in the create
@@ -193,8 +196,13 @@ impl Provisioner {
         Ok(None)
     }
 
-    /// `DELETE /Groups/{id}` per `group_delete`; every member's `groupMembership`
-    /// loses the group first (batched), so a later push of the same name starts clean.
+    /// `DELETE /Groups/{id}` per `group_delete`. Every member's `groupMembership`
+    /// loses the group first (batched), and the group is marked removed (or hard
+    /// deleted) only once no member is linked, so a DELETE stopped half-way leaves a
+    /// live group that the IdP's retry deletes. A group that is soft-deleted but still
+    /// has users linked to it (a create stopped half-way, a delete stopped half-way by
+    /// an older version, a soft delete made in DataHub) has them unlinked and answers
+    /// 204; one with nobody linked answers 404.
     pub async fn delete_group(&self, ctx: &Ctx, id: &str) -> Result<(), scim::Error> {
         let urn = group_urn(id)?;
         // The member list first: the group read inside `write_membership` is the
@@ -206,20 +214,24 @@ impl Provisioner {
             .collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
         let applied = self
-            .write_membership(ctx, &urn, &[], &members, live, |g, ent| {
+            .write_membership(ctx, &urn, &[], &members, exists, |g, ent| {
                 let mut after = g.clone();
-                if !soft {
-                    return Ok((Vec::new(), after));
+                if !soft || g.removed() {
+                    return Ok(GroupWrites::done(Vec::new(), after));
                 }
                 let mut st = g.soft.clone().unwrap_or_else(Status::default);
                 st.removed = true;
                 after.soft = Some(st.clone());
-                Ok((
+                Ok(GroupWrites::done(
                     vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
                     after,
                 ))
             })
             .await?;
+        let was_live = applied.before.as_ref().is_some_and(GroupRecord::live);
+        if !was_live && applied.member_writes == 0 {
+            return Err(not_found());
+        }
         if !soft {
             self.client
                 .hard_delete(&ctx.token, &urn)
@@ -242,15 +254,19 @@ impl Provisioner {
         ent: &EntityAspects,
         display: Option<String>,
         actor: &Urn,
-    ) -> Result<(Vec<Proposal>, GroupRecord), Fail> {
+    ) -> Result<GroupWrites, Fail> {
         let idp = &self.cfg.idp_name;
         let owned = is_owned(g.info.as_ref(), g.origin.as_ref(), idp);
+        if let Some(d) = &display {
+            naming::check_chars("displayName", d)?;
+        }
         let display = display.unwrap_or_else(|| g.display_name());
         if display.trim().is_empty() {
             return Err(Fail(scim::Error::invalid_value(
                 "displayName must not be empty",
             )));
         }
+
         let mut writes = Vec::new();
         let mut after = g.clone();
         if !owned
@@ -265,7 +281,7 @@ impl Provisioner {
             writes.push(Proposal::upsert(&g.urn, &origin)?.conditional_on(ent));
             after.origin = Some(origin);
         }
-        Ok((writes, after))
+        Ok(GroupWrites::done(writes, after))
     }
 
     /// Keeps `displayName eq` working after a rename (the urn no longer follows).
@@ -316,6 +332,64 @@ fn live(g: &GroupRecord) -> Result<(), scim::Error> {
     } else {
         Err(not_found())
     }
+}
+
+/// Stored at all (soft-deleted included): what DELETE needs to find a group.
+fn exists(g: &GroupRecord) -> Result<(), scim::Error> {
+    if g.exists {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The group's writes for a create, adopt or revive. `done` brings it to life as
+/// ours; `pending` (used only when the members take more than one batch) stores a
+/// new or revived group soft-deleted with our marks first. An adopted group is
+/// already alive and visible: it is left alone until `done`.
+fn create_writes(
+    urn: &Urn,
+    g: &GroupRecord,
+    ent: &EntityAspects,
+    display: &str,
+    actor: &Urn,
+    idp: &str,
+    found: Existing,
+) -> Result<GroupWrites, Fail> {
+    let info = map::info_for(display, g.info.as_ref(), true, actor);
+    let origin = map::origin_for(idp);
+    let status = |removed: bool| {
+        let mut st = g.soft.clone().unwrap_or_default();
+        st.removed = removed;
+        st
+    };
+    let own = |removed: bool| -> Result<Vec<Proposal>, Fail> {
+        Ok(vec![
+            Proposal::upsert(
+                urn,
+                &CorpGroupKey {
+                    name: urn.key().to_owned(),
+                },
+            )?,
+            Proposal::upsert(urn, &info)?.conditional_on(ent),
+            Proposal::upsert(urn, &origin)?,
+            Proposal::upsert(urn, &status(removed))?.conditional_on(ent),
+        ])
+    };
+    let mut after = g.clone();
+    after.info = Some(info.clone());
+    after.origin = Some(origin.clone());
+    after.soft = Some(status(false));
+    after.exists = true;
+    Ok(GroupWrites {
+        done: own(false)?,
+        pending: if found == Existing::Adoptable {
+            Vec::new()
+        } else {
+            own(true)?
+        },
+        after,
+    })
 }
 
 /// `members[].value` of a Group body.

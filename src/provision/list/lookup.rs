@@ -82,6 +82,25 @@ impl Provisioner {
         self.search(ctx, EntityKind::CorpUser, ext).await
     }
 
+    /// Index candidates for users whose `userName` equals `user_name` ignoring case,
+    /// in one search: the folded-name property (any script), or `scim.userName`
+    /// `IEQUAL` (DataHub folds ASCII only; finds users written before the folded
+    /// property existed). Callers verify every hit.
+    pub(in crate::provision) async fn user_name_hits(
+        &self,
+        ctx: &Ctx,
+        user_name: &str,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        use crate::provision::users::map::{KEY_USER_NAME, KEY_USER_NAME_FOLDED};
+        let folded = format!("{KEY_USER_NAME_FOLDED}={}", naming::fold_case(user_name));
+        let exact = format!("{KEY_USER_NAME}={user_name}");
+        let or_filters = vec![
+            vec![FacetFilter::equal("customProperties", &folded)],
+            vec![FacetFilter::iequal("customProperties", &exact)],
+        ];
+        self.search_any(ctx, EntityKind::CorpUser, or_filters).await
+    }
+
     /// Groups whose displayName is `name` (case-insensitive), as read from the
     /// primary store: the derived urn, the rename cache, then a search. The caller's
     /// filter match has the last word; each group is read once.
@@ -146,6 +165,18 @@ impl Provisioner {
         filter: FacetFilter,
     ) -> Result<Vec<Urn>, scim::Error> {
         let mut urns = self.first_hits(ctx, kind, "*", vec![vec![filter]]).await?;
+        urns.sort();
+        Ok(urns)
+    }
+
+    /// Urns matching any of the filter groups, sorted (callers verify every hit).
+    pub(in crate::provision) async fn search_any(
+        &self,
+        ctx: &Ctx,
+        kind: EntityKind,
+        or_filters: Vec<Vec<FacetFilter>>,
+    ) -> Result<Vec<Urn>, scim::Error> {
+        let mut urns = self.first_hits(ctx, kind, "*", or_filters).await?;
         urns.sort();
         Ok(urns)
     }

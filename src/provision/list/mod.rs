@@ -67,9 +67,9 @@ enum Candidates<R> {
     /// These records (already read from the primary store), and only these, can match.
     Read(Vec<R>),
     /// `userName eq`: this urn by key; when it does not match, the index is asked
-    /// case-insensitively for this username (userName is not case-exact, DataHub
-    /// urns are).
-    Key(Urn, String),
+    /// case-insensitively for this username and for the folded `userName` given
+    /// (userName is not case-exact, DataHub urns are).
+    Key(Urn, String, String),
     /// No key: the search index.
     Index,
 }
@@ -185,6 +185,9 @@ impl Provisioner {
         at: &At,
         count: usize,
     ) -> Result<ListPage, scim::Error> {
+        if let Some(f) = &q.filter {
+            f.validate(ResourceKind::User)?;
+        }
         let cands = match &q.filter {
             Some(f) => self.user_candidates(ctx, f).await?,
             None => Candidates::Index,
@@ -204,11 +207,21 @@ impl Provisioner {
         let mut found = match cands {
             Candidates::Some(urns) => matching(self.hydrate_users(ctx, &urns).await?),
             Candidates::Read(recs) => matching(recs),
-            Candidates::Key(urn, username) => {
+            Candidates::Key(urn, username, value) => {
                 let hit = matching(self.hydrate_users(ctx, std::slice::from_ref(&urn)).await?);
                 if hit.is_empty() {
-                    let f = FacetFilter::iequal("ldap", &username);
-                    let urns = self.search_filtered(ctx, EntityKind::CorpUser, f).await?;
+                    let folded = format!(
+                        "{}={}",
+                        crate::provision::users::map::KEY_USER_NAME_FOLDED,
+                        naming::fold_case(&value)
+                    );
+                    let or_filters = vec![
+                        vec![FacetFilter::iequal("ldap", &username)],
+                        vec![FacetFilter::equal("customProperties", &folded)],
+                    ];
+                    let urns = self
+                        .search_any(ctx, EntityKind::CorpUser, or_filters)
+                        .await?;
                     matching(self.hydrate_users(ctx, &urns).await?)
                 } else {
                     hit
@@ -267,6 +280,9 @@ impl Provisioner {
         at: &At,
         count: usize,
     ) -> Result<ListPage, scim::Error> {
+        if let Some(f) = &q.filter {
+            f.validate(ResourceKind::Group)?;
+        }
         let keyed = match &q.filter {
             Some(f) => self.group_candidates(ctx, f).await?,
             None => Candidates::Index,
@@ -294,7 +310,7 @@ impl Provisioner {
             let recs = match keyed {
                 Candidates::Read(recs) => recs,
                 Candidates::Some(u) => self.hydrate_groups(ctx, &u).await?,
-                Candidates::Key(u, _) => self.hydrate_groups(ctx, &[u]).await?,
+                Candidates::Key(u, _, _) => self.hydrate_groups(ctx, &[u]).await?,
                 Candidates::Index => {
                     let urns = self
                         .scan_index(ctx, EntityKind::CorpGroup, Vec::new())
@@ -392,14 +408,14 @@ impl Provisioner {
             }
             if path.is(kind, "userName") && self.cfg.username_source == UsernameSource::UserName {
                 return Ok(match naming::derive_username(&self.cfg, value) {
-                    Some(u) => Candidates::Key(Urn::corp_user(&u), u),
+                    Some(u) => Candidates::Key(Urn::corp_user(&u), u, value.to_string()),
                     None => Candidates::Some(Vec::new()),
                 });
             }
             let is_email = path.is(kind, "emails.value") || path.is(kind, "emails");
             if is_email && self.cfg.username_source == UsernameSource::PrimaryEmail {
                 return Ok(match naming::derive_username(&self.cfg, value) {
-                    Some(u) => Candidates::Key(Urn::corp_user(&u), u),
+                    Some(u) => Candidates::Key(Urn::corp_user(&u), u, value.to_string()),
                     None => Candidates::Some(Vec::new()),
                 });
             }

@@ -6,6 +6,13 @@
 //! `If-Version-Match`) plus the group's own aspects. When a write loses a race the
 //! whole round is re-read and re-applied, at most `max_write_retries` times.
 //!
+//! A change of more than `write_batch` proposals (`--write-batch-size`, default
+//! 1 000) cannot be one atomic batch, so
+//! it is written in an order that a retry can always finish (see
+//! [`Provisioner::write_membership`]): a new group is stored soft-deleted first, the
+//! members are linked or unlinked next, and the group's mark of completion (alive,
+//! removed, renamed, ours) comes last.
+//!
 //! Replacing all members reads the current list from the relationship index
 //! (paged), corrects it with this replica's recent writes, and applies the
 //! difference only.
@@ -21,11 +28,11 @@ use crate::provision::{ids, Ctx, Provisioner};
 use crate::scim;
 use delta::{overlay, Delta, MemberOp};
 
+/// Smallest `write_batch` honoured: room for a group's own writes (at most four
+/// proposals) and some members in every batch.
+pub const MIN_WRITE_BATCH: usize = 10;
 /// Edges read per relationships page.
 const MEMBERS_PAGE: u32 = 1000;
-/// Proposals per `ingestProposalBatch` when a change is very large (a 10 000-member
-/// push is split; each chunk is conditional, and a retry re-applies idempotently).
-const WRITE_CHUNK: usize = 1000;
 /// The edge written by `groupMembership`.
 const EDGE: &str = "IsMemberOfGroup";
 
@@ -66,6 +73,88 @@ pub(in crate::provision) fn member_ops(
 pub(in crate::provision) struct Applied {
     /// The group as it is after the write.
     pub group: Option<GroupRecord>,
+    /// The group as the (last) round read it, before writing.
+    pub before: Option<GroupRecord>,
+    /// Users whose `groupMembership` was written.
+    pub member_writes: usize,
+}
+
+/// The group's own proposals in one membership round.
+#[derive(Debug)]
+pub(in crate::provision) struct GroupWrites {
+    /// What marks the operation as finished (a created group going live, a deleted
+    /// one marked removed, a rename, ownership marks): written together with the
+    /// membership changes, or after all of them when they take several batches.
+    pub done: Vec<Proposal>,
+    /// Written first, only when the round takes several batches: a new group is
+    /// stored soft-deleted until `done` brings it to life, so nothing half-made is
+    /// ever visible and a retried create finds it and finishes it.
+    pub pending: Vec<Proposal>,
+    /// The group as it will be after the round.
+    pub after: GroupRecord,
+}
+
+impl GroupWrites {
+    /// Only `done` writes (no pending state).
+    pub fn done(done: Vec<Proposal>, after: GroupRecord) -> Self {
+        GroupWrites {
+            done,
+            pending: Vec::new(),
+            after,
+        }
+    }
+}
+
+/// Why an ordered write stopped.
+enum Written {
+    /// A conditional write lost a race: re-read and re-apply.
+    Precondition,
+    /// Anything else, as the IdP will see it.
+    Failed(scim::Error),
+}
+
+impl From<datahub::Error> for Written {
+    fn from(e: datahub::Error) -> Self {
+        match e {
+            datahub::Error::PreconditionFailed(_) => Written::Precondition,
+            e => Written::Failed(from_datahub(e)),
+        }
+    }
+}
+
+/// The batches of one round, in write order: `pending` and the membership changes
+/// `size` at a time, and `done` whole in the last batch. Everything in one batch
+/// (without `pending`) when it fits.
+fn ordered_batches(
+    size: usize,
+    pending: Vec<Proposal>,
+    members: Vec<Proposal>,
+    done: Vec<Proposal>,
+) -> Vec<Vec<Proposal>> {
+    let size = size.max(MIN_WRITE_BATCH);
+    if members.len() + done.len() <= size {
+        let mut one = done;
+        one.extend(members);
+        return if one.is_empty() {
+            Vec::new()
+        } else {
+            vec![one]
+        };
+    }
+    let mut batches: Vec<Vec<Proposal>> = Vec::new();
+    for p in pending.into_iter().chain(members) {
+        match batches.last_mut() {
+            Some(b) if b.len() < size => b.push(p),
+            _ => batches.push(vec![p]),
+        }
+    }
+    if !done.is_empty() {
+        match batches.last_mut() {
+            Some(b) if b.len() + done.len() <= size => b.extend(done),
+            _ => batches.push(done),
+        }
+    }
+    batches
 }
 
 impl Provisioner {
@@ -234,10 +323,18 @@ impl Provisioner {
         Ok(index)
     }
 
-    /// One conditional round trip set: read the group (must pass `check`), read the
-    /// users touched, write `group_writes(group)` and the membership changes
-    /// together. `to_add` users must exist (else 400); `to_remove` users that do not
-    /// exist or are not members are skipped.
+    /// One conditional round: read the group (it must pass `check`), read the users
+    /// touched, then write the membership changes and the group's own writes
+    /// (`group_writes`, see [`GroupWrites`]). `to_add` users must exist (else 400);
+    /// `to_remove` users that do not exist or are not members are skipped.
+    ///
+    /// Up to `write_batch` proposals are one atomic `ingestProposalBatch`. A larger
+    /// change is written in order, so that wherever it stops (a failed batch, a killed
+    /// process) a retry of the same SCIM request completes it:
+    /// [`GroupWrites::pending`] first, the membership changes next, and
+    /// [`GroupWrites::done`] — the mark of a finished operation — last, in the last
+    /// batch, conditioned on a fresh read of the group (one extra read; `check` must
+    /// still pass on it).
     pub(in crate::provision) async fn write_membership<C, W>(
         &self,
         ctx: &Ctx,
@@ -249,7 +346,7 @@ impl Provisioner {
     ) -> Result<Applied, scim::Error>
     where
         C: FnMut(&GroupRecord) -> Result<(), scim::Error>,
-        W: FnMut(&GroupRecord, &EntityAspects) -> Result<(Vec<Proposal>, GroupRecord), Fail>,
+        W: FnMut(&GroupRecord, &EntityAspects) -> Result<GroupWrites, Fail>,
     {
         let users: Vec<Urn> = to_add
             .iter()
@@ -272,7 +369,7 @@ impl Provisioner {
             let gent = gents.first().ok_or_else(scim::Error::internal)?;
             let grec = GroupRecord::from_entity(gent)?;
             check(&grec)?;
-            let (mut writes, after) = group_writes(&grec, gent)?;
+            let planned = group_writes(&grec, gent)?;
             let uents = if users.is_empty() {
                 Vec::new()
             } else {
@@ -281,6 +378,7 @@ impl Provisioner {
                     .await
                     .map_err(from_datahub)?
             };
+            let mut members = Vec::new();
             for ent in &uents {
                 let rec = UserRecord::from_entity(ent)?;
                 let add = adds.contains(rec.urn.as_str());
@@ -302,35 +400,92 @@ impl Provisioner {
                 } else {
                     continue;
                 }
-                writes.push(
+                members.push(
                     Proposal::upsert(&rec.urn, &m)
                         .map_err(from_datahub)?
                         .conditional_on(ent),
                 );
             }
-            match self.ingest_chunked(ctx, &writes).await {
+            let member_writes = members.len();
+            match self
+                .ingest_ordered(
+                    ctx,
+                    group,
+                    planned.pending,
+                    members,
+                    planned.done,
+                    &mut check,
+                )
+                .await
+            {
                 Ok(()) => {
                     self.cache
                         .record_members(group.as_str(), to_add, to_remove)
                         .await;
-                    return Ok(Applied { group: Some(after) });
+                    return Ok(Applied {
+                        group: Some(planned.after),
+                        before: Some(grec),
+                        member_writes,
+                    });
                 }
-                Err(datahub::Error::PreconditionFailed(_)) if attempt < attempts => {
+                Err(Written::Precondition) if attempt < attempts => {
                     tracing::debug!(attempt, "membership write lost a race, retrying");
                     self.client.conflict_pause(attempt).await;
                 }
-                Err(datahub::Error::PreconditionFailed(_)) => break,
-                Err(e) => return Err(from_datahub(e)),
+                Err(Written::Precondition) => break,
+                Err(Written::Failed(e)) => return Err(e),
             }
         }
         Err(from_datahub(self.client.conflict_exhausted(attempts)))
     }
 
-    /// One `ingestProposalBatch`, or several for very large changes.
-    async fn ingest_chunked(&self, ctx: &Ctx, writes: &[Proposal]) -> Result<(), datahub::Error> {
-        for chunk in writes.chunks(WRITE_CHUNK) {
-            self.client.ingest(&ctx.token, chunk).await?;
+    /// Writes one round in the order [`Self::write_membership`] describes: one batch
+    /// when everything fits, else `pending` + members in batches of `write_batch`,
+    /// a re-read of the group, and the last batch holding every `done` proposal.
+    async fn ingest_ordered<C>(
+        &self,
+        ctx: &Ctx,
+        group: &Urn,
+        pending: Vec<Proposal>,
+        members: Vec<Proposal>,
+        done: Vec<Proposal>,
+        check: &mut C,
+    ) -> Result<(), Written>
+    where
+        C: FnMut(&GroupRecord) -> Result<(), scim::Error>,
+    {
+        let batches = ordered_batches(self.cfg.write_batch, pending, members, done);
+        let Some((last, earlier)) = batches.split_last() else {
+            return Ok(());
+        };
+        for batch in earlier {
+            self.client.ingest(&ctx.token, batch).await?;
         }
+        let mut last = last.clone();
+        if !earlier.is_empty() {
+            // The mark of completion is conditioned on the group as it is now, after
+            // the earlier batches (ours) and whatever else happened meanwhile.
+            let gents = self
+                .client
+                .batch_get(&ctx.token, std::slice::from_ref(group), GROUP_ASPECTS)
+                .await?;
+            let gent = gents
+                .first()
+                .ok_or_else(|| Written::Failed(scim::Error::internal()))?;
+            let grec = GroupRecord::from_entity(gent).map_err(|f| Written::Failed(f.0))?;
+            check(&grec).map_err(Written::Failed)?;
+            last = last
+                .into_iter()
+                .map(|p| {
+                    if p.urn() == group && p.header(datahub::IF_VERSION_MATCH).is_some() {
+                        p.conditional_on(gent)
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+        }
+        self.client.ingest(&ctx.token, &last).await?;
         Ok(())
     }
 
@@ -347,5 +502,69 @@ impl Provisioner {
             BTreeSet::new()
         };
         Ok(delta.resolve(&current))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datahub::aspects::Status;
+
+    fn props(n: usize, tag: &str) -> Vec<Proposal> {
+        (0..n)
+            .map(|i| {
+                Proposal::upsert(
+                    &Urn::corp_user(&format!("{tag}{i}")),
+                    &Status::removed(false),
+                )
+                .expect("proposal")
+            })
+            .collect()
+    }
+
+    fn shape(b: &[Vec<Proposal>]) -> Vec<(usize, String, String)> {
+        b.iter()
+            .map(|b| {
+                let key = |p: &Proposal| p.urn().key().chars().next().unwrap_or('-').to_string();
+                (
+                    b.len(),
+                    b.first().map(key).unwrap_or_default(),
+                    b.last().map(key).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_batch_when_it_fits_else_pending_first_and_done_last() {
+        // Fits: done and members together, pending dropped.
+        let b = ordered_batches(10, props(4, "p"), props(6, "m"), props(4, "d"));
+        assert_eq!(shape(&b), vec![(10, "d".into(), "m".into())]);
+        // 25 members: [4 pending + 6], [10], [9 + … no room for 4 done], [4 done].
+        let b = ordered_batches(10, props(4, "p"), props(25, "m"), props(4, "d"));
+        assert_eq!(
+            shape(&b),
+            vec![
+                (10, "p".into(), "m".into()),
+                (10, "m".into(), "m".into()),
+                (9, "m".into(), "m".into()),
+                (4, "d".into(), "d".into())
+            ]
+        );
+        // done rides with the last members when there is room.
+        let b = ordered_batches(10, Vec::new(), props(15, "m"), props(1, "d"));
+        assert_eq!(
+            shape(&b),
+            vec![(10, "m".into(), "m".into()), (6, "m".into(), "d".into())]
+        );
+        // No done, nothing to write.
+        assert!(ordered_batches(10, Vec::new(), Vec::new(), Vec::new()).is_empty());
+        let b = ordered_batches(10, Vec::new(), props(20, "m"), Vec::new());
+        assert_eq!(b.len(), 2);
+        // A size below the minimum is raised to it.
+        assert_eq!(
+            ordered_batches(1, Vec::new(), props(10, "m"), Vec::new()).len(),
+            1
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! the resulting DataHub aspects and the exact upstream calls per operation.
 
 mod groups;
+mod large_groups;
 mod lists;
 mod scale;
 mod search;
@@ -32,6 +33,7 @@ pub(crate) fn config() -> ProvisionConfig {
         cache_capacity: 1000,
         cache_ttl: std::time::Duration::from_secs(60),
         max_write_retries: 3,
+        write_batch: super::DEFAULT_WRITE_BATCH,
         max_filter_scan: super::DEFAULT_MAX_FILTER_SCAN,
     }
 }

@@ -164,6 +164,7 @@ async fn lost_races_are_retried_then_503_with_retry_after() {
     assert_eq!(
         env.take_calls(),
         calls(&[
+            ("graphql.searchAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 3),
             ("restli.ingestProposalBatch", 3)
         ])

@@ -7,7 +7,7 @@ use crate::provision::ids;
 use crate::scim::ScimType;
 
 #[tokio::test]
-async fn create_writes_all_aspects_in_one_batch_and_two_calls() {
+async fn create_writes_all_aspects_in_one_batch_and_three_calls() {
     let env = Env::start().await;
     env.take_calls();
     let u = env
@@ -18,9 +18,11 @@ async fn create_writes_all_aspects_in_one_batch_and_two_calls() {
     assert_eq!(
         env.take_calls(),
         calls(&[
+            ("graphql.searchAcrossEntities", 1),
             ("restli.entitiesV2.batchGet", 1),
             ("restli.ingestProposalBatch", 1)
-        ])
+        ]),
+        "the case-variant search, the key read, one batch"
     );
     let urn = "urn:li:corpuser:test.user@okta.local";
     assert_eq!(u["id"], json!(ids::user_id("test.user@okta.local")));
@@ -60,7 +62,10 @@ async fn create_writes_all_aspects_in_one_batch_and_two_calls() {
     assert_eq!((e.status, e.scim_type), (409, Some(ScimType::Uniqueness)));
     assert_eq!(
         env.take_calls(),
-        calls(&[("restli.entitiesV2.batchGet", 1)])
+        calls(&[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1)
+        ])
     );
 }
 

@@ -30,6 +30,11 @@ use crate::scim::{self, Meta, User};
 pub const SCIM_PREFIX: &str = "scim.";
 /// Marks a user as SCIM-managed; holds `userName` as the IdP sent it.
 pub const KEY_USER_NAME: &str = "scim.userName";
+/// `userName` case-folded (`naming::fold_case`), written with it on every SCIM
+/// write, so a create finds another user whose `userName` differs only in case with
+/// one exact index filter (`customProperties EQUAL "scim.userNameFolded=<folded>"`),
+/// non-ASCII letters included. Never shown.
+pub const KEY_USER_NAME_FOLDED: &str = "scim.userNameFolded";
 /// The IdP's `externalId`.
 pub const KEY_EXTERNAL_ID: &str = "scim.externalId";
 /// When the SCIM resource came to be (create, adopt or revive), in milliseconds since
@@ -165,6 +170,11 @@ fn info_from_user(
     props.push((KEY_MANAGED.to_owned(), Some(MANAGED_VALUE.to_owned())));
     // Required (RFC 7643 §4.1.1; `from_json` refuses a body without it), and its
     // presence is what marks the user as ours.
+    crate::provision::naming::check_chars("userName", &user.user_name)?;
+    props.push((
+        KEY_USER_NAME_FOLDED.to_owned(),
+        Some(crate::provision::naming::fold_case(&user.user_name)),
+    ));
     props.push((KEY_USER_NAME.to_owned(), Some(user.user_name.clone())));
     props.push((KEY_EXTERNAL_ID.to_owned(), user.external_id.take()));
     info.custom_properties

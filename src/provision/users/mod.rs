@@ -19,9 +19,32 @@ impl Provisioner {
     /// `POST /Users`: create, adopt (an existing user that SCIM does not manage yet,
     /// e.g. from SSO login or ingestion) or revive (soft-deleted). A live SCIM-managed
     /// user of the same urn is `409 uniqueness`. Two GMS calls.
+    ///
+    /// `userName` is unique ignoring case (`caseExact: false`, `uniqueness: server`):
+    /// when another SCIM-managed user's `userName` differs from this one only in case
+    /// (`DUP@EXAMPLE.COM` next to `dup@example.com`, `ÄNNE` next to `änne`), the
+    /// create is `409 uniqueness` too. That costs one search first (three GMS calls),
+    /// see [`Self::case_variant_exists`]. A username DataHub reserves for itself is
+    /// `400 invalidValue`, a user DataHub flags as a system user `409`.
     pub async fn create_user(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
-        let urn = Urn::corp_user(&naming::username_for(&self.cfg, &body)?);
+        let username = naming::username_for(&self.cfg, &body)?;
+        if naming::reserved_username(&username) {
+            return Err(scim::Error::invalid_value(
+                "the DataHub username this userName yields is reserved by DataHub (its root user, \
+                 internal principals and service accounts); SCIM never creates or adopts it",
+            ));
+        }
+        let urn = Urn::corp_user(&username);
+        if let Some(user_name) = naming::user_name_of(&body) {
+            naming::check_chars("userName", &user_name)?;
+            if self.case_variant_exists(ctx, &urn, &user_name).await? {
+                return Err(scim::Error::uniqueness(
+                    "a user whose userName differs from this one only in case already exists \
+                     (userName is not case-exact)",
+                ));
+            }
+        }
         self.write_user(ctx, &urn, true, |rec| {
             if rec.visible() {
                 return Err(scim::Error::uniqueness(
@@ -36,6 +59,38 @@ impl Provisioner {
             map::info_from_scim(&body, rec.info.as_ref(), true)
         })
         .await
+    }
+
+    /// Whether a SCIM-managed user other than `urn` has a `userName` equal to
+    /// `user_name` ignoring case. One search: `scim.userNameFolded` equal to the
+    /// folded name (written on every SCIM write since it exists; finds non-ASCII
+    /// case variants, which DataHub's `IEQUAL` does not fold), or `scim.userName`
+    /// `IEQUAL` the name (users written before, ASCII case only). Hits are confirmed
+    /// by one batch read, which only happens when there are any.
+    async fn case_variant_exists(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+        user_name: &str,
+    ) -> Result<bool, scim::Error> {
+        let folded = naming::fold_case(user_name);
+        let urns: Vec<Urn> = self
+            .user_name_hits(ctx, user_name)
+            .await?
+            .into_iter()
+            .filter(|u| u != urn)
+            .collect();
+        if urns.is_empty() {
+            return Ok(false);
+        }
+        let recs = self.hydrate_users(ctx, &urns).await?;
+        Ok(recs.iter().any(|r| {
+            r.visible()
+                && r.info
+                    .as_ref()
+                    .and_then(|i| i.custom_properties.get(map::KEY_USER_NAME))
+                    .is_some_and(|n| naming::fold_case(n) == folded)
+        }))
     }
 
     /// `GET /Users/{id}`: one primary-store read. Inactive users are returned;

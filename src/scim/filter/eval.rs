@@ -42,15 +42,35 @@ impl Filter {
     }
 
     /// Rejects filters the RFC says must fail even when well-formed: ordering
-    /// operators (`gt ge lt le`) on boolean attributes (RFC 7644 §3.4.2.2).
+    /// operators (`gt ge lt le`) on boolean attributes (RFC 7644 §3.4.2.2), and a
+    /// value of the wrong type for an attribute of `kind` (`active eq "yes"`,
+    /// `meta.lastModified gt "garbage"`, `emails[primary eq "x"]`): a boolean takes
+    /// `true`/`false`, a number a number, a dateTime an RFC 3339 timestamp (any string
+    /// for `co`, `sw`, `ew`); `null` fits every type. Attributes the schema does not
+    /// know are not checked.
     pub fn validate(&self, kind: ResourceKind) -> Result<(), Error> {
         validate(self, kind, None)
     }
 }
 
+/// Whether a filter literal fits an attribute of type `ty` under `op`.
+fn literal_fits(ty: AttrType, op: CompareOp, value: &CompValue) -> bool {
+    match (ty, value) {
+        (_, CompValue::Null) => true,
+        (AttrType::Boolean, v) => matches!(v, CompValue::Bool(_)),
+        (AttrType::Integer | AttrType::Decimal, v) => matches!(v, CompValue::Num(_)),
+        (AttrType::DateTime, CompValue::Str(s)) => {
+            matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+                || OffsetDateTime::parse(s, &Rfc3339).is_ok()
+        }
+        (AttrType::DateTime, _) => false,
+        _ => true,
+    }
+}
+
 fn validate(f: &Filter, kind: ResourceKind, parent: Option<&AttrPath>) -> Result<(), Error> {
     match f {
-        Filter::Compare { path, op, .. } => {
+        Filter::Compare { path, op, value } => {
             let full = match parent {
                 Some(p) => AttrPath {
                     sub: Some(path.attr.clone()),
@@ -58,8 +78,22 @@ fn validate(f: &Filter, kind: ResourceKind, parent: Option<&AttrPath>) -> Result
                 },
                 None => path.clone(),
             };
-            let boolean =
-                schema::resolve(kind, &full).is_some_and(|r| r.leaf().ty == AttrType::Boolean);
+            let leaf = schema::resolve(kind, &full).map(|r| {
+                let l = r.leaf();
+                // A complex attribute without a sub-attribute compares its `value`.
+                if l.ty == AttrType::Complex {
+                    l.sub_attr("value").unwrap_or(l)
+                } else {
+                    l
+                }
+            });
+            if let Some(def) = leaf.filter(|d| !literal_fits(d.ty, *op, value)) {
+                return Err(Error::invalid_filter(format!(
+                    "'{full}' is a {} attribute; the value compared with it is not one",
+                    def.ty.as_str()
+                )));
+            }
+            let boolean = leaf.is_some_and(|d| d.ty == AttrType::Boolean);
             let ordering = matches!(
                 op,
                 CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
@@ -216,9 +250,10 @@ fn compare(v: &Value, op: CompareOp, lit: &CompValue, exact: bool, date: bool) -
     }
 }
 
-/// Case folding for case-insensitive attributes.
-pub(crate) fn fold(s: &str) -> String {
-    s.to_lowercase()
+/// Case folding for case-insensitive attributes: upper-casing then lower-casing, the
+/// closest `char` gets to Unicode full case folding (`ß`, `ẞ` and `SS` agree).
+pub fn fold(s: &str) -> String {
+    s.to_uppercase().to_lowercase()
 }
 
 fn ordered(o: Ordering, op: CompareOp) -> bool {

@@ -14,6 +14,7 @@ use serde_json::Number;
 
 use super::error::Error;
 pub use super::path::AttrPath;
+pub use eval::fold as fold_case;
 
 /// Longest filter we parse, in bytes.
 pub const MAX_FILTER_LEN: usize = 4096;

@@ -44,6 +44,7 @@ impl Group {
         let raw = v
             .as_object()
             .ok_or_else(|| Error::invalid_syntax("a Group must be a JSON object"))?;
+        super::check_schemas(raw, ResourceKind::Group)?;
         let o = expand_keys(raw, ResourceKind::Group);
         let display_name = string(&o, "displayName")?
             .filter(|s| !s.trim().is_empty())

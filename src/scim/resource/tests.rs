@@ -306,3 +306,43 @@ fn idp_group_shapes() {
         "null $ref accepted, duplicates dropped"
     );
 }
+
+#[test]
+fn schemas_must_name_the_resource_type_when_given() {
+    // Issue 9: a string, or only unknown URNs, is 400 invalidSyntax.
+    for bad in [
+        json!({"schemas": "urn:ietf:params:scim:schemas:core:2.0:User", "userName": "a"}),
+        json!({"schemas": ["urn:example:not-a-user"], "userName": "a"}),
+        json!({"schemas": [42], "userName": "a"}),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "userName": "a"}),
+    ] {
+        let e = User::from_json(&bad).expect_err("refused");
+        assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax), "{bad}");
+    }
+    for good in [
+        json!({"userName": "a"}),
+        json!({"schemas": [], "userName": "a"}),
+        json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "a"}),
+        json!({"schemas": ["URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER"], "userName": "a"}),
+        json!({"schemas": [ENTERPRISE_URN], "userName": "a"}),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User"], "userName": "a"}),
+    ] {
+        assert!(User::from_json(&good).is_ok(), "{good}");
+    }
+    let e = Group::from_json(
+        &json!({"schemas": "urn:ietf:params:scim:schemas:core:2.0:Group",
+        "displayName": "g"}),
+    )
+    .expect_err("string");
+    assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
+    let e = Group::from_json(
+        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "displayName": "g"}),
+    )
+    .expect_err("a User schema on a Group");
+    assert_eq!(e.status, 400);
+    // Entra's group create lists a vendor URN next to the core one.
+    assert!(Group::from_json(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
+        "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"], "displayName": "g"}))
+    .is_ok());
+}

@@ -145,6 +145,7 @@ impl User {
         let raw = v
             .as_object()
             .ok_or_else(|| Error::invalid_syntax("a User must be a JSON object"))?;
+        super::check_schemas(raw, ResourceKind::User)?;
         let o = expand_keys(raw, ResourceKind::User);
         let user_name = string(&o, "userName")?
             .filter(|s| !s.trim().is_empty())

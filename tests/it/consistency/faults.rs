@@ -55,6 +55,9 @@ async fn gms_503_during_create_is_a_clean_503() {
             String::from_utf8_lossy(&r.body)
         );
         r.assert_scim_envelope();
+        if r.status == 503 {
+            assert_retry_after(&r);
+        }
         if app.exists(&urn).await {
             for a in ["corpUserInfo", "corpUserStatus", "origin"] {
                 assert!(
@@ -93,6 +96,19 @@ async fn gms_503_during_create_is_a_clean_503() {
     app.shutdown().await;
 }
 
+/// Every 429, 503 and 504 tells the IdP when to come back (issue 9: Okta and Entra
+/// retry a failure with `Retry-After` instead of counting it against the app).
+fn assert_retry_after(r: &crate::support::http::Resp) {
+    let after = r.header("retry-after");
+    assert!(
+        after
+            .as_deref()
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0)),
+        "{} without a usable Retry-After: {after:?}",
+        r.status
+    );
+}
+
 /// A GMS that stops answering: 504 within the configured deadline, not a hung IdP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_gms_is_a_504_within_the_deadline() {
@@ -110,6 +126,7 @@ async fn stalled_gms_is_a_504_within_the_deadline() {
     let took = t0.elapsed();
     assert_eq!(r.status, 504, "{}", String::from_utf8_lossy(&r.body));
     r.assert_scim_envelope();
+    assert_retry_after(&r);
     // Deadline 2 s; the slack absorbs a loaded CI machine, not a missing timeout (30 s).
     assert!(
         took < Duration::from_millis(4500),
@@ -200,6 +217,7 @@ async fn stalled_gms_call_times_out_at_the_gms_timeout() {
         String::from_utf8_lossy(&r.body)
     );
     r.assert_scim_envelope();
+    assert_retry_after(&r);
     assert!(
         took < Duration::from_millis(3500),
         "answered after {took:?}"

@@ -167,3 +167,36 @@ async fn entra_malformed_requests_are_4xx_scim_errors() {
     assert!(members(&app, &gid).await.is_empty());
     app.shutdown().await;
 }
+
+/// Issue 9: lenient input that is now `400`: `schemas` as a string or naming no User
+/// schema, and filter values of the wrong type for the attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_and_filter_values_of_the_wrong_type_are_400() {
+    let app = TestApp::spawn().await;
+    for schemas in [
+        json!("urn:ietf:params:scim:schemas:core:2.0:User"),
+        json!(["urn:example:unknown"]),
+    ] {
+        let body = json!({"schemas": schemas, "userName": "strict@example.com"});
+        let r = app.post("/scim/v2/Users", body).send().await;
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+        r.assert_scim_envelope();
+        assert_eq!(r.json()["scimType"], "invalidSyntax");
+    }
+    for filter in [r#"active eq "yes""#, r#"meta.lastModified gt "garbage""#] {
+        let r = app
+            .get(&format!("/scim/v2/Users?filter={}", enc(filter)))
+            .send()
+            .await;
+        assert_eq!(r.status, 400, "{filter}");
+        r.assert_scim_envelope();
+        assert_eq!(r.json()["scimType"], "invalidFilter", "{filter}");
+    }
+    app.get(&format!(
+        "/scim/v2/Users?filter={}",
+        enc(r#"active eq true and meta.lastModified gt "2020-01-01T00:00:00Z""#)
+    ))
+    .expect(200)
+    .await;
+    app.shutdown().await;
+}

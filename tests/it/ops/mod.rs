@@ -3,8 +3,10 @@
 
 mod audit;
 mod auth;
+mod bodies;
 mod chart;
 mod check;
+mod connections;
 mod dashboard;
 mod demo;
 mod logs;
@@ -199,6 +201,14 @@ async fn requests_past_the_deadline_are_504() {
     let r = g.scim("GET", "/scim/v2/Users", Some(&token)).await;
     assert_eq!(r.status, 504, "{:?}", r.body);
     assert_eq!(r.body["status"], "504");
+    assert!(
+        r.headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s > 0)),
+        "504 carries Retry-After: {:?}",
+        r.headers
+    );
     g.emu.faults().clear();
 }
 

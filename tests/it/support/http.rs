@@ -96,6 +96,26 @@ impl TestClient {
             .flatten()
     }
 
+    /// Sends one request; `None` when the connection fails (or after 30 s).
+    pub async fn send_or_none(&self, req: Request<Full<Bytes>>) -> Option<Resp> {
+        let what = format!("{} {}", req.method(), req.uri());
+        let fut = async {
+            let res = self.inner.request(req).await.ok()?;
+            let (parts, body) = res.into_parts();
+            let body = body.collect().await.ok()?;
+            Some(Resp {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: body.to_bytes(),
+                what,
+            })
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, fut)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Sends one request and reads the whole response.
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Resp {
         let what = format!("{} {}", req.method(), req.uri());
@@ -270,8 +290,19 @@ impl Req {
         self
     }
 
+    /// Sends the request; `None` when no response arrives (the server died).
+    pub async fn send_raw(self) -> Option<Resp> {
+        let client = self.client.clone();
+        client.send_or_none(self.build()).await
+    }
+
     /// Sends the request and returns the whole response, without checks.
     pub async fn send(self) -> Resp {
+        let client = self.client.clone();
+        client.send(self.build()).await
+    }
+
+    fn build(&self) -> Request<Full<Bytes>> {
         let mut b = Request::builder()
             .method(self.method.clone())
             .uri(&self.url)
@@ -287,10 +318,8 @@ impl Req {
         for (k, v) in &self.headers {
             b = b.header(k, v);
         }
-        let req = b
-            .body(Full::new(self.body.clone().unwrap_or_default()))
-            .expect("valid request");
-        self.client.send(req).await
+        b.body(Full::new(self.body.clone().unwrap_or_default()))
+            .expect("valid request")
     }
 }
 

@@ -310,6 +310,45 @@ fn ordering_on_booleans_is_invalid_filter() {
 }
 
 #[test]
+fn values_of_the_wrong_type_are_invalid_filter() {
+    // Issue 9: these used to be accepted and simply match nothing.
+    for bad in [
+        r#"active eq "yes""#,
+        r#"active eq "true""#,
+        "active eq 1",
+        r#"meta.lastModified gt "garbage""#,
+        r#"meta.created eq "2024-13-45""#,
+        "meta.lastModified gt true",
+        r#"emails[primary eq "yes"]"#,
+        r#"urn:ietf:params:scim:schemas:core:2.0:User:active eq "no""#,
+    ] {
+        let e = p(bad).validate(User).expect_err(bad);
+        assert_eq!(
+            e.scim_type,
+            Some(crate::scim::ScimType::InvalidFilter),
+            "{bad}"
+        );
+    }
+    for good in [
+        "active eq false",
+        "active eq null",
+        r#"meta.lastModified gt "2024-01-01T00:00:00Z""#,
+        r#"meta.lastModified ge "2024-01-01T00:00:00.123+02:00""#,
+        r#"meta.lastModified sw "2024""#,
+        r#"emails[type eq "work" and primary eq true]"#,
+        r#"userName eq "yes""#,
+        r#"someExtensionAttr eq "anything""#,
+    ] {
+        assert!(p(good).validate(User).is_ok(), "{good}");
+    }
+    // Attributes another resource type has are not checked against this one.
+    assert!(p(r#"active eq "yes""#).validate(Group).is_ok());
+    assert!(p(r#"meta.lastModified gt "garbage""#)
+        .validate(Group)
+        .is_err());
+}
+
+#[test]
 fn translation_helpers() {
     let f = p(r#"UserName eq "Alice""#);
     let (path, v) = f.as_simple_eq().unwrap();
