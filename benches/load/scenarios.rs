@@ -600,6 +600,9 @@ fn big_group(
 ) {
     let p = ctx.plan;
     let n = p.big_group;
+    if std::env::var("BENCH_LOAD_FILTER").is_ok_and(|f| !format!("{n}-member group").contains(&f)) {
+        return;
+    }
     eprintln!("big group: {n} members");
     let out = ctx.setup(stack, "big-group users", 32, create_users_tasks("bg", n));
     let ids: Vec<String> = (0..n)
