@@ -59,10 +59,11 @@ pub trait WriteAudit: Send + Sync {
     fn write_finished(&self, report: &WriteReport<'_>);
 }
 
-/// Groups proposals by urn, first-seen order, aspects in request order.
+/// Groups proposals by urn, first-seen order, aspects in request order. Guards
+/// ([`Proposal::guard`]) change nothing and are left out.
 pub(crate) fn targets_of(proposals: &[Proposal]) -> Vec<Target<'_>> {
     let mut out: Vec<Target<'_>> = Vec::new();
-    for p in proposals {
+    for p in proposals.iter().filter(|p| !p.is_guard()) {
         match out.iter_mut().find(|t| t.urn == p.urn()) {
             Some(t) => t.aspects.push(p.aspect_name()),
             None => out.push(Target {

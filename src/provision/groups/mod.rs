@@ -16,9 +16,9 @@ use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::membership::delta::{Delta, MemberOp};
 use crate::provision::membership::{member_urns, GroupWrites};
-use crate::provision::record::GroupRecord;
-use crate::provision::users::{actor_urn, not_found, require_object};
-use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
+use crate::provision::record::{GroupRecord, GROUP_ASPECTS};
+use crate::provision::users::{actor_urn, not_found, require_object, version_of};
+use crate::provision::{ids, naming, version, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::{classify, is_owned, Existing, GroupView};
@@ -107,6 +107,18 @@ impl Provisioner {
         id: &str,
         q: &ListQuery,
     ) -> Result<Value, scim::Error> {
+        Ok(self.get_group_tagged(ctx, id, q).await?.0)
+    }
+
+    /// [`Self::get_group`] and the version of the representation served (with or
+    /// without members, see `provision::version`), which the projection may have left
+    /// out of the body.
+    pub async fn get_group_tagged(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<(Value, String), scim::Error> {
         let urn = group_urn(id)?;
         let rec = self.read_group(ctx, &urn).await?;
         let members = if crate::provision::list::skips_members(q) {
@@ -114,10 +126,11 @@ impl Provisioner {
         } else {
             Some(self.current_members(ctx, &urn).await?)
         };
-        Ok(crate::provision::list::project(
-            self.render_group(ctx, &rec, members),
-            q,
-            ResourceKind::Group,
+        let full = self.render_group(ctx, &rec, members);
+        let tag = version_of(&full);
+        Ok((
+            crate::provision::list::project(full, q, ResourceKind::Group),
+            tag,
         ))
     }
 
@@ -146,9 +159,12 @@ impl Provisioner {
         };
         let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
-                self.update_writes(g, ent, display.clone(), &actor)
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
+                let w = self.update_writes(g, ent, display.clone(), &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         let group = applied.group.ok_or_else(scim::Error::internal)?;
@@ -178,8 +194,10 @@ impl Provisioner {
         let actor = actor_urn(ctx);
         let other = plan.other;
         let base = ctx.base_url.trim_end_matches('/').to_owned();
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let display = if other.operations.is_empty() {
                     None
                 } else {
@@ -187,7 +205,8 @@ impl Provisioner {
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
                     Some(scim::Group::from_json(&doc)?.display_name)
                 };
-                self.update_writes(g, ent, display, &actor)
+                let w = self.update_writes(g, ent, display, &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         if let Some(g) = &applied.group {
@@ -213,19 +232,25 @@ impl Provisioner {
             .into_iter()
             .collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &[], &members, exists, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let mut after = g.clone();
                 if !soft || g.removed() {
-                    return Ok(GroupWrites::done(Vec::new(), after));
+                    return guarded(ctx, ent, GroupWrites::done(Vec::new(), after));
                 }
                 let mut st = g.soft.clone().unwrap_or_else(Status::default);
                 st.removed = true;
                 after.soft = Some(st.clone());
-                Ok(GroupWrites::done(
-                    vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
-                    after,
-                ))
+                guarded(
+                    ctx,
+                    ent,
+                    GroupWrites::done(
+                        vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                        after,
+                    ),
+                )
             })
             .await?;
         let was_live = applied.before.as_ref().is_some_and(GroupRecord::live);
@@ -305,15 +330,75 @@ impl Provisioner {
             .ok_or_else(not_found)
     }
 
-    /// The SCIM JSON of a group.
+    /// The SCIM JSON of a group, with the version of this representation
+    /// (`meta.version`: a digest of it without the base URL, see `provision::version`;
+    /// with and without members are two representations, two versions).
     pub(in crate::provision) fn render_group(
         &self,
         ctx: &Ctx,
         rec: &GroupRecord,
         members: Option<BTreeSet<String>>,
     ) -> Value {
-        map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
+        let view = view(rec, members);
+        let tag = version::tag_of(&map::render(&view, ""));
+        let mut out = map::render(&view, ctx.base_url.trim_end_matches('/'));
+        if let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.insert("version".into(), Value::String(tag));
+        }
+        out
     }
+
+    /// The members a group precondition is judged with: read (relationship pages)
+    /// only when the request names a version, which may be the one of the group with
+    /// its members (`If-Match: *` needs no members). IdPs send no preconditions, so
+    /// their requests cost no more.
+    async fn members_for_preconditions(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+    ) -> Result<Option<BTreeSet<String>>, scim::Error> {
+        if ctx.preconditions.names_tags() {
+            Ok(Some(self.current_members(ctx, urn).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The request's `If-Match` / `If-None-Match` judged against the group as the
+    /// write's round reads it: its version without members and, when `members` were
+    /// read, with them (a client may hold either). A group that is not live has no
+    /// current representation. 412 when it changed.
+    fn check_group_preconditions(
+        &self,
+        ctx: &Ctx,
+        g: &GroupRecord,
+        members: Option<&BTreeSet<String>>,
+    ) -> Result<(), scim::Error> {
+        if ctx.preconditions.is_empty() {
+            return Ok(());
+        }
+        if !g.live() {
+            return ctx.preconditions.check_write(&[]);
+        }
+        let mut current = vec![version_of(&self.render_group(ctx, g, None))];
+        if let Some(m) = members {
+            current.push(version_of(&self.render_group(ctx, g, Some(m.clone()))));
+        }
+        ctx.preconditions.check_write(&current)
+    }
+}
+
+/// With preconditions, the group's own aspects a round leaves unchanged are guarded
+/// (`provision::version`), so the round's write stands only if none of them changed
+/// since the read. (Dropped again when the round writes nothing at all.)
+fn guarded(ctx: &Ctx, ent: &EntityAspects, mut w: GroupWrites) -> Result<GroupWrites, Fail> {
+    if ctx.preconditions.is_empty() {
+        return Ok(w);
+    }
+    let written: Vec<Proposal> = w.done.iter().chain(&w.pending).cloned().collect();
+    let g = version::guards(ent, GROUP_ASPECTS, &written)?;
+    w.done.extend(g);
+    Ok(w)
 }
 
 fn view(rec: &GroupRecord, members: Option<BTreeSet<String>>) -> GroupView<'_> {
