@@ -199,4 +199,24 @@ mod tests {
             (&a, &["groupMembership"][..])
         );
     }
+
+    #[test]
+    fn guards_are_not_audited() {
+        let (a, c) = (Urn::corp_user("a"), Urn::corp_user("c"));
+        let ps = vec![
+            Proposal::upsert(&a, &Status::removed(true)).expect("proposal"),
+            Proposal::guard(
+                &a,
+                "corpUserInfo",
+                &serde_json::json!({"active": true}),
+                "3",
+            )
+            .expect("guard"),
+            Proposal::guard(&c, "status", &serde_json::json!({"removed": false}), "1")
+                .expect("guard"),
+        ];
+        let t = targets_of(&ps);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!((t[0].urn, t[0].aspects.as_slice()), (&a, &["status"][..]));
+    }
 }

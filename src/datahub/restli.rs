@@ -83,8 +83,10 @@ impl Proposal {
     /// changed since the read, without writing it: GMS stores an unchanged value as a
     /// no-op (`EntityServiceImpl.ingestAspectToLocalDB` keeps the row and its version,
     /// refreshing only `lastObserved`), while `ConditionalWriteValidator` checks the
-    /// precondition of every item of the batch, unchanged ones included. Guards are
-    /// left out of the write audit.
+    /// precondition of every item of the batch, unchanged ones included. (For an
+    /// aspect absent at the read, the caller passes a value meaning the same as its
+    /// absence and `-1`.) Guards are left out of the write audit: they change no
+    /// value.
     pub fn guard(
         urn: &Urn,
         aspect_name: &'static str,

@@ -18,9 +18,11 @@
 //!   and a [`Proposal::guard`] for each one it leaves unchanged. A change by anyone
 //!   between the read and the write fails the batch; the round is read again and the
 //!   precondition judged again, so it answers 412 only when the representation really
-//!   changed. Not covered (documented): an aspect absent at the read (a guard cannot
-//!   assert absence without creating it), other users' `groupMembership` (a group's
-//!   members), and a hard delete (`entities?action=delete` takes no condition).
+//!   changed. An aspect absent at the read is guarded by writing its neutral value
+//!   conditioned on its absence (`If-Version-Match: -1`) where it has one that means
+//!   the same as no aspect (`groupMembership {groups: []}`, `status {removed: false}`).
+//!   Not covered (documented): other users' `groupMembership` (a group's members), and
+//!   a hard delete (`entities?action=delete` takes no condition).
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -48,10 +50,11 @@ pub fn tag_of(resource: &Value) -> String {
     weak(&hex)
 }
 
-/// Guards for every aspect of `aspects` that `ent` holds and `writes` does not write:
-/// each restated as read, conditioned on the version read, so the batch stands only
-/// if nothing of the read changed. A batch of guards alone writes nothing and is not
-/// to be sent (callers add guards only to a batch that writes).
+/// Guards for every aspect of `aspects` that `writes` does not write: each restated as
+/// read, conditioned on the version read, so the batch stands only if nothing of the
+/// read changed; an absent one with a [`neutral`] value is written with it, conditioned
+/// on still being absent. A batch of guards alone is not to be sent (callers add guards
+/// only to a batch that writes).
 pub fn guards(
     ent: &EntityAspects,
     aspects: &[&'static str],
@@ -62,18 +65,35 @@ pub fn guards(
         let written = writes
             .iter()
             .any(|p| p.urn() == &ent.urn && p.aspect_name() == *name);
-        let Some(raw) = ent.raw(name) else { continue };
         if written {
             continue;
         }
+        let value = match ent.raw(name) {
+            Some(raw) => raw.value.clone(),
+            None => match neutral(name) {
+                Some(v) => v,
+                None => continue,
+            },
+        };
         out.push(Proposal::guard(
             &ent.urn,
             name,
-            &raw.value,
+            &value,
             ent.write_precondition(name),
         )?);
     }
     Ok(out)
+}
+
+/// The value of an aspect that means what its absence means, for those that have one:
+/// no group memberships, not removed. Writing it where the aspect is absent changes
+/// nothing a reader of DataHub (or of SCIM) can tell.
+fn neutral(aspect: &str) -> Option<Value> {
+    match aspect {
+        "groupMembership" => Some(serde_json::json!({"groups": []})),
+        "status" => Some(serde_json::json!({"removed": false})),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -107,14 +127,27 @@ mod tests {
         let write = Proposal::upsert(&urn, &Status::removed(true)).expect("proposal");
         let g = guards(
             &ent,
-            &["corpUserInfo", "corpUserStatus", "status"],
+            &[
+                "corpUserInfo",
+                "corpUserStatus",
+                "status",
+                "groupMembership",
+            ],
             &[write],
         )
         .expect("guards");
-        assert_eq!(g.len(), 1, "status is written, corpUserStatus absent");
+        assert_eq!(
+            g.len(),
+            2,
+            "status is written, corpUserStatus absent without a neutral value"
+        );
         assert_eq!(g[0].aspect_name(), "corpUserInfo");
         assert!(g[0].is_guard());
         assert_eq!(g[0].header("If-Version-Match"), Some("3"));
         assert_eq!(g[0].value_json(), r#"{"active":true}"#);
+        // Absent: written empty, only while still absent.
+        assert_eq!(g[1].aspect_name(), "groupMembership");
+        assert_eq!(g[1].header("If-Version-Match"), Some("-1"));
+        assert_eq!(g[1].value_json(), r#"{"groups":[]}"#);
     }
 }
