@@ -263,8 +263,10 @@ impl ServeArgs {
                 format!("must be at most {MAX_BULK_OPERATIONS} (0 turns /Bulk off)"),
             );
         }
-        if self.bulk_max_payload_bytes < 1024
-            || self.bulk_max_payload_bytes > self.max_inflight_body_bytes
+        let bulk_max_payload_bytes = self.bulk_max_payload_bytes.unwrap_or(self.max_body_bytes);
+        if self
+            .bulk_max_payload_bytes
+            .is_some_and(|n| n < 1024 || n > self.max_inflight_body_bytes)
         {
             p.push(
                 "bulk-max-payload-bytes",
@@ -360,7 +362,7 @@ impl ServeArgs {
             max_inflight_body_bytes: self.max_inflight_body_bytes,
             bulk: crate::scim::bulk::Limits {
                 max_operations: self.bulk_max_operations,
-                max_payload_bytes: self.bulk_max_payload_bytes,
+                max_payload_bytes: bulk_max_payload_bytes,
             },
             max_connections: self.max_connections,
             idle_timeout,
