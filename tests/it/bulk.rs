@@ -494,3 +494,52 @@ async fn the_request_deadline_bounds_a_bulk_request() {
     }
     app.shutdown().await;
 }
+
+/// The audit trail names each bulk operation's writes by its own SCIM operation, under
+/// the bulk request's id, with the request's writes numbered in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_trail_names_each_operation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.log");
+    let app = TestApp::builder()
+        .config("DATAHUB_SCIM_AUDIT_LOG", &path.display().to_string())
+        .spawn()
+        .await;
+    let body = json!({"Operations": [
+        {"method": "POST", "path": "/Users", "bulkId": "u",
+         "data": {"schemas": [USER_SCHEMA], "userName": "audited@example.com"}},
+        {"method": "POST", "path": "/Groups", "bulkId": "g",
+         "data": {"schemas": [GROUP_SCHEMA], "displayName": "Audited",
+                  "members": [{"value": "bulkId:u"}]}},
+    ]});
+    app.post("/scim/v2/Bulk", body)
+        .header("x-request-id", "bulk-audit-1")
+        .expect(200)
+        .await;
+    app.shutdown().await;
+    let text = std::fs::read_to_string(&path).expect("the audit log");
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let seen: Vec<(String, String, u64)> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["request_id"], json!("bulk-audit-1"), "{e}");
+            (
+                e["scim_operation"].as_str().expect("op").to_owned(),
+                e["urn"].as_str().expect("urn").to_owned(),
+                e["write"].as_u64().expect("write"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("users.create".into(), user_urn("audited@example.com"), 1),
+            ("groups.create".into(), group_urn("Audited"), 2),
+            ("groups.create".into(), user_urn("audited@example.com"), 2),
+        ],
+        "{text}"
+    );
+}

@@ -224,24 +224,24 @@ impl Run<'_> {
     /// operation: 400 for one no operation defines, 409 for one whose operation failed.
     fn resolvable(&self, op: &Operation) -> Result<(), scim::Error> {
         let refs: BTreeSet<String> = protocol::references(op);
-        for r in refs.iter().filter(|r| !self.ids.contains_key(*r)) {
-            let defined = self
-                .bulk
-                .operations
-                .iter()
-                .any(|o| o.bulk_id.as_deref() == Some(r.as_str()));
-            return Err(if defined {
-                scim::Error::new(
-                    409,
-                    format!("bulkId '{r}' names no resource: the operation that defines it failed"),
-                )
-            } else {
-                scim::Error::invalid_value(format!(
-                    "bulkId '{r}' is not defined by any operation of this request"
-                ))
-            });
-        }
-        Ok(())
+        let Some(r) = refs.iter().find(|r| !self.ids.contains_key(*r)) else {
+            return Ok(());
+        };
+        let defined = self
+            .bulk
+            .operations
+            .iter()
+            .any(|o| o.bulk_id.as_deref() == Some(r.as_str()));
+        Err(if defined {
+            scim::Error::new(
+                409,
+                format!("bulkId '{r}' names no resource: the operation that defines it failed"),
+            )
+        } else {
+            scim::Error::invalid_value(format!(
+                "bulkId '{r}' is not defined by any operation of this request"
+            ))
+        })
     }
 
     /// The entry of an operation that failed with `e`.
