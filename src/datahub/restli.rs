@@ -280,7 +280,8 @@ impl Client {
         if proposals.is_empty() {
             return Ok(());
         }
-        let body = serde_json::to_vec(&ingest_body(proposals, now_millis(), self.sync_index()))
+        let sync = self.sync_index().await;
+        let body = serde_json::to_vec(&ingest_body(proposals, now_millis(), sync))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let call = Call {
             endpoint: "restli.ingestProposalBatch",

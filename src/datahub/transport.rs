@@ -137,6 +137,8 @@ pub(super) struct Inner {
     pub(super) audit: Option<Arc<dyn super::audit::WriteAudit>>,
     /// The DataHub release GMS last reported (`/config`), shared by every clone.
     release: Arc<std::sync::RwLock<Option<super::release::Release>>>,
+    /// A write found the release unknown and asked `/config` (once per client).
+    release_asked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A complete upstream reply.
@@ -202,6 +204,7 @@ impl Client {
                 observer: None,
                 audit: None,
                 release: Arc::default(),
+                release_asked: Arc::default(),
             }),
         })
     }
@@ -241,9 +244,19 @@ impl Client {
     }
 
     /// How writes ask for synchronous indexing on the release GMS runs: the
-    /// header alone from 1.0.0 (and while the release is not known yet), the
-    /// header plus `appSource = "ui"` before.
-    pub(crate) fn sync_index(&self) -> super::restli::SyncIndex {
+    /// header alone from 1.0.0, the header plus `appSource = "ui"` before. A write
+    /// that finds the release unknown (no readiness probe has run yet) asks `/config`
+    /// first, once per client; if that fails too, the newest behaviour is assumed.
+    pub(crate) async fn sync_index(&self) -> super::restli::SyncIndex {
+        use std::sync::atomic::Ordering;
+        if self.release().is_none() && !self.inner.release_asked.swap(true, Ordering::SeqCst) {
+            if let Err(e) = self.detect_release().await {
+                tracing::debug!(
+                    upstream.error = e.kind(),
+                    "DataHub release not known before a write"
+                );
+            }
+        }
         match self.release() {
             Some(r) if !r.honours_sync_index_header() => super::restli::SyncIndex::UiAppSource,
             _ => super::restli::SyncIndex::Header,

@@ -113,6 +113,55 @@ const TABLE: &[Row] = &[
         calls: &[("restli.entitiesV2.batchGet", 1)],
     },
     Row {
+        op: "list users (import page)",
+        request: "GET /Users?startIndex=1&count=20",
+        calls: &[
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
+        op: "next import page",
+        request: "GET /Users?startIndex=21&count=20",
+        calls: &[
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
+        op: "page at an offset never served",
+        request: "GET /Users?startIndex=33&count=5",
+        calls: &[
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
+        op: "list users by cursor",
+        request: "GET /Users?cursor=&count=20",
+        calls: &[
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
+        op: "next cursor page",
+        request: "GET /Users?cursor=<nextCursor>&count=20",
+        calls: &[
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
+        op: "list groups with members",
+        request: "GET /Groups?startIndex=1&count=10",
+        calls: &[
+            ("graphql.corpGroup", 1),
+            ("graphql.scrollAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 1),
+        ],
+    },
+    Row {
         op: "conditional get user (304)",
         request: "GET /Users/{id} If-None-Match",
         calls: &[("restli.entitiesV2.batchGet", 1)],
@@ -242,6 +291,40 @@ async fn run(app: &TestApp, op: &str, uids: &[String], gid: &mut String) {
                 .expect(200)
                 .await;
             assert!(g.get("members").is_none());
+        }
+        "list users (import page)" | "next import page" | "page at an offset never served" => {
+            let (start, count) = match op {
+                "list users (import page)" => (1, 20),
+                "next import page" => (21, 20),
+                _ => (33, 5),
+            };
+            let l = app
+                .get(&format!("/scim/v2/Users?startIndex={start}&count={count}"))
+                .expect(200)
+                .await;
+            assert_eq!(assert_list(&l, start).len(), count as usize);
+            assert_eq!(l["totalResults"], json!(52));
+        }
+        "list users by cursor" | "next cursor page" => {
+            let emu = app.emu().expect("emulator");
+            let first = app.get("/scim/v2/Users?cursor=&count=20").expect(200).await;
+            assert_eq!(first["totalResults"], json!(52));
+            if op == "next cursor page" {
+                emu.reset_calls();
+                let next = first["nextCursor"].as_str().expect("nextCursor");
+                let page = app
+                    .get(&format!("/scim/v2/Users?cursor={next}&count=20"))
+                    .expect(200)
+                    .await;
+                assert_eq!(page["Resources"].as_array().map(Vec::len), Some(20));
+            }
+        }
+        "list groups with members" => {
+            let l = app
+                .get("/scim/v2/Groups?startIndex=1&count=10")
+                .expect(200)
+                .await;
+            assert_eq!(assert_list(&l, 1).len(), 1);
         }
         "conditional get user (304)" => {
             let u = app.get(&user_path(&uid0)).expect(200).await;
