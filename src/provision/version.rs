@@ -24,11 +24,17 @@
 //!   Not covered (documented): other users' `groupMembership` (a group's members), and
 //!   a hard delete (`entities?action=delete` takes no condition).
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::datahub::{EntityAspects, Proposal};
+use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::Fail;
+use crate::provision::membership::GroupWrites;
+use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS};
+use crate::provision::{Ctx, Provisioner};
+use crate::scim;
 use crate::scim::etag::weak;
 
 /// The weak version of a rendered resource (its `meta.version`, if any, left out):
@@ -94,6 +100,89 @@ fn neutral(aspect: &str) -> Option<Value> {
         "status" => Some(serde_json::json!({"removed": false})),
         _ => None,
     }
+}
+
+/// `meta.version` of a rendered resource.
+pub(in crate::provision) fn version_of(resource: &Value) -> String {
+    resource
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| tag_of(resource))
+}
+
+// === impl Provisioner (preconditions) ===
+
+impl Provisioner {
+    /// The request's `If-Match` / `If-None-Match` judged against the user as read
+    /// (412 when it changed). Called inside the write's read-modify-write round.
+    pub(in crate::provision) fn check_preconditions(
+        &self,
+        ctx: &Ctx,
+        rec: &UserRecord,
+    ) -> Result<(), scim::Error> {
+        if ctx.preconditions.is_empty() {
+            return Ok(());
+        }
+        let current = version_of(&self.render_user(ctx, rec));
+        ctx.preconditions.check_write(&[current])
+    }
+
+    /// The members a group precondition is judged with: read (relationship pages)
+    /// only when the request names a version, which may be the one of the group with
+    /// its members (`If-Match: *` needs no members). IdPs send no preconditions, so
+    /// their requests cost no more.
+    pub(in crate::provision) async fn members_for_preconditions(
+        &self,
+        ctx: &Ctx,
+        urn: &Urn,
+    ) -> Result<Option<BTreeSet<String>>, scim::Error> {
+        if ctx.preconditions.names_tags() {
+            Ok(Some(self.current_members(ctx, urn).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The request's `If-Match` / `If-None-Match` judged against the group as the
+    /// write's round reads it: its version without members and, when `members` were
+    /// read, with them (a client may hold either). A group that is not live has no
+    /// current representation. 412 when it changed.
+    pub(in crate::provision) fn check_group_preconditions(
+        &self,
+        ctx: &Ctx,
+        g: &GroupRecord,
+        members: Option<&BTreeSet<String>>,
+    ) -> Result<(), scim::Error> {
+        if ctx.preconditions.is_empty() {
+            return Ok(());
+        }
+        if !g.live() {
+            return ctx.preconditions.check_write(&[]);
+        }
+        let mut current = vec![version_of(&self.render_group(ctx, g, None))];
+        if let Some(m) = members {
+            current.push(version_of(&self.render_group(ctx, g, Some(m.clone()))));
+        }
+        ctx.preconditions.check_write(&current)
+    }
+}
+
+/// With preconditions, the group's own aspects a round leaves unchanged are guarded
+/// (`provision::version`), so the round's write stands only if none of them changed
+/// since the read. (Dropped again when the round writes nothing at all.)
+pub(in crate::provision) fn guarded(
+    ctx: &Ctx,
+    ent: &EntityAspects,
+    mut w: GroupWrites,
+) -> Result<GroupWrites, Fail> {
+    if ctx.preconditions.is_empty() {
+        return Ok(w);
+    }
+    let written: Vec<Proposal> = w.done.iter().chain(&w.pending).cloned().collect();
+    let g = guards(ent, GROUP_ASPECTS, &written)?;
+    w.done.extend(g);
+    Ok(w)
 }
 
 #[cfg(test)]

@@ -16,9 +16,10 @@ use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::membership::delta::{Delta, MemberOp};
 use crate::provision::membership::{member_urns, GroupWrites};
-use crate::provision::record::{GroupRecord, GROUP_ASPECTS};
-use crate::provision::users::{actor_urn, not_found, require_object, version_of};
-use crate::provision::{ids, naming, version, Ctx, DeletePolicy, Provisioner};
+use crate::provision::record::GroupRecord;
+use crate::provision::users::{actor_urn, not_found, require_object};
+use crate::provision::version::{self, guarded, version_of};
+use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::{classify, is_owned, Existing, GroupView};
@@ -347,58 +348,6 @@ impl Provisioner {
         }
         out
     }
-
-    /// The members a group precondition is judged with: read (relationship pages)
-    /// only when the request names a version, which may be the one of the group with
-    /// its members (`If-Match: *` needs no members). IdPs send no preconditions, so
-    /// their requests cost no more.
-    async fn members_for_preconditions(
-        &self,
-        ctx: &Ctx,
-        urn: &Urn,
-    ) -> Result<Option<BTreeSet<String>>, scim::Error> {
-        if ctx.preconditions.names_tags() {
-            Ok(Some(self.current_members(ctx, urn).await?))
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// The request's `If-Match` / `If-None-Match` judged against the group as the
-    /// write's round reads it: its version without members and, when `members` were
-    /// read, with them (a client may hold either). A group that is not live has no
-    /// current representation. 412 when it changed.
-    fn check_group_preconditions(
-        &self,
-        ctx: &Ctx,
-        g: &GroupRecord,
-        members: Option<&BTreeSet<String>>,
-    ) -> Result<(), scim::Error> {
-        if ctx.preconditions.is_empty() {
-            return Ok(());
-        }
-        if !g.live() {
-            return ctx.preconditions.check_write(&[]);
-        }
-        let mut current = vec![version_of(&self.render_group(ctx, g, None))];
-        if let Some(m) = members {
-            current.push(version_of(&self.render_group(ctx, g, Some(m.clone()))));
-        }
-        ctx.preconditions.check_write(&current)
-    }
-}
-
-/// With preconditions, the group's own aspects a round leaves unchanged are guarded
-/// (`provision::version`), so the round's write stands only if none of them changed
-/// since the read. (Dropped again when the round writes nothing at all.)
-fn guarded(ctx: &Ctx, ent: &EntityAspects, mut w: GroupWrites) -> Result<GroupWrites, Fail> {
-    if ctx.preconditions.is_empty() {
-        return Ok(w);
-    }
-    let written: Vec<Proposal> = w.done.iter().chain(&w.pending).cloned().collect();
-    let g = version::guards(ent, GROUP_ASPECTS, &written)?;
-    w.done.extend(g);
-    Ok(w)
 }
 
 fn view(rec: &GroupRecord, members: Option<BTreeSet<String>>) -> GroupView<'_> {

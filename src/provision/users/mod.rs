@@ -11,7 +11,8 @@ use crate::datahub::{Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::naming::{self, primary_email, user_name_of};
 use crate::provision::record::{user_writes, UserRecord, USER_ASPECTS};
-use crate::provision::{cache::Kind, ids, version, Ctx, DeletePolicy, Provisioner, UsernameSource};
+use crate::provision::version::{self, version_of};
+use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::{effective_active, KEY_EXTERNAL_ID};
 
@@ -348,16 +349,6 @@ impl Provisioner {
         map::render(&view, ctx.base_url.trim_end_matches('/'))
     }
 
-    /// The request's `If-Match` / `If-None-Match` judged against the user as read
-    /// (412 when it changed). Called inside the write's read-modify-write round.
-    fn check_preconditions(&self, ctx: &Ctx, rec: &UserRecord) -> Result<(), scim::Error> {
-        if ctx.preconditions.is_empty() {
-            return Ok(());
-        }
-        let current = version_of(&self.render_user(ctx, rec));
-        ctx.preconditions.check_write(&[current])
-    }
-
     async fn remember_external_id(&self, rec: &UserRecord) {
         if let Some(ext) = rec
             .info
@@ -377,15 +368,6 @@ pub(in crate::provision) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
         .filter(|k| naming::valid_key(k))
         .map(|k| Urn::corp_user(&k))
         .ok_or_else(not_found)
-}
-
-/// `meta.version` of a rendered resource.
-pub(in crate::provision) fn version_of(resource: &Value) -> String {
-    resource
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| version::tag_of(resource))
 }
 
 /// The caller as an audit actor.
