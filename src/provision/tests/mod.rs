@@ -71,6 +71,7 @@ impl Env {
             token: emu.admin_token(),
             actor: format!("urn:li:corpuser:{}", emu.admin_username()),
             base_url: BASE.into(),
+            preconditions: Default::default(),
         };
         Env {
             emu,
