@@ -12,6 +12,7 @@
 //! | `IEQUAL` filter condition (#11501) | 0.15.0 | used for case-insensitive key lookups |
 //! | `AspectValidationException.item` in the 422 message (#12119) | 0.15.0 | precondition failures are recognised anywhere in the body |
 //! | `sortInput.sortCriteria` (#10775) | 0.14.0 | used for urn-ordered pages |
+//! | tokens of suspended or removed actors refused (#13947) | 1.2.0 | before, the gateway checks the token's actor itself |
 //!
 //! Supported: 0.15.0 up to the newest tested release ([`NEWEST_TESTED`]); newer 1.x
 //! releases are accepted with a warning, anything older than 0.15.0 (no `IEQUAL`, a
@@ -95,6 +96,14 @@ impl Release {
         self.number.is_none_or(|n| n >= (1, 0, 0))
     }
 
+    /// GMS refuses the tokens of a suspended, soft-deleted or hard-deleted actor
+    /// (`StatelessTokenService.validateActor`, #13947, 1.2.0). Before, such a token
+    /// keeps working until it expires or is revoked. Unknown releases are taken to be
+    /// new.
+    pub fn rejects_inactive_actors(&self) -> bool {
+        self.number.is_none_or(|n| n >= (1, 2, 0))
+    }
+
     /// The message an operator reads when this release is refused.
     pub fn refusal(&self) -> String {
         format!(
@@ -152,6 +161,14 @@ mod tests {
             r.contains("v0.14.1") && r.contains("0.15.0 to 1.7.x"),
             "{r}"
         );
+    }
+
+    #[test]
+    fn actor_check_switch() {
+        assert!(!Release::parse("v0.15.0").rejects_inactive_actors());
+        assert!(!Release::parse("v1.1.0").rejects_inactive_actors());
+        assert!(Release::parse("v1.2.0").rejects_inactive_actors());
+        assert!(Release::parse("unknown").rejects_inactive_actors());
     }
 
     #[test]

@@ -249,6 +249,8 @@ pub(super) struct Inner {
     release: Arc<std::sync::RwLock<Option<super::release::Release>>>,
     /// Bounds the calls in flight (shared by every clone).
     gate: Arc<Gate>,
+    /// A write found the release unknown and asked `/config` (once per client).
+    release_asked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A complete upstream reply.
@@ -327,6 +329,7 @@ impl Client {
                     queue_timeouts: AtomicU64::new(0),
                     opened,
                 }),
+                release_asked: Arc::default(),
             }),
         })
     }
@@ -378,9 +381,19 @@ impl Client {
     }
 
     /// How writes ask for synchronous indexing on the release GMS runs: the
-    /// header alone from 1.0.0 (and while the release is not known yet), the
-    /// header plus `appSource = "ui"` before.
-    pub(crate) fn sync_index(&self) -> super::restli::SyncIndex {
+    /// header alone from 1.0.0, the header plus `appSource = "ui"` before. A write
+    /// that finds the release unknown (no readiness probe has run yet) asks `/config`
+    /// first, once per client; if that fails too, the newest behaviour is assumed.
+    pub(crate) async fn sync_index(&self) -> super::restli::SyncIndex {
+        use std::sync::atomic::Ordering;
+        if self.release().is_none() && !self.inner.release_asked.swap(true, Ordering::SeqCst) {
+            if let Err(e) = self.detect_release().await {
+                tracing::debug!(
+                    upstream.error = e.kind(),
+                    "DataHub release not known before a write"
+                );
+            }
+        }
         match self.release() {
             Some(r) if !r.honours_sync_index_header() => super::restli::SyncIndex::UiAppSource,
             _ => super::restli::SyncIndex::Header,

@@ -7,7 +7,8 @@
 //! 3. Token cache (moka), keyed by SHA-256 of the token (never the token itself):
 //!    accepted tokens for `token_cache_ttl`, rejected ones for
 //!    `token_cache_failure_ttl`. A GMS outage is never cached.
-//! 4. On a miss, GMS `me`: 401 → invalid (revoked, suspended actor, …);
+//! 4. On a miss, GMS `me`: 401 → invalid (revoked, suspended actor, …; before
+//!    DataHub 1.2 GMS does not check the actor, so the gateway reads its status);
 //!    unreachable → 503. `manageIdentities` (Manage Users & Groups) → accepted.
 //!    Without it DataHub may still let the token write users and groups (the finer
 //!    Update Users / Update Groups privileges, DataHub ≥ 1.2), so DataHub is asked
@@ -76,6 +77,38 @@ impl From<AuthError> for scim::Error {
             }
         }
     }
+}
+
+/// Is the token's actor active (not suspended, not soft-deleted)? DataHub checks this
+/// for every token from 1.2.0 (`StatelessTokenService.validateActor`, #13947), and
+/// `me` then already answered 401. Before, a suspended user's PAT keeps working in
+/// DataHub, so the gateway reads the actor's status itself: one batch read per token
+/// validation, on those releases only.
+async fn actor_is_active(
+    client: &datahub::Client,
+    token: &str,
+    me: &datahub::Me,
+) -> Result<bool, datahub::Error> {
+    if client.release().is_none_or(|r| r.rejects_inactive_actors()) {
+        return Ok(true);
+    }
+    let read = client
+        .batch_get(
+            token,
+            std::slice::from_ref(&me.urn),
+            &["corpUserStatus", "status"],
+        )
+        .await?;
+    let Some(actor) = read.first() else {
+        return Ok(true);
+    };
+    let suspended = actor
+        .get::<datahub::aspects::CorpUserStatus>()?
+        .is_some_and(|s| s.value.status == datahub::aspects::UserStatus::Suspended);
+    let removed = actor
+        .get::<datahub::aspects::Status>()?
+        .is_some_and(|s| s.value.removed);
+    Ok(!(suspended || removed))
 }
 
 /// A cached decision about one token.
@@ -319,7 +352,15 @@ impl Authenticator {
                                 exp,
                             )
                         };
-                        match client.me(&owned).await {
+                        let me = match client.me(&owned).await {
+                            Ok(me) => match actor_is_active(&client, &owned, &me).await {
+                                Ok(true) => Ok(me),
+                                Ok(false) => Err(datahub::Error::Unauthorized),
+                                Err(e) => Err(e),
+                            },
+                            Err(e) => Err(e),
+                        };
+                        match me {
                             Ok(me) if me.manage_identities => Ok(accepted(me)),
                             Ok(me) => match client.can_write_identities(&owned, &me.urn).await {
                                 Ok(true) => Ok(accepted(me)),

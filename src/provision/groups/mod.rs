@@ -18,6 +18,7 @@ use crate::provision::membership::delta::{Delta, MemberOp};
 use crate::provision::membership::{member_urns, GroupWrites};
 use crate::provision::record::GroupRecord;
 use crate::provision::users::{actor_urn, not_found, require_object};
+use crate::provision::version::{self, guarded, version_of};
 use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
@@ -107,6 +108,18 @@ impl Provisioner {
         id: &str,
         q: &ListQuery,
     ) -> Result<Value, scim::Error> {
+        Ok(self.get_group_tagged(ctx, id, q).await?.0)
+    }
+
+    /// [`Self::get_group`] and the version of the representation served (with or
+    /// without members, see `provision::version`), which the projection may have left
+    /// out of the body.
+    pub async fn get_group_tagged(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<(Value, String), scim::Error> {
         let urn = group_urn(id)?;
         let rec = self.read_group(ctx, &urn).await?;
         let members = if crate::provision::list::skips_members(q) {
@@ -114,10 +127,11 @@ impl Provisioner {
         } else {
             Some(self.current_members(ctx, &urn).await?)
         };
-        Ok(crate::provision::list::project(
-            self.render_group(ctx, &rec, members),
-            q,
-            ResourceKind::Group,
+        let full = self.render_group(ctx, &rec, members);
+        let tag = version_of(&full);
+        Ok((
+            crate::provision::list::project(full, q, ResourceKind::Group),
+            tag,
         ))
     }
 
@@ -146,9 +160,12 @@ impl Provisioner {
         };
         let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
-                self.update_writes(g, ent, display.clone(), &actor)
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
+                let w = self.update_writes(g, ent, display.clone(), &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         let group = applied.group.ok_or_else(scim::Error::internal)?;
@@ -178,8 +195,10 @@ impl Provisioner {
         let actor = actor_urn(ctx);
         let other = plan.other;
         let base = ctx.base_url.trim_end_matches('/').to_owned();
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let display = if other.operations.is_empty() {
                     None
                 } else {
@@ -187,7 +206,8 @@ impl Provisioner {
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
                     Some(scim::Group::from_json(&doc)?.display_name)
                 };
-                self.update_writes(g, ent, display, &actor)
+                let w = self.update_writes(g, ent, display, &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         if let Some(g) = &applied.group {
@@ -213,19 +233,25 @@ impl Provisioner {
             .into_iter()
             .collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &[], &members, exists, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let mut after = g.clone();
                 if !soft || g.removed() {
-                    return Ok(GroupWrites::done(Vec::new(), after));
+                    return guarded(ctx, ent, GroupWrites::done(Vec::new(), after));
                 }
                 let mut st = g.soft.clone().unwrap_or_else(Status::default);
                 st.removed = true;
                 after.soft = Some(st.clone());
-                Ok(GroupWrites::done(
-                    vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
-                    after,
-                ))
+                guarded(
+                    ctx,
+                    ent,
+                    GroupWrites::done(
+                        vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                        after,
+                    ),
+                )
             })
             .await?;
         let was_live = applied.before.as_ref().is_some_and(GroupRecord::live);
@@ -305,14 +331,22 @@ impl Provisioner {
             .ok_or_else(not_found)
     }
 
-    /// The SCIM JSON of a group.
+    /// The SCIM JSON of a group, with the version of this representation
+    /// (`meta.version`: a digest of it without the base URL, see `provision::version`;
+    /// with and without members are two representations, two versions).
     pub(in crate::provision) fn render_group(
         &self,
         ctx: &Ctx,
         rec: &GroupRecord,
         members: Option<BTreeSet<String>>,
     ) -> Value {
-        map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
+        let view = view(rec, members);
+        let tag = version::tag_of(&map::render(&view, ""));
+        let mut out = map::render(&view, ctx.base_url.trim_end_matches('/'));
+        if let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.insert("version".into(), Value::String(tag));
+        }
+        out
     }
 }
 

@@ -427,11 +427,8 @@ async fn entra_group_create_echoes_external_id() {
 #[tokio::test]
 async fn another_replicas_removal_wins_over_this_replicas_recent_add() {
     let env = Env::start().await;
-    let other = crate::provision::Provisioner::new(
-        super::config(),
-        crate::datahub::Client::new(crate::datahub::ClientConfig::new(env.emu.base_url()))
-            .expect("client"),
-    );
+    let other =
+        crate::provision::Provisioner::new(super::config(), super::replica_client(&env.emu).await);
     let a = user(&env, "a@x.com").await;
     let g = env
         .prov

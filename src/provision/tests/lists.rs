@@ -265,8 +265,7 @@ async fn key_lookups_read_each_candidate_once() {
         .await
         .expect("group");
     // A replica with a cold ID-mapping cache.
-    let client = crate::datahub::Client::new(crate::datahub::ClientConfig::new(env.emu.base_url()))
-        .expect("client");
+    let client = super::replica_client(&env.emu).await;
     let cold = crate::provision::Provisioner::new(super::config(), client);
     env.take_calls();
     let l = cold

@@ -45,6 +45,14 @@ pub(crate) struct Env {
     pub ctx: Ctx,
 }
 
+/// A DataHub client on the emulator that knows its release, as a replica's does
+/// after its first readiness probe.
+pub(crate) async fn replica_client(emu: &Emulator) -> Client {
+    let client = Client::new(ClientConfig::new(emu.base_url())).expect("client");
+    client.detect_release().await.expect("GET /config");
+    client
+}
+
 impl Env {
     pub async fn start() -> Env {
         Env::with(config()).await
@@ -57,11 +65,13 @@ impl Env {
         let emu = Emulator::start(EmulatorConfig::default(), listener)
             .await
             .expect("emulator");
-        let client = Client::new(ClientConfig::new(emu.base_url())).expect("client");
+        let client = replica_client(&emu).await;
+        emu.reset_calls();
         let ctx = Ctx {
             token: emu.admin_token(),
             actor: format!("urn:li:corpuser:{}", emu.admin_username()),
             base_url: BASE.into(),
+            preconditions: Default::default(),
         };
         Env {
             emu,

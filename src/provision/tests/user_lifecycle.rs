@@ -131,11 +131,8 @@ async fn unknown_ids_are_404_and_upstream_failures_map() {
 #[tokio::test]
 async fn two_replicas_creating_at_once_cannot_both_win() {
     let env = Env::start().await;
-    let other = crate::provision::Provisioner::new(
-        super::config(),
-        crate::datahub::Client::new(crate::datahub::ClientConfig::new(env.emu.base_url()))
-            .expect("client"),
-    );
+    let other =
+        crate::provision::Provisioner::new(super::config(), super::replica_client(&env.emu).await);
     let (a, b) = tokio::join!(
         env.prov.create_user(&env.ctx, okta_user("race@x.com")),
         other.create_user(&env.ctx, okta_user("race@x.com")),

@@ -11,6 +11,7 @@ use crate::datahub::{Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::naming::{self, primary_email, user_name_of};
 use crate::provision::record::{user_writes, UserRecord, USER_ASPECTS};
+use crate::provision::version::{self, version_of};
 use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::{effective_active, KEY_EXTERNAL_ID};
@@ -96,11 +97,23 @@ impl Provisioner {
     /// `GET /Users/{id}`: one primary-store read. Inactive users are returned;
     /// soft-deleted ones are 404.
     pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
+        Ok(self.get_user_tagged(ctx, id, q).await?.0)
+    }
+
+    /// [`Self::get_user`] and the user's version (`meta.version`), which the
+    /// projection may have left out of the body.
+    pub async fn get_user_tagged(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<(Value, String), scim::Error> {
         let rec = self.read_user(ctx, &user_urn(id)?).await?;
-        Ok(crate::provision::list::project(
-            self.render_user(ctx, &rec),
-            q,
-            ResourceKind::User,
+        let full = self.render_user(ctx, &rec);
+        let tag = version_of(&full);
+        Ok((
+            crate::provision::list::project(full, q, ResourceKind::User),
+            tag,
         ))
     }
 
@@ -159,6 +172,7 @@ impl Provisioner {
                             if !rec.visible() {
                                 return Err(Fail(not_found()));
                             }
+                            self.check_preconditions(ctx, &rec)?;
                             let mut soft = rec.soft.clone().unwrap_or_default();
                             soft.removed = true;
                             let mut writes =
@@ -177,6 +191,10 @@ impl Provisioner {
                                 m.groups.clear();
                                 writes.push(Proposal::upsert(&urn, &m)?.conditional_on(ent));
                             }
+                            if !ctx.preconditions.is_empty() && !writes.is_empty() {
+                                let g = version::guards(ent, USER_ASPECTS, &writes)?;
+                                writes.extend(g);
+                            }
                             before = Some(rec);
                             Ok(writes)
                         },
@@ -184,7 +202,10 @@ impl Provisioner {
                     .await?;
             }
             DeletePolicy::Hard => {
+                // `entities?action=delete` takes no condition: the precondition is
+                // judged on this read (docs/scim-design.md, "ETags").
                 let rec = self.read_user(ctx, &urn).await?;
+                self.check_preconditions(ctx, &rec)?;
                 self.client
                     .hard_delete(&ctx.token, &urn)
                     .await
@@ -224,6 +245,7 @@ impl Provisioner {
             if !rec.visible() {
                 return Err(not_found());
             }
+            self.check_preconditions(ctx, rec)?;
             let current = self.render_user(ctx, rec);
             let doc = desired(&current)?;
             self.check_same_urn(&current, &doc, rec.username())?;
@@ -258,8 +280,12 @@ impl Provisioner {
                     let ent = ents.first().ok_or_else(|| Fail(scim::Error::internal()))?;
                     let rec = UserRecord::from_entity(ent)?;
                     let info = build(&rec)?;
-                    let (writes, a) =
+                    let (mut writes, a) =
                         user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
+                    if !full && !ctx.preconditions.is_empty() && !writes.is_empty() {
+                        let g = version::guards(ent, USER_ASPECTS, &writes)?;
+                        writes.extend(g);
+                    }
                     after = Some(a);
                     Ok::<_, Fail>(writes)
                 },
@@ -315,9 +341,12 @@ impl Provisioner {
         Ok(rec)
     }
 
-    /// The SCIM JSON of a user record.
+    /// The SCIM JSON of a user record, with its version (`meta.version`: a digest of
+    /// the representation without the base URL, see `provision::version`).
     pub(in crate::provision) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
-        map::render(&rec.view(), ctx.base_url.trim_end_matches('/'))
+        let mut view = rec.view();
+        view.version = Some(version::tag_of(&map::render(&view, "")));
+        map::render(&view, ctx.base_url.trim_end_matches('/'))
     }
 
     async fn remember_external_id(&self, rec: &UserRecord) {
