@@ -433,7 +433,9 @@ impl Client {
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> (Outcome, Result<T>) {
         let endpoint = call.endpoint;
-        let span = tracing::info_span!(
+        // Debug level: at `info` it would only be formatted and thrown away (nothing
+        // inside an upstream call logs at info or above), on every call.
+        let span = tracing::debug_span!(
             "datahub.upstream",
             endpoint,
             status = tracing::field::Empty,
