@@ -212,9 +212,33 @@ impl Ctx<'_> {
             }
         }
         stack.clear_call_log();
-        let perf = profile(stack.gateway.pid(), scenario);
+        let perf = [
+            profile(stack.gateway.pid(), scenario),
+            profile(stack.emulator.pid(), &format!("{scenario} emulator")),
+        ];
+        let grind = std::env::var("BENCH_LOAD_CALLGRIND").is_ok();
+        let control = |args: &[&str]| {
+            let _ = std::process::Command::new("callgrind_control")
+                .args(args)
+                .arg(stack.gateway.pid().to_string())
+                .stdout(std::process::Stdio::null())
+                .status();
+        };
+        if grind {
+            control(&["--zero"]);
+            control(&["--instr=on"]);
+        }
         let out = loadgen_child(&self.dir, &spec);
-        if let Some(p) = perf {
+        if grind {
+            control(&["--instr=off"]);
+            let name: String = scenario
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            control(&[&format!("--dump={name}")]);
+            eprintln!("  callgrind: {} requests in the dump {name}", out.requests);
+        }
+        for p in perf.into_iter().flatten() {
             p.stop();
         }
         stack.check();

@@ -105,14 +105,42 @@ impl Stack {
             ("DATAHUB_GMS_URL".into(), format!("http://{gms}")),
             ("DATAHUB_SCIM_LOG_LEVEL".into(), "info".into()),
         ];
-        for (k, v) in env {
-            vars.retain(|(n, _)| n != k);
-            vars.push(((*k).to_owned(), v.clone()));
+        // BENCH_LOAD_GATEWAY_ENV="K=V,K=V" overrides gateway settings for experiments.
+        let extra: Vec<(String, String)> = std::env::var("BENCH_LOAD_GATEWAY_ENV")
+            .map(|e| {
+                e.split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, v) in env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .chain(extra)
+        {
+            vars.retain(|(n, _)| *n != k);
+            vars.push((k, v));
         }
+        // BENCH_LOAD_CALLGRIND=<folder> runs the gateway under callgrind, counting
+        // instructions only inside measured windows (docs/benchmarks.md, "Profiles").
+        let (program, args) = match std::env::var("BENCH_LOAD_CALLGRIND") {
+            Ok(out) => (
+                PathBuf::from("valgrind"),
+                vec![
+                    "--tool=callgrind".into(),
+                    "--collect-atstart=no".into(),
+                    format!("--callgrind-out-file={out}/{tag}.callgrind"),
+                    bin.display().to_string(),
+                    "serve".into(),
+                ],
+            ),
+            Err(_) => (bin.clone(), vec!["serve".into()]),
+        };
         let gateway = Proc::spawn(
             "gateway",
-            &bin,
-            &["serve".into()],
+            &program,
+            &args,
             &vars,
             &dir.join(format!("{tag}-gateway.log")),
         );
