@@ -48,6 +48,17 @@ pub enum DeletePolicy {
     Hard,
 }
 
+/// What a `userName` change that derives another DataHub username does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RenamePolicy {
+    /// Move the person to the user the new name derives (`users::rename`); the SCIM
+    /// id stays.
+    #[default]
+    Move,
+    /// `400 mutability`.
+    Reject,
+}
+
 /// Which SCIM attribute the DataHub username is derived from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UsernameSource {
@@ -74,6 +85,11 @@ pub struct ProvisionConfig {
     pub user_delete: DeletePolicy,
     /// DELETE policy for groups.
     pub group_delete: DeletePolicy,
+    /// What a `userName` change that derives another username does.
+    pub user_rename: RenamePolicy,
+    /// Write each user's DataHub role (`roleMembership`) from its primary SCIM role
+    /// (`users::roles`); off: roles stay DataHub's.
+    pub idp_roles: bool,
     /// Page size used when a list request gives no `count`, and the maximum.
     pub max_page_size: usize,
     /// Capacity of the ID-mapping cache (entries).
@@ -113,6 +129,9 @@ pub struct Ctx {
     pub token: String,
     /// The caller's DataHub urn (from `me`), used for audit stamps.
     pub actor: String,
+    /// Whether the caller holds Manage Policies (`me`), which DataHub requires to
+    /// assign roles (`--idp-roles`).
+    pub manage_policies: bool,
     /// Absolute base URL of the SCIM endpoint the request came in on, for
     /// `meta.location`.
     pub base_url: String,

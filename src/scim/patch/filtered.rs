@@ -129,11 +129,15 @@ fn seed(filter: &Filter, t: &Target) -> Result<Map<String, Value>, Error> {
         .ok_or_else(|| Error::no_target(format!("no '{}' value matches the filter", t.name)))?;
     let mut el = Map::new();
     for (p, v) in eqs {
-        let name = t
-            .def
-            .and_then(|d| d.sub_attr(&p.attr))
-            .map_or(p.attr.clone(), |d| d.name.to_owned());
-        el.insert(name, Value::String(v.to_owned()));
+        let sub = t.def.and_then(|d| d.sub_attr(&p.attr));
+        let name = sub.map_or(p.attr.clone(), |d| d.name.to_owned());
+        // `roles[primary eq "True"]` (Entra) seeds a boolean `primary`.
+        let boolean = sub.is_some_and(|d| d.ty == crate::scim::schema::AttrType::Boolean);
+        let value = match crate::scim::filter::eval::bool_text(v) {
+            Some(b) if boolean => Value::Bool(b),
+            _ => Value::String(v.to_owned()),
+        };
+        el.insert(name, value);
     }
     Ok(el)
 }
