@@ -62,8 +62,15 @@ pub(super) fn filtered(
     let hits: Vec<usize> = (0..arr.len())
         .filter(|i| filter.matches_element(&arr[*i], kind, def))
         .collect();
+    // Removing the `value` of matched elements (Entra clearing a work phone:
+    // `phoneNumbers[type eq "work"].value`) removes the elements: an entry of a
+    // multi-valued attribute without its value is no entry at all.
+    let whole = op.op == OpKind::Remove
+        && sub_name
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case("value"));
     match (op.op, &sub_name, value) {
-        (OpKind::Remove, None, _) => {
+        (OpKind::Remove, _, _) if whole => {
             let mut i = 0;
             arr.retain(|_| {
                 i += 1;
