@@ -6,7 +6,10 @@
 //! or a [`crate::scim::Error`]. Design and upstream-call costs: `docs/provisioning.md`.
 //!
 //! Layout (pure parts first in each folder):
-//! - `users/`: `map` (SCIM User JSON ⇄ user aspects) and the user operations.
+//! - `users/`: `map` (SCIM User JSON ⇄ user aspects), `resolve` (which user a SCIM id
+//!   names, and the conditional write rounds), the operations, `update` (PUT/PATCH),
+//!   `rename` (a `userName` change that moves the person to another urn) and `roles`
+//!   (DataHub roles from the IdP).
 //! - `groups/`: `map` (SCIM Group JSON ⇄ group aspects) and the group operations.
 //! - `membership/`: [`delta`] (member operations folded into adds and removes) and the
 //!   batched conditional writes of users' `groupMembership`.
