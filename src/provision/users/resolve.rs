@@ -173,9 +173,10 @@ impl Provisioner {
                         .batch_get(&ctx.token, &want, USER_ASPECTS)
                         .await
                         .map_err(from_datahub)?;
-                    for ent in ents {
+                    // Index-aligned with `want`, absent users included (empty).
+                    for (urn, ent) in want.iter().zip(ents) {
                         let rec = UserRecord::from_entity(&ent)?;
-                        round.users.insert(ent.urn.clone(), (rec, ent));
+                        round.users.insert(urn.clone(), (rec, ent));
                     }
                 }
                 want.clear();
