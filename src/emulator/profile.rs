@@ -122,6 +122,16 @@ impl Release {
         self.at_least(1, 7, 0)
     }
 
+    /// #17886 (1.7.0): a group's members and a user's groups (`relationships` on
+    /// `CorpGroup` INCOMING / `CorpUser` OUTGOING over membership edges) come from the
+    /// entity graph cache or a full scroll of the graph index, sliced in memory: no
+    /// default page size (all), an exact `total`, no 10,000 window. Before, one
+    /// Elasticsearch query with `from = start`, `size = count` (default 100), `total`
+    /// capped at 10,000 and pages past the window failing.
+    pub fn membership_reads_in_memory(&self) -> bool {
+        self.at_least(1, 7, 0)
+    }
+
     /// How unexpected GraphQL exceptions are reported.
     pub fn error_detail(&self) -> ErrorDetail {
         if self.at_least(1, 4, 0) {

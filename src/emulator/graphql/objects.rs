@@ -146,8 +146,17 @@ pub(crate) fn args(info: &ResolveInfo<'_>) -> Value {
     serde_json::to_value(info.arguments()).unwrap_or(Value::Null)
 }
 
-/// `relationships(input)`, served from the (lagging) graph index.
-fn relationships(ctx: &Ctx<'_>, urn: &str, input: &Value) -> Value {
+/// `relationships(input)`, served from the (lagging) graph index
+/// (`EntityRelationshipsResultResolver`). Edges of soft-deleted entities are never
+/// returned: the graph query excludes edges flagged removed whatever
+/// `includeSoftDelete` says (status tracking is on by default). Paging follows the
+/// release (`Release::membership_reads_in_memory`): up to 1.6 one Elasticsearch
+/// `from`/`size` query (default `count` 100, `total` capped at 10,000, a page past
+/// the 10,000th edge fails in the engine), from 1.7 an in-memory slice of every
+/// membership edge (default: all; exact `total`; `count: 0` answers `total: 0`, an
+/// upstream regression). `count` is the number of edges returned.
+fn relationships(ctx: &Ctx<'_>, urn: &str, input: &Value) -> Result<Value, FieldError> {
+    const WINDOW: usize = 10_000;
     let types: Vec<&str> = input["types"]
         .as_array()
         .into_iter()
@@ -155,9 +164,14 @@ fn relationships(ctx: &Ctx<'_>, urn: &str, input: &Value) -> Value {
         .filter_map(Value::as_str)
         .collect();
     let incoming = input["direction"].as_str() == Some("INCOMING");
+    let release = &ctx.inner.release;
+    let membership = types
+        .iter()
+        .all(|t| matches!(*t, "IsMemberOfGroup" | "IsMemberOfNativeGroup"))
+        && !types.is_empty();
+    let in_memory = membership && release.membership_reads_in_memory();
     let start = input["start"].as_u64().unwrap_or(0) as usize;
-    let count = input["count"].as_u64().unwrap_or(100) as usize;
-    let include_soft = input["includeSoftDelete"].as_bool().unwrap_or(true);
+    let count = input["count"].as_u64().map(|c| c as usize);
     let mut st = ctx.inner.state();
     st.index.catch_up();
     let removed = |u: &str| st.index.doc(u).is_some_and(|d| d.removed);
@@ -173,20 +187,43 @@ fn relationships(ctx: &Ctx<'_>, urn: &str, input: &Value) -> Value {
     let all: Vec<(String, &str)> = edges
         .into_iter()
         .filter(|(_, ty)| types.contains(ty))
-        .filter(|(other, _)| include_soft || !removed(other))
+        .filter(|(other, _)| !removed(other))
         .collect();
+    let (total, page_len) = if in_memory {
+        match count {
+            Some(0) => (0, 0),
+            Some(c) => (all.len(), c),
+            None => (all.len(), all.len()),
+        }
+    } else {
+        let size = count.unwrap_or(100);
+        if start + size > WINDOW {
+            let detail = format!(
+                "Result window is too large, from + size must be less than or equal to: [{WINDOW}] but was [{}]",
+                start + size
+            );
+            return Err(super::search::server_error(
+                release,
+                "Failed to fetch relationships",
+                &[detail],
+            ));
+        }
+        (all.len().min(WINDOW), size)
+    };
     let dir = if incoming { "INCOMING" } else { "OUTGOING" };
     let page: Vec<Value> = all
         .iter()
         .skip(start)
-        .take(count)
+        .take(page_len)
         .map(|(other, ty)| {
             json!({"__typename": "EntityRelationship", "type": ty, "direction": dir,
                    "entity": entity_ref(other), "created": null})
         })
         .collect();
-    json!({"__typename": "EntityRelationshipsResult", "start": start, "count": page.len(),
-           "total": all.len(), "relationships": page})
+    Ok(
+        json!({"__typename": "EntityRelationshipsResult", "start": start, "count": page.len(),
+           "total": total, "relationships": page}),
+    )
 }
 
 fn user_field<'a>(
@@ -241,7 +278,7 @@ fn user_field<'a>(
             .get("corpUserCredentials")
             .is_some_and(|c| c.get("salt").is_some() && c.get("hashedPassword").is_some())),
         "exists" => json!(e.get("corpUserKey").is_some()),
-        "relationships" => relationships(ctx, &e.urn, &args(info)["input"]),
+        "relationships" => relationships(ctx, &e.urn, &args(info)["input"])?,
         _ => Value::Null,
     };
     resolve_json(ctx, v)
@@ -302,7 +339,7 @@ fn group_field<'a>(
         ),
         "origin" => typed("Origin", e.get("origin")),
         "exists" => json!(e.get("corpGroupKey").is_some()),
-        "relationships" => relationships(ctx, &e.urn, &args(info)["input"]),
+        "relationships" => relationships(ctx, &e.urn, &args(info)["input"])?,
         _ => Value::Null,
     };
     resolve_json(ctx, v)
@@ -324,7 +361,7 @@ fn role_field<'a>(
             .field("dataHubRoleInfo", "description")
             .as_str()
             .unwrap_or_default()),
-        "relationships" => relationships(ctx, &e.urn, &args(info)["input"]),
+        "relationships" => relationships(ctx, &e.urn, &args(info)["input"])?,
         _ => Value::Null,
     };
     resolve_json(ctx, v)
@@ -341,7 +378,7 @@ fn token_field<'a>(
         "type" => json!("ACCESS_TOKEN"),
         "id" => json!(store::urn_id(&e.urn)),
         "owner" => entity_ref(f("ownerUrn").as_str().unwrap_or_default()),
-        "relationships" => relationships(ctx, &e.urn, &args(info)["input"]),
+        "relationships" => relationships(ctx, &e.urn, &args(info)["input"])?,
         other => f(other),
     };
     resolve_json(ctx, v)

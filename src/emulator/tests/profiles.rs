@@ -104,3 +104,61 @@ async fn list_users_needs_manage_until_1_4_0() {
         }
     }
 }
+
+/// Membership reads (`relationships` on a group, INCOMING `IsMemberOfGroup`): up to
+/// 1.6 one Elasticsearch `from`/`size` query (default 100, `total` capped at 10,000, a
+/// page past the window fails); from 1.7 (#17886) an in-memory slice (default all,
+/// exact `total`). Soft-deleted members are never returned.
+#[tokio::test]
+async fn membership_reads_follow_the_release() {
+    const Q: &str = "query q($u: String!, $i: RelationshipsInput!) { corpGroup(urn: $u) { relationships(input: $i) { start count total relationships { entity { urn } } } } }";
+    let group = "urn:li:corpGroup:big";
+    for (version, in_memory) in [("0.15.0", false), ("1.6.0", false), ("1.7.0", true)] {
+        let emu = start_release(version).await;
+        let t = emu.admin_token();
+        for i in 0..10_050 {
+            emu.put_aspect(
+                &format!("urn:li:corpuser:m{i:05}"),
+                "groupMembership",
+                json!({"groups": [group]}),
+            );
+        }
+        emu.put_aspect("urn:li:corpuser:m00000", "status", json!({"removed": true}));
+        let rel = |input: Value| {
+            let emu = emu.clone();
+            let t = t.clone();
+            async move {
+                let vars = json!({"u": group, "i": input});
+                gql(&emu, &t, Q, vars).await.1
+            }
+        };
+        let base = json!({"types": ["IsMemberOfGroup"], "direction": "INCOMING"});
+        let first = rel(base.clone()).await;
+        let r = &first["data"]["corpGroup"]["relationships"];
+        let live = 10_049;
+        if in_memory {
+            assert_eq!(r["total"], live, "{version}: exact");
+            assert_eq!(r["count"], live, "{version}: default count is all");
+        } else {
+            assert_eq!(r["total"], 10_000, "{version}: capped");
+            assert_eq!(r["count"], 100, "{version}: default count 100");
+        }
+        let mut deep = base.clone();
+        deep["start"] = json!(9_990);
+        deep["count"] = json!(100);
+        let b = rel(deep).await;
+        if in_memory {
+            let r = &b["data"]["corpGroup"]["relationships"];
+            assert_eq!(r["count"], 59, "{version}: the last 59 of 10,049");
+        } else {
+            let (code, _, _) = gql_error(&b);
+            assert_eq!(code, 500, "{version}: past the window: {b}");
+        }
+        let removed = first["data"]["corpGroup"]["relationships"]["relationships"]
+            .as_array()
+            .expect("rels")
+            .iter()
+            .any(|x| x["entity"]["urn"] == "urn:li:corpuser:m00000");
+        assert!(!removed, "{version}: soft-deleted members are not returned");
+    }
+}

@@ -125,7 +125,9 @@ impl ListPage {
     /// A page from the scroll path: `window` holds offsets `at .. at + count`.
     fn scrolled(items: Vec<Value>, at: &At, count: usize, window: paging::Window) -> Self {
         let end = at.offset() + count as u64;
-        let more = window.next.is_some() && end < window.total;
+        // DataHub hands out a next position after any full page; an exact total
+        // tells a last page apart (without it, one more, empty, page follows).
+        let more = window.next.is_some() && (!window.exact || end < window.total);
         ListPage {
             total: usize::try_from(window.total).unwrap_or(usize::MAX),
             items,

@@ -42,6 +42,8 @@ pub(in crate::provision) struct Window {
     /// Matches in the whole list: exact when DataHub returned the `_entityType`
     /// facet, else its (10,000-capped) total.
     pub total: u64,
+    /// Whether `total` is exact (the facet came back).
+    pub exact: bool,
     /// DataHub's `scrollId` where the page after this one starts; `None` at the end.
     pub next: Option<String>,
 }
@@ -119,6 +121,7 @@ impl Provisioner {
                 .scroll_at(ctx, &list, pos, id.clone(), hop as u32)
                 .await?;
             let total = page.matches();
+            let exact = page.exact_total.is_some();
             let ends_before = |next: &Option<String>| {
                 next.is_none() || page.exact_total.is_some_and(|t| start >= t)
             };
@@ -127,6 +130,7 @@ impl Provisioner {
                 return Ok(Window {
                     urns: Vec::new(),
                     total,
+                    exact,
                     next: None,
                 });
             }
@@ -137,10 +141,10 @@ impl Provisioner {
         let page = self
             .scroll_at(ctx, &list, pos, id, (skip + u64::from(count)) as u32)
             .await?;
-        let total = page.matches();
         Ok(Window {
+            total: page.matches(),
+            exact: page.exact_total.is_some(),
             urns: page.urns.into_iter().skip(skip as usize).collect(),
-            total,
             next: page.next_scroll_id,
         })
     }
@@ -160,6 +164,7 @@ impl Provisioner {
         let page = self.scroll_at(ctx, &list, pos, scroll_id, count).await?;
         Ok(Window {
             total: page.matches(),
+            exact: page.exact_total.is_some(),
             urns: page.urns,
             next: page.next_scroll_id,
         })

@@ -61,10 +61,18 @@ pub struct Gateway {
 impl Gateway {
     /// Starts with the given extra environment (merged over test defaults).
     pub async fn start(extra: &[(&str, &str)]) -> Gateway {
+        Gateway::start_on(crate::harness::emulator_config(), extra).await
+    }
+
+    /// Starts on an emulator configured with `emulator` (e.g. another DataHub release).
+    pub async fn start_on(
+        emulator: datahub_scim::emulator::EmulatorConfig,
+        extra: &[(&str, &str)],
+    ) -> Gateway {
         let emu_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind emulator");
-        let emu = Emulator::start(crate::harness::emulator_config(), emu_listener)
+        let emu = Emulator::start(emulator, emu_listener)
             .await
             .expect("emulator starts");
         let dir = tempfile::tempdir().expect("tempdir");

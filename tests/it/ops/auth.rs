@@ -49,6 +49,74 @@ async fn a_token_without_manage_identities_is_403() {
     assert_eq!(r.body["status"], "403");
 }
 
+/// DataHub decides who may write users and groups, and since 1.2 (#12637) more than
+/// *Manage Users & Groups* (what `me.manageIdentities` shows) qualifies. A token
+/// without `manageIdentities` is asked of DataHub with a write that cannot apply: the
+/// precondition failure means allowed (and nothing is written), 403 means not.
+#[tokio::test]
+async fn finer_privileges_than_manage_users_and_groups_are_accepted_when_datahub_lets_them_write() {
+    let g = Gateway::ready(&[]).await;
+    let user = |name: &str| {
+        serde_json::to_vec(&json!({"userName": format!("{name}@example.com"), "active": true}))
+            .expect("json")
+    };
+    let create = |token: String, name: &'static str| {
+        let g = &g;
+        async move {
+            g.scim_body(
+                "POST",
+                "/scim/v2/Users",
+                Some(&token),
+                &[("content-type", "application/scim+json")],
+                user(name),
+            )
+            .await
+        }
+    };
+    // UPDATE_USERS_AND_GROUPS (≥ 0.15): UPSERTs are allowed, yet manageIdentities
+    // (UPDATE ∧ DELETE) is false.
+    let svc = g.emu.create_user_token("svc-scim", false);
+    g.emu.grant("svc-scim", &["UPDATE_USERS_AND_GROUPS"]);
+    g.emu.reset_calls();
+    let r = create(svc, "fine").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The probe was one ingest that DataHub refused on its precondition: nothing of it
+    // was written (the probe group does not exist).
+    let probes = g
+        .emu
+        .calls()
+        .iter()
+        .filter(|c| c.endpoint == "restli.ingestProposalBatch" && c.status == 422)
+        .count();
+    assert_eq!(probes, 1, "{:?}", g.emu.calls());
+    assert!(!g
+        .emu
+        .entity_exists("urn:li:corpGroup:datahub-scim-privilege-probe"));
+    // A plain user: DataHub refuses its writes, so does the gateway, before any write.
+    let viewer = g.emu.create_user_token("viewer2", false);
+    let r = create(viewer, "nope").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("Update Users and Update Groups"),
+        "{detail}"
+    );
+    assert!(!g.emu.entity_exists("urn:li:corpuser:nope@example.com"));
+    // From 1.2: UPDATE_USERS + UPDATE_GROUPS make manageIdentities true, no probe.
+    if g.emu.release().at_least(1, 2, 0) {
+        let two = g.emu.create_user_token("svc-two", false);
+        g.emu.grant("svc-two", &["UPDATE_USERS", "UPDATE_GROUPS"]);
+        g.emu.reset_calls();
+        let r = create(two, "two").await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert!(g
+            .emu
+            .calls()
+            .iter()
+            .all(|c| c.endpoint != "restli.ingestProposalBatch" || c.status == 200));
+    }
+}
+
 #[tokio::test]
 async fn accepted_tokens_are_cached_and_gms_outage_is_503() {
     let g = Gateway::ready(&[]).await;

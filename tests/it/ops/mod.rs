@@ -38,6 +38,68 @@ async fn ready_follows_gms_health() {
     g.wait_admin_status("/ready", 200).await;
 }
 
+/// DataHub 0.14.1 lacks what the gateway relies on (`IEQUAL`, the 0.15 validation
+/// layout): `/ready` stays 503 and says which release was found and which are
+/// supported, every SCIM request answers 503 with the same words, the metric names it.
+/// A release newer than tested is served, and says so.
+#[tokio::test]
+async fn an_unsupported_datahub_release_is_refused_with_its_name() {
+    let old = datahub_scim::emulator::EmulatorConfig {
+        datahub_version: "0.14.1".into(),
+        ..harness::emulator_config()
+    };
+    let g = Gateway::start_on(old, &[]).await;
+    let mut body = String::new();
+    for _ in 0..100 {
+        let (status, b) = g.admin_get("/ready").await;
+        assert_eq!(status, 503);
+        body = b;
+        if body.contains("v0.14.1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        body.trim(),
+        "not ready: DataHub v0.14.1 is not supported by datahub-scim (supported: 0.15.0 to 1.7.x (newer 1.x releases are accepted with a warning))"
+    );
+    let token = g.emu.admin_token();
+    let r = g.scim("GET", "/scim/v2/Users", Some(&token)).await;
+    assert_eq!(r.status, 503);
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("DataHub v0.14.1 is not supported"),
+        "{}",
+        r.body
+    );
+    assert!(r.headers.get("retry-after").is_some(), "Retry-After");
+    let m = g.metrics().await;
+    assert_eq!(
+        sample(
+            &m,
+            "datahub_scim_datahub_release_info{release=\"v0.14.1\",support=\"unsupported\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+
+    let newer = datahub_scim::emulator::EmulatorConfig {
+        datahub_version: "1.8.0".into(),
+        ..harness::emulator_config()
+    };
+    let g = Gateway::start_on(newer, &[]).await;
+    g.wait_admin_status("/ready", 200).await;
+    let m = g.metrics().await;
+    assert_eq!(
+        sample(
+            &m,
+            "datahub_scim_datahub_release_info{release=\"v1.8.0\",support=\"untested\"}"
+        ),
+        Some(1.0),
+        "{m}"
+    );
+}
+
 #[tokio::test]
 async fn shutdown_drains_a_request_in_flight() {
     let mut g = Gateway::ready(&[]).await;

@@ -247,7 +247,8 @@ proptest! {
     fn patch_is_all_or_nothing(
         titles in prop::collection::vec("[a-z]{0,4}", 0..4),
         active in prop::collection::vec(any::<bool>(), 0..3),
-        emails in prop::collection::vec("[a-z]{1,3}@x", 0..3),
+        // Never "zz…": the failing op below targets emails starting with "zz".
+        emails in prop::collection::vec("[a-y][a-z]{0,2}@x", 0..3),
         fail in 0usize..4,
     ) {
         let mut ops: Vec<Value> = Vec::new();
