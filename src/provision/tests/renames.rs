@@ -494,3 +494,48 @@ async fn another_replica_under_index_lag_sees_the_rename_at_once_and_never_twice
         .expect("group");
     assert_eq!(g["members"][0]["value"], json!(id), "{g}");
 }
+
+/// The same rename sent many times at once through two replicas (an IdP retrying
+/// while the first attempt is still running): every one answers the renamed user,
+/// whichever read the state before or after another's write.
+#[tokio::test]
+async fn the_same_rename_racing_itself_always_answers_the_renamed_user() {
+    let env = Env::start().await;
+    let (id, _) = user_in_group(&env, "old@x.com", "Eng").await;
+    env.emu
+        .faults()
+        .set_latency(std::time::Duration::from_millis(15));
+    let other =
+        crate::provision::Provisioner::new(super::config(), super::replica_client(&env.emu).await);
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..12u64 {
+        let prov = if i % 2 == 0 {
+            env.prov.clone()
+        } else {
+            other.clone()
+        };
+        let (ctx, id) = (env.ctx.clone(), id.clone());
+        // Staggered, so some read the user before another's write and its new urn
+        // after it.
+        set.spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(9 * i)).await;
+            prov.patch_user(&ctx, &id, rename("new@x.com")).await
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        let u = r
+            .expect("joined")
+            .expect("every attempt succeeds")
+            .expect("body");
+        assert_eq!(
+            (u["id"].clone(), u["userName"].clone()),
+            (json!(id), json!("new@x.com"))
+        );
+    }
+    env.emu.faults().clear();
+    assert_eq!(
+        env.aspect(NEW, "groupMembership")["groups"],
+        json!(["urn:li:corpGroup:Eng"])
+    );
+    assert_eq!(env.users("").await["totalResults"], json!(1));
+}

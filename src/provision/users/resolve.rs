@@ -60,6 +60,10 @@ pub(super) enum Step<T> {
     },
     /// Nothing to write.
     Answer(T),
+    /// What was read is not one moment's state (a user read later shows a write made
+    /// after an earlier read, e.g. a concurrent rename already landed): start over,
+    /// as after a lost conditional write.
+    Stale,
 }
 
 /// Where a SCIM id leads within what a round has read.
@@ -216,6 +220,16 @@ impl Provisioner {
                     round.names.insert(name, recs);
                 }
                 Step::Answer(t) => return Ok(t),
+                Step::Stale if attempt < attempts => {
+                    tracing::debug!(attempt, "user read raced a write, reading again");
+                    self.client.conflict_pause(attempt).await;
+                    attempt += 1;
+                    round = Round::default();
+                    want = first.to_vec();
+                }
+                Step::Stale => {
+                    return Err(from_datahub(self.client.conflict_exhausted(attempts)));
+                }
                 Step::Write {
                     early,
                     done,

@@ -202,6 +202,11 @@ impl Provisioner {
                 "this userName belongs to a DataHub system user, which SCIM never takes over",
             ));
         }
+        if to.visible() && to.scim_id() == id {
+            // The person is already there: a concurrent rename landed between our
+            // reads of the two users.
+            return Ok(Step::Stale);
+        }
         if to.visible() {
             return Err(scim::Error::uniqueness(format!(
                 "another user already has the DataHub username this userName yields (id {})",
