@@ -64,6 +64,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Bytes all request bodies in flight may hold together (503 beyond).
     pub max_inflight_body_bytes: usize,
+    /// `POST /Bulk` limits: operations per request and body size (413 beyond; the body
+    /// size takes the place of `max_body_bytes` for `/Bulk`). No operations: off.
+    pub bulk: crate::scim::bulk::Limits,
     /// Most open connections on the SCIM listener.
     pub max_connections: usize,
     /// Idle timeout of a connection with no request in flight (both listeners).

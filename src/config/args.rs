@@ -128,6 +128,14 @@ pub struct ServeArgs {
     )]
     pub max_inflight_body_bytes: usize,
 
+    /// Most operations one POST /Bulk may carry (advertised as bulk.maxOperations; 413 beyond); 0 turns /Bulk off (501).
+    #[arg(long, env = "DATAHUB_SCIM_BULK_MAX_OPERATIONS", default_value_t = 100)]
+    pub bulk_max_operations: usize,
+
+    /// Largest POST /Bulk body in bytes (advertised as bulk.maxPayloadSize; 413 beyond); for /Bulk it takes the place of --max-body-bytes, and must fit in --max-inflight-body-bytes [default: --max-body-bytes].
+    #[arg(long, env = "DATAHUB_SCIM_BULK_MAX_PAYLOAD_BYTES")]
+    pub bulk_max_payload_bytes: Option<usize>,
+
     /// Most open connections on the SCIM listener (TLS handshakes included); at the limit the longest-idle connection is closed to make room, and a new connection is refused when every one is busy.
     #[arg(long, env = "DATAHUB_SCIM_MAX_CONNECTIONS", default_value_t = 1000)]
     pub max_connections: usize,

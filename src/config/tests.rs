@@ -212,3 +212,47 @@ fn audit_log_is_off_by_default_and_takes_a_stream_or_a_file() {
         );
     }
 }
+
+#[test]
+fn bulk_limits_default_to_the_body_cap_and_fit_the_body_budget() {
+    let plain = ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1");
+    let c = serve_config(["x"], &env(&[plain])).expect("valid");
+    assert_eq!(
+        (c.bulk.max_operations, c.bulk.max_payload_bytes),
+        (100, 1_048_576)
+    );
+    // Unset, the payload limit follows --max-body-bytes (also under a small budget).
+    let small = env(&[
+        plain,
+        ("DATAHUB_SCIM_MAX_BODY_BYTES", "4096"),
+        ("DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES", "8192"),
+    ]);
+    let c = serve_config(["x"], &small).expect("valid");
+    assert_eq!(c.bulk.max_payload_bytes, 4096);
+    let c = serve_config(
+        [
+            "x",
+            "--bulk-max-payload-bytes",
+            "8192",
+            "--bulk-max-operations",
+            "0",
+        ],
+        &small,
+    )
+    .expect("valid");
+    assert_eq!((c.bulk.max_operations, c.bulk.max_payload_bytes), (0, 8192));
+    let err = serve_config(
+        [
+            "x",
+            "--bulk-max-payload-bytes",
+            "8193",
+            "--bulk-max-operations",
+            "10001",
+        ],
+        &small,
+    )
+    .expect_err("over the budget and the operation cap");
+    let all = err.problems.join("\n");
+    assert!(all.contains("DATAHUB_SCIM_BULK_MAX_PAYLOAD_BYTES"), "{all}");
+    assert!(all.contains("DATAHUB_SCIM_BULK_MAX_OPERATIONS"), "{all}");
+}

@@ -13,6 +13,10 @@ use crate::provision::{DeletePolicy, ProvisionConfig, RenamePolicy, UsernameSour
 #[derive(Default)]
 struct Problems(Vec<String>);
 
+/// Most operations `--bulk-max-operations` may allow: every operation is a full SCIM
+/// request (GMS calls included) inside one request deadline.
+pub const MAX_BULK_OPERATIONS: usize = 10_000;
+
 impl Problems {
     fn push(&mut self, flag: &str, env: &str, msg: impl std::fmt::Display) {
         self.0.push(format!("--{flag} / {env}: {msg}"));
@@ -252,6 +256,24 @@ impl ServeArgs {
                 "must be at least --max-body-bytes and at most 4294967295",
             );
         }
+        if self.bulk_max_operations > MAX_BULK_OPERATIONS {
+            p.push(
+                "bulk-max-operations",
+                "DATAHUB_SCIM_BULK_MAX_OPERATIONS",
+                format!("must be at most {MAX_BULK_OPERATIONS} (0 turns /Bulk off)"),
+            );
+        }
+        let bulk_max_payload_bytes = self.bulk_max_payload_bytes.unwrap_or(self.max_body_bytes);
+        if self
+            .bulk_max_payload_bytes
+            .is_some_and(|n| n < 1024 || n > self.max_inflight_body_bytes)
+        {
+            p.push(
+                "bulk-max-payload-bytes",
+                "DATAHUB_SCIM_BULK_MAX_PAYLOAD_BYTES",
+                "must be at least 1024 and at most --max-inflight-body-bytes",
+            );
+        }
         if self.max_connections == 0 {
             p.push(
                 "max-connections",
@@ -338,6 +360,10 @@ impl ServeArgs {
             gms,
             max_body_bytes: self.max_body_bytes,
             max_inflight_body_bytes: self.max_inflight_body_bytes,
+            bulk: crate::scim::bulk::Limits {
+                max_operations: self.bulk_max_operations,
+                max_payload_bytes: bulk_max_payload_bytes,
+            },
             max_connections: self.max_connections,
             idle_timeout,
             handshake_timeout,

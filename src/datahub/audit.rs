@@ -59,10 +59,11 @@ pub trait WriteAudit: Send + Sync {
     fn write_finished(&self, report: &WriteReport<'_>);
 }
 
-/// Groups proposals by urn, first-seen order, aspects in request order.
+/// Groups proposals by urn, first-seen order, aspects in request order. Guards
+/// ([`Proposal::guard`]) change nothing and are left out.
 pub(crate) fn targets_of(proposals: &[Proposal]) -> Vec<Target<'_>> {
     let mut out: Vec<Target<'_>> = Vec::new();
-    for p in proposals {
+    for p in proposals.iter().filter(|p| !p.is_guard()) {
         match out.iter_mut().find(|t| t.urn == p.urn()) {
             Some(t) => t.aspects.push(p.aspect_name()),
             None => out.push(Target {
@@ -197,5 +198,25 @@ mod tests {
             (t[1].urn, t[1].aspects.as_slice()),
             (&a, &["groupMembership"][..])
         );
+    }
+
+    #[test]
+    fn guards_are_not_audited() {
+        let (a, c) = (Urn::corp_user("a"), Urn::corp_user("c"));
+        let ps = vec![
+            Proposal::upsert(&a, &Status::removed(true)).expect("proposal"),
+            Proposal::guard(
+                &a,
+                "corpUserInfo",
+                &serde_json::json!({"active": true}),
+                "3",
+            )
+            .expect("guard"),
+            Proposal::guard(&c, "status", &serde_json::json!({"removed": false}), "1")
+                .expect("guard"),
+        ];
+        let t = targets_of(&ps);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!((t[0].urn, t[0].aspects.as_slice()), (&a, &["status"][..]));
     }
 }

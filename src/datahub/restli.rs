@@ -45,6 +45,9 @@ pub struct Proposal {
     value: String,
     /// MCP `headers` map.
     headers: BTreeMap<String, String>,
+    /// A guard: the aspect restated exactly as read, only to condition the batch on
+    /// its version (see [`Proposal::guard`]); it changes nothing in DataHub.
+    guard: bool,
 }
 
 // Debug without the aspect value or urn key (personal data).
@@ -54,6 +57,7 @@ impl std::fmt::Debug for Proposal {
             .field("entity_type", &self.urn.entity_type())
             .field("aspect", &self.aspect_name)
             .field("headers", &self.headers)
+            .field("guard", &self.guard)
             .finish()
     }
 }
@@ -69,7 +73,41 @@ impl Proposal {
             aspect_name: A::NAME,
             value,
             headers,
+            guard: false,
         })
+    }
+
+    /// A guard: UPSERT aspect `aspect_name` of `urn` with `value` exactly as a batch
+    /// read returned it, conditioned on the version read (`If-Version-Match`). It
+    /// makes a batch fail as a whole (a lost conditional write) when that aspect
+    /// changed since the read, without writing it: GMS stores an unchanged value as a
+    /// no-op (`EntityServiceImpl.ingestAspectToLocalDB` keeps the row and its version,
+    /// refreshing only `lastObserved`), while `ConditionalWriteValidator` checks the
+    /// precondition of every item of the batch, unchanged ones included. (For an
+    /// aspect absent at the read, the caller passes a value meaning the same as its
+    /// absence and `-1`.) Guards are left out of the write audit: they change no
+    /// value.
+    pub fn guard(
+        urn: &Urn,
+        aspect_name: &'static str,
+        value: &Value,
+        if_version_match: impl Into<String>,
+    ) -> Result<Proposal> {
+        let mut p = Proposal {
+            urn: urn.clone(),
+            aspect_name,
+            value: ascii_json(value)?,
+            headers: BTreeMap::new(),
+            guard: true,
+        };
+        p.headers
+            .insert(SYNC_INDEX_HEADER.to_owned(), "true".to_owned());
+        Ok(p.if_version_match(if_version_match))
+    }
+
+    /// True for a [`Proposal::guard`].
+    pub fn is_guard(&self) -> bool {
+        self.guard
     }
 
     /// Only write if the stored aspect's version is `version` (`"-1"`: only

@@ -42,8 +42,9 @@ pub struct RequestScope {
     operation: &'static str,
     /// The caller's DataHub urn (the owner of the IdP's token).
     actor: String,
-    /// Write calls made so far by this request.
-    writes: AtomicU32,
+    /// Write calls made so far by this request (shared by the operations of a bulk
+    /// request, so `write` numbers the request's writes).
+    writes: Arc<AtomicU32>,
 }
 
 impl RequestScope {
@@ -53,7 +54,7 @@ impl RequestScope {
             request_id: request_id.to_owned(),
             operation,
             actor: actor.to_owned(),
-            writes: AtomicU32::new(0),
+            writes: Arc::new(AtomicU32::new(0)),
         }
     }
 }
@@ -62,6 +63,24 @@ impl RequestScope {
 /// to. Writes made from tasks spawned inside `fut` are not in scope.
 pub async fn in_request<F: Future>(scope: RequestScope, fut: F) -> F::Output {
     REQUEST.scope(scope, fut).await
+}
+
+/// Runs `fut` inside the current request, its writes audited as SCIM `operation`: a
+/// bulk request's operations each under their own (`users.patch`, …), with the bulk
+/// request's id, actor and write numbering. Outside a request, `fut` runs as it is.
+pub async fn as_operation<F: Future>(operation: &'static str, fut: F) -> F::Output {
+    let scope = REQUEST
+        .try_with(|s| RequestScope {
+            request_id: s.request_id.clone(),
+            operation,
+            actor: s.actor.clone(),
+            writes: s.writes.clone(),
+        })
+        .ok();
+    match scope {
+        Some(scope) => REQUEST.scope(scope, fut).await,
+        None => fut.await,
+    }
 }
 
 enum Out {

@@ -1,6 +1,6 @@
 //! The one place a SCIM result becomes an HTTP response: always
 //! `application/scim+json`, RFC 7644 §3.12 error bodies, `Location` on 201, `ETag`
-//! from `meta.version`, `WWW-Authenticate` on 401, `Allow` on 405, `Retry-After` on
+//! (the response's version, else the body's `meta.version`; 304 carries it alone), `WWW-Authenticate` on 401, `Allow` on 405, `Retry-After` on
 //! every 429, 503 and 504 (the error's own, else [`DEFAULT_RETRY_AFTER_SECS`]), and the
 //! request id echoed.
 
@@ -58,12 +58,7 @@ pub fn success(resp: &ScimResponse) -> Response<Body> {
     {
         r.headers_mut().insert(LOCATION, loc);
     }
-    let version = resp
-        .body
-        .as_ref()
-        .and_then(|b| b.pointer("/meta/version"))
-        .and_then(Value::as_str);
-    if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
+    if let Some(v) = resp.version().and_then(|v| HeaderValue::from_str(v).ok()) {
         r.headers_mut().insert(ETAG, v);
     }
     r

@@ -22,6 +22,8 @@ pub enum Target {
     Schemas(Option<String>),
     /// `POST /.search` across resource types.
     RootSearch,
+    /// `POST /Bulk` (RFC 7644 §3.7).
+    Bulk,
 }
 
 /// A matched route.
@@ -31,7 +33,7 @@ pub struct Route {
     pub target: Target,
     /// Operation name for metrics and logs, e.g. `users.create`.
     pub operation: &'static str,
-    /// Resource type label: `User`, `Group` or `discovery`.
+    /// Resource type label: `User`, `Group`, `discovery`, `bulk` or `none`.
     pub resource: &'static str,
     /// The SCIM prefix the request used (for `meta.location`).
     pub prefix: &'static str,
@@ -184,6 +186,8 @@ pub fn route(method: &Method, path: &str) -> Result<Route, Miss> {
         (["Schemas"] | ["Schemas", _], _) => not_allowed("GET", "discovery.schemas", "discovery"),
         ([".search"], "POST") => ok(Target::RootSearch, "search", "none"),
         ([".search"], _) => not_allowed("POST", "search", "none"),
+        (["Bulk"], "POST") => ok(Target::Bulk, "bulk", "bulk"),
+        (["Bulk"], _) => not_allowed("POST", "bulk", "bulk"),
         _ => Err(Miss::NotFound),
     }
 }
@@ -210,6 +214,8 @@ mod tests {
             Ok("discovery.schemas")
         );
         assert_eq!(op("POST", "/scim/v2/.search"), Ok("search"));
+        assert_eq!(op("POST", "/scim/v2/Bulk"), Ok("bulk"));
+        assert_eq!(op("POST", "/openapi/scim/v2/Bulk"), Ok("bulk"));
         let r = route(&Method::GET, "/openapi/scim/v2/Users/a%2Fb").expect("route");
         assert_eq!(r.segments, vec!["Users", "a/b"]);
         assert_eq!(r.prefix, "/openapi/scim/v2");
@@ -236,5 +242,10 @@ mod tests {
             op("GET", "/scim/v2/.search"),
             Err(Miss::MethodNotAllowed { allow: "POST", .. })
         ));
+        assert!(matches!(
+            op("GET", "/scim/v2/Bulk"),
+            Err(Miss::MethodNotAllowed { allow: "POST", .. })
+        ));
+        assert_eq!(op("POST", "/scim/v2/Bulk/x"), Err(Miss::NotFound));
     }
 }

@@ -139,7 +139,23 @@ async fn serve(
     operation: &'static str,
     client: Option<ClientKey>,
 ) -> Result<ScimResponse, scim::Error> {
-    let limit = state.config.max_body_bytes;
+    // The deadline `handle` runs this under (it started a moment ago).
+    let deadline = tokio::time::Instant::now() + state.config.request_deadline;
+    // A bulk request's body may be larger (`--bulk-max-payload-bytes`, RFC 7644
+    // §3.7.4's `maxPayloadSize`), and says so in its 413.
+    let bulk = matches!(&route, Ok(r) if r.target == router::Target::Bulk);
+    let limit = if bulk {
+        state.config.bulk.max_payload_bytes
+    } else {
+        state.config.max_body_bytes
+    };
+    let too_large = |limit| {
+        if bulk {
+            scim::bulk::payload_too_large(limit)
+        } else {
+            too_large(limit)
+        }
+    };
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -171,13 +187,16 @@ async fn serve(
             )));
         }
     };
-    let (body, _held) = read_body(body, limit, declared, &state.bodies).await?;
+    let (body, _held) = read_body(body, limit, declared, &state.bodies)
+        .await
+        .map_err(|e| if e.status == 413 { too_large(limit) } else { e })?;
     extras.close = false;
     if !body.is_empty() {
         check_content_type(parts.headers.get(CONTENT_TYPE))?;
     }
     let base_url = base_url(state, &parts, route.prefix);
     let audit_scope = audit::RequestScope::new(id, operation, &identity.actor);
+    let preconditions = handlers::preconditions(&parts.headers);
     let req = ScimRequest {
         method: parts.method,
         segments: route.segments.clone(),
@@ -189,7 +208,9 @@ async fn serve(
             actor: identity.actor,
             manage_policies: identity.manage_policies,
             base_url,
+            preconditions,
         },
+        deadline,
     };
     // The handler runs in its own task so that a bug (a panic) becomes a 500 for this
     // request instead of a dropped connection.

@@ -16,7 +16,8 @@
 //! - `list/`: filters and paging (`mod`), `index_filter` (what of a filter the index can
 //!   answer), `lookup` (key and search lookups, batch hydration), `search` (root
 //!   `/.search`).
-//! - flat: [`ids`] (SCIM ids), [`naming`] (username and group-name rules), `record`
+//! - flat: [`ids`] (SCIM ids), [`naming`] (username and group-name rules), `version`
+//!   (`meta.version` and the guarded conditional writes behind `If-Match`), `record`
 //!   (typed reads and diffed writes), `cache` (the moka ID-mapping cache), `errors` (the
 //!   one `datahub::Error` → `scim::Error` mapping). Requests are read and responses
 //!   written by the typed `scim::User` / `scim::Group`.
@@ -30,6 +31,7 @@ mod membership;
 pub mod naming;
 mod record;
 mod users;
+mod version;
 
 pub use membership::delta;
 
@@ -138,6 +140,10 @@ pub struct Ctx {
     /// Absolute base URL of the SCIM endpoint the request came in on, for
     /// `meta.location`.
     pub base_url: String,
+    /// The request's `If-Match` / `If-None-Match` (a bulk operation's `version`),
+    /// judged by PUT, PATCH and DELETE against the resource as their write reads it
+    /// (412 when it changed); GET leaves them to the caller, which has the version.
+    pub preconditions: crate::scim::Preconditions,
 }
 
 /// The SCIM ⇄ DataHub translator. Cheap to clone; holds no state that answers

@@ -17,6 +17,10 @@ pub struct Capabilities {
     pub max_results: usize,
     /// Link to the admin documentation, if any.
     pub documentation_uri: Option<String>,
+    /// Whether resources carry versions and honour `If-Match` / `If-None-Match`.
+    pub etag: bool,
+    /// `POST /Bulk` limits (`maxOperations` 0: not supported).
+    pub bulk: super::bulk::Limits,
 }
 
 impl Default for Capabilities {
@@ -25,6 +29,11 @@ impl Default for Capabilities {
             sort: false,
             max_results: MAX_COUNT,
             documentation_uri: None,
+            etag: false,
+            bulk: super::bulk::Limits {
+                max_operations: 0,
+                max_payload_bytes: 0,
+            },
         }
     }
 }
@@ -42,18 +51,23 @@ fn base(base_url: &str) -> &str {
 /// a day is what we promise.
 pub const CURSOR_TIMEOUT_SECS: u64 = 86_400;
 
-/// `/ServiceProviderConfig`: PATCH yes, bulk no, filter yes (with `maxResults`),
-/// changePassword no, sort per `caps`, ETag no, index and cursor paging (RFC 9865
-/// `pagination`), auth a DataHub personal access token sent as an OAuth bearer token.
+/// `/ServiceProviderConfig`: PATCH yes, bulk and its limits per `caps`, filter yes
+/// (with `maxResults`), changePassword no, sort and ETag per `caps`, index and cursor
+/// paging (RFC 9865 `pagination`), auth a DataHub personal access token sent as an
+/// OAuth bearer token.
 pub fn service_provider_config(base_url: &str, caps: &Capabilities) -> Value {
     let mut v = json!({
         "schemas": [SPC_URN],
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": caps.bulk.max_operations > 0,
+            "maxOperations": caps.bulk.max_operations,
+            "maxPayloadSize": caps.bulk.max_payload_bytes
+        },
         "filter": {"supported": true, "maxResults": caps.max_results},
         "changePassword": {"supported": false},
         "sort": {"supported": caps.sort},
-        "etag": {"supported": false},
+        "etag": {"supported": caps.etag},
         "pagination": {
             "cursor": true,
             "index": true,
@@ -203,14 +217,22 @@ mod tests {
             sort: true,
             max_results: 200,
             documentation_uri: None,
+            etag: true,
+            bulk: crate::scim::bulk::Limits {
+                max_operations: 50,
+                max_payload_bytes: 4096,
+            },
         };
         let v = service_provider_config("https://h/scim/v2/", &caps);
         assert_eq!(v["patch"]["supported"], true);
-        assert_eq!(v["bulk"]["supported"], false);
+        assert_eq!(
+            v["bulk"],
+            json!({"supported": true, "maxOperations": 50, "maxPayloadSize": 4096})
+        );
         assert_eq!(v["filter"], json!({"supported": true, "maxResults": 200}));
         assert_eq!(v["changePassword"]["supported"], false);
         assert_eq!(v["sort"]["supported"], true);
-        assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(v["etag"]["supported"], true);
         assert_eq!(
             v["pagination"],
             json!({"cursor": true, "index": true, "defaultPaginationMethod": "index",
@@ -223,6 +245,8 @@ mod tests {
         );
         let v = service_provider_config("https://h", &Capabilities::default());
         assert_eq!(v["sort"]["supported"], false);
+        assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(v["bulk"]["supported"], false);
     }
 
     #[test]

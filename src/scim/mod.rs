@@ -8,9 +8,13 @@
 //! - [`patch`]: PatchOp parsing, atomic application, the group member plan.
 //! - [`list`]: list/search queries, ListResponse, projection, sorting.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes, Schemas.
+//! - [`etag`]: entity tags and the `If-Match` / `If-None-Match` preconditions.
+//! - [`bulk`]: BulkRequest parsing, `bulkId` references, BulkResponse.
 
+pub mod bulk;
 pub mod discovery;
 pub mod error;
+pub mod etag;
 pub mod filter;
 pub mod json;
 pub mod list;
@@ -20,6 +24,7 @@ pub mod resource;
 pub mod schema;
 
 pub use error::{Error, ScimType};
+pub use etag::{Preconditions, ReadOutcome, TagList};
 pub use filter::{fold_case, parse as parse_filter, CompValue, CompareOp, Filter};
 pub use list::{cursor_list_response, list_response, ListQuery, Projection, SortOrder};
 pub use patch::{apply, plan_group, Changes, GroupPatchPlan, MemberOp, PatchRequest};

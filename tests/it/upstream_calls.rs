@@ -162,6 +162,28 @@ const TABLE: &[Row] = &[
         ],
     },
     Row {
+        op: "conditional get user (304)",
+        request: "GET /Users/{id} If-None-Match",
+        calls: &[("restli.entitiesV2.batchGet", 1)],
+    },
+    Row {
+        op: "conditional patch user",
+        request: "PATCH /Users/{id} If-Match",
+        calls: &[
+            ("restli.entitiesV2.batchGet", 1),
+            ("restli.ingestProposalBatch", 1),
+        ],
+    },
+    Row {
+        op: "conditional add 1 member",
+        request: "PATCH /Groups/{id} If-Match add members (1)",
+        calls: &[
+            ("graphql.corpGroup", 1),
+            ("restli.entitiesV2.batchGet", 2),
+            ("restli.ingestProposalBatch", 1),
+        ],
+    },
+    Row {
         op: "delete user",
         request: "DELETE /Users/{id}",
         calls: &[
@@ -176,6 +198,15 @@ const TABLE: &[Row] = &[
             ("graphql.corpGroup", 1),
             ("restli.entitiesV2.batchGet", 2),
             ("restli.ingestProposalBatch", 1),
+        ],
+    },
+    Row {
+        op: "bulk: create user, create group with it",
+        request: "POST /Bulk (POST /Users, POST /Groups members bulkId:…)",
+        calls: &[
+            ("graphql.searchAcrossEntities", 1),
+            ("restli.entitiesV2.batchGet", 3),
+            ("restli.ingestProposalBatch", 2),
         ],
     },
 ];
@@ -295,11 +326,60 @@ async fn run(app: &TestApp, op: &str, uids: &[String], gid: &mut String) {
                 .await;
             assert_eq!(assert_list(&l, 1).len(), 1);
         }
+        "conditional get user (304)" => {
+            let u = app.get(&user_path(&uid0)).expect(200).await;
+            app.emu().expect("emulator").reset_calls();
+            let r = app
+                .get(&user_path(&uid0))
+                .header("If-None-Match", u["meta"]["version"].as_str().expect("v"))
+                .send()
+                .await;
+            assert_eq!(r.status, 304);
+        }
+        "conditional patch user" => {
+            let u = app.get(&user_path(&uid0)).expect(200).await;
+            app.emu().expect("emulator").reset_calls();
+            app.patch(
+                &user_path(&uid0),
+                patch(json!([{"op": "replace", "path": "title", "value": "Versioned"}])),
+            )
+            .header("If-Match", u["meta"]["version"].as_str().expect("v"))
+            .expect(200)
+            .await;
+        }
+        "conditional add 1 member" => {
+            let g = app
+                .get(&format!("{}?excludedAttributes=members", group_path(gid)))
+                .expect(200)
+                .await;
+            app.emu().expect("emulator").reset_calls();
+            let v = json!([{"value": uids[0]}]);
+            let r = app
+                .patch(
+                    &group_path(gid),
+                    patch(json!([{"op": "add", "path": "members", "value": v}])),
+                )
+                .header("If-Match", g["meta"]["version"].as_str().expect("v"))
+                .send()
+                .await;
+            assert_eq!(r.status, 204);
+        }
         "delete user" => {
             app.delete(&user_path(&uid0)).expect(204).await;
         }
         "delete group" => {
             app.delete(&group_path(gid)).expect(204).await;
+        }
+        "bulk: create user, create group with it" => {
+            let body = json!({"Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "u",
+                 "data": {"schemas": [USER_SCHEMA], "userName": "calls.bulk@example.com"}},
+                {"method": "POST", "path": "/Groups", "bulkId": "g",
+                 "data": {"schemas": [GROUP_SCHEMA], "displayName": "Calls Bulk",
+                          "members": [{"value": "bulkId:u"}]}},
+            ]});
+            let v = app.post("/scim/v2/Bulk", body).expect(200).await;
+            assert_eq!(v["Operations"][1]["status"], json!("201"), "{v}");
         }
         other => panic!("no operation {other}"),
     }

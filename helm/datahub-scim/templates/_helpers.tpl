@@ -75,6 +75,10 @@ DATAHUB_SCIM_GMS_CONNECT_TIMEOUT: {{ $c.gmsConnectTimeout | quote }}
 DATAHUB_SCIM_GMS_REQUEST_TIMEOUT: {{ $c.gmsRequestTimeout | quote }}
 DATAHUB_SCIM_MAX_BODY_BYTES: {{ $c.maxBodyBytes | int64 | toString | quote }}
 DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES: {{ $c.maxInflightBodyBytes | int64 | toString | quote }}
+DATAHUB_SCIM_BULK_MAX_OPERATIONS: {{ $c.bulkMaxOperations | int64 | toString | quote }}
+{{- with $c.bulkMaxPayloadBytes }}
+DATAHUB_SCIM_BULK_MAX_PAYLOAD_BYTES: {{ . | int64 | toString | quote }}
+{{- end }}
 DATAHUB_SCIM_MAX_CONNECTIONS: {{ $c.maxConnections | int64 | toString | quote }}
 DATAHUB_SCIM_IDLE_TIMEOUT: {{ $c.idleTimeout | quote }}
 DATAHUB_SCIM_HANDSHAKE_TIMEOUT: {{ $c.handshakeTimeout | quote }}

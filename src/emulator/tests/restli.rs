@@ -263,6 +263,36 @@ async fn conditional_writes_use_the_mcp_headers_map() {
     assert_eq!(ingest(&emu, &t, vec![ce]).await.0, 422, "entity exists");
 }
 
+/// An unchanged value keeps its version (only `lastObserved` moves), and its
+/// `If-Version-Match` is still checked: a stale one fails the whole batch
+/// (`EntityServiceImpl.ingestAspectToLocalDB` step 3, `ConditionalWriteValidator`
+/// over every change item). The gateway's guards rely on both.
+#[tokio::test]
+async fn an_unchanged_value_keeps_its_version_and_its_precondition_is_checked() {
+    let emu = start().await;
+    let t = emu.admin_token();
+    let info = |v: bool| mcp(U, "corpUserInfo", json!({"active": v}));
+    let st = |v: &str| {
+        with_headers(
+            mcp(U, "status", json!({"removed": false})),
+            json!({"If-Version-Match": v}),
+        )
+    };
+    assert_eq!(ingest(&emu, &t, vec![info(true), st("-1")]).await.0, 200);
+    assert_eq!(emu.aspect_version(U, "status"), Some(1));
+    // The same status again, conditioned on its version: applied, version unchanged.
+    assert_eq!(ingest(&emu, &t, vec![info(false), st("1")]).await.0, 200);
+    assert_eq!(emu.aspect_version(U, "status"), Some(1));
+    assert_eq!(emu.aspect_version(U, "corpUserInfo"), Some(2));
+    // Conditioned on a version it does not have: the batch fails, nothing is written.
+    let (s, body) = ingest(&emu, &t, vec![info(true), st("2")]).await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(
+        emu.aspect(U, "corpUserInfo"),
+        Some(json!({"active": false}))
+    );
+}
+
 #[tokio::test]
 async fn single_ingest_exists_and_hard_delete() {
     let emu = start().await;

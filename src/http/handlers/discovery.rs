@@ -8,12 +8,15 @@ use crate::provision::ProvisionConfig;
 use crate::scim::{self, discovery};
 
 /// What this deployment advertises: `sortBy` is honoured on `/Users` and `/Groups`
-/// (a bounded scan, `docs/provisioning.md`), and `filter.maxResults` is the largest
-/// page served (`max_page_size`).
-fn capabilities(cfg: &ProvisionConfig) -> discovery::Capabilities {
+/// (a bounded scan, `docs/provisioning.md`), `filter.maxResults` is the largest page
+/// served (`max_page_size`), resources carry versions (`If-Match` is honoured), and
+/// `/Bulk` takes what `bulk` allows.
+fn capabilities(cfg: &ProvisionConfig, bulk: scim::bulk::Limits) -> discovery::Capabilities {
     discovery::Capabilities {
         sort: true,
         max_results: cfg.max_page_size,
+        etag: true,
+        bulk,
         ..discovery::Capabilities::default()
     }
 }
@@ -25,7 +28,7 @@ pub fn service_provider_config(
 ) -> Result<ScimResponse, scim::Error> {
     Ok(ScimResponse::ok(discovery::service_provider_config(
         &req.ctx.base_url,
-        &capabilities(&state.config.provision),
+        &capabilities(&state.config.provision, state.config.bulk),
     )))
 }
 
@@ -67,12 +70,19 @@ mod tests {
     fn service_provider_config_says_sort_and_the_page_size() {
         let mut cfg = crate::provision::tests::config();
         cfg.max_page_size = 37;
-        let v = discovery::service_provider_config("https://h/scim/v2", &capabilities(&cfg));
+        let bulk = scim::bulk::Limits {
+            max_operations: 100,
+            max_payload_bytes: 1_048_576,
+        };
+        let v = discovery::service_provider_config("https://h/scim/v2", &capabilities(&cfg, bulk));
         assert_eq!(v["sort"]["supported"], true);
         assert_eq!(v["filter"]["maxResults"], 37);
         assert_eq!(v["patch"]["supported"], true);
-        assert_eq!(v["bulk"]["supported"], false);
-        assert_eq!(v["etag"]["supported"], false);
+        assert_eq!(
+            v["bulk"],
+            serde_json::json!({"supported": true, "maxOperations": 100, "maxPayloadSize": 1_048_576})
+        );
+        assert_eq!(v["etag"]["supported"], true);
         assert_eq!(v["changePassword"]["supported"], false);
     }
 }

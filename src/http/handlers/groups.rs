@@ -22,7 +22,8 @@ pub async fn handle(state: &AppState, req: ScimRequest) -> Result<ScimResponse, 
             p.create_group(ctx, req.json_body()?).await?,
         )),
         (&Method::GET, Some(id)) => {
-            Ok(ScimResponse::ok(p.get_group(ctx, id, &query(&req)?).await?))
+            let (body, version) = p.get_group_tagged(ctx, id, &query(&req)?).await?;
+            super::conditional_get(ctx, body, version)
         }
         (&Method::PUT, Some(id)) => Ok(ScimResponse::ok(
             p.replace_group(ctx, id, req.json_body()?).await?,

@@ -6,12 +6,20 @@
 //! - [`users`], [`groups`]: thin functions that parse the request and call the
 //!   `Provisioner` (owned by the provisioning layer).
 //! - [`discovery`]: the static discovery documents.
+//! - [`bulk`]: `POST /Bulk`, each operation sent through [`users`] / [`groups`].
+//!
+//! Versions (RFC 7644 §3.14): the `If-Match` / `If-None-Match` headers become the
+//! request's `Ctx::preconditions` ([`preconditions`]); writes judge them in the
+//! provisioning layer, GET here ([`conditional_get`]: 304 or 412); every answer with
+//! a resource carries its version as `ETag`.
 
+pub mod bulk;
 pub mod discovery;
 pub mod groups;
 pub mod users;
 
 use bytes::Bytes;
+use http::header::{IF_MATCH, IF_NONE_MATCH};
 use http::{HeaderMap, Method};
 use serde_json::Value;
 
@@ -33,8 +41,12 @@ pub struct ScimRequest {
     pub headers: HeaderMap,
     /// The request body, at most the configured size; empty when none was sent.
     pub body: Bytes,
-    /// The authenticated caller and the base URL for `meta.location`.
+    /// The authenticated caller, the base URL for `meta.location` and the
+    /// preconditions.
     pub ctx: provision::Ctx,
+    /// When the request's deadline (`--request-deadline`) runs out; a bulk request
+    /// stops starting operations before it.
+    pub deadline: tokio::time::Instant,
 }
 
 impl ScimRequest {
@@ -64,12 +76,14 @@ impl ScimRequest {
 /// A successful SCIM answer, before it becomes an HTTP response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimResponse {
-    /// HTTP status (200, 201, 204).
+    /// HTTP status (200, 201, 204, 304).
     pub status: u16,
-    /// JSON body; `None` for 204.
+    /// JSON body; `None` for 204 and 304.
     pub body: Option<Value>,
     /// `Location` header (201 Created).
     pub location: Option<String>,
+    /// `ETag` header: the resource's version; when `None`, the body's `meta.version`.
+    pub etag: Option<String>,
 }
 
 impl ScimResponse {
@@ -79,7 +93,34 @@ impl ScimResponse {
             status: 200,
             body: Some(body),
             location: None,
+            etag: None,
         }
+    }
+
+    /// 304 Not Modified: no body, the version as `ETag`.
+    pub fn not_modified(etag: String) -> Self {
+        ScimResponse {
+            status: 304,
+            body: None,
+            location: None,
+            etag: Some(etag),
+        }
+    }
+
+    /// The same answer with `etag` as its `ETag`.
+    pub fn with_etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self
+    }
+
+    /// The resource's version: `etag`, else the body's `meta.version`.
+    pub fn version(&self) -> Option<&str> {
+        self.etag.as_deref().or_else(|| {
+            self.body
+                .as_ref()
+                .and_then(|b| b.pointer("/meta/version"))
+                .and_then(Value::as_str)
+        })
     }
 
     /// 201 with a body; `Location` is taken from `meta.location` when present.
@@ -92,6 +133,7 @@ impl ScimResponse {
             status: 201,
             body: Some(body),
             location,
+            etag: None,
         }
     }
 
@@ -101,7 +143,39 @@ impl ScimResponse {
             status: 204,
             body: None,
             location: None,
+            etag: None,
         }
+    }
+}
+
+/// The `If-Match` / `If-None-Match` headers as preconditions (several header lines
+/// are one list, RFC 9110 §5.3). Unreadable values are ignored.
+pub fn preconditions(headers: &HeaderMap) -> scim::Preconditions {
+    let list = |name| {
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        scim::TagList::parse(&joined)
+    };
+    scim::Preconditions {
+        if_match: list(IF_MATCH),
+        if_none_match: list(IF_NONE_MATCH),
+    }
+}
+
+/// A GET of one resource whose version is `version`: 304 when `If-None-Match`
+/// matches it, 412 when `If-Match` does not, else 200 with the body; `ETag` always.
+pub fn conditional_get(
+    ctx: &provision::Ctx,
+    body: Value,
+    version: String,
+) -> Result<ScimResponse, scim::Error> {
+    match ctx.preconditions.check_read(&version)? {
+        scim::ReadOutcome::NotModified => Ok(ScimResponse::not_modified(version)),
+        scim::ReadOutcome::Serve => Ok(ScimResponse::ok(body).with_etag(version)),
     }
 }
 
@@ -117,6 +191,7 @@ pub async fn dispatch(
         Target::ServiceProviderConfig => discovery::service_provider_config(state, &req),
         Target::ResourceTypes(name) => discovery::resource_types(state, &req, name.as_deref()),
         Target::Schemas(urn) => discovery::schemas(state, &req, urn.as_deref()),
+        Target::Bulk => bulk::handle(state, req).await,
         Target::RootSearch => {
             let q = scim::ListQuery::from_search_body(&req.json_body()?)?;
             Ok(ScimResponse::ok(

@@ -33,7 +33,10 @@ pub async fn handle(state: &AppState, req: ScimRequest) -> Result<ScimResponse, 
         (&Method::POST, None) => Ok(ScimResponse::created(
             p.create_user(ctx, req.json_body()?).await?,
         )),
-        (&Method::GET, Some(id)) => Ok(ScimResponse::ok(p.get_user(ctx, id, &query(&req)?).await?)),
+        (&Method::GET, Some(id)) => {
+            let (body, version) = p.get_user_tagged(ctx, id, &query(&req)?).await?;
+            super::conditional_get(ctx, body, version)
+        }
         (&Method::PUT, Some(id)) => Ok(ScimResponse::ok(
             p.replace_user(ctx, id, req.json_body()?).await?,
         )),

@@ -18,6 +18,7 @@ use crate::provision::membership::delta::{Delta, MemberOp};
 use crate::provision::membership::{member_urns, GroupWrites, Members};
 use crate::provision::record::GroupRecord;
 use crate::provision::users::{actor_urn, not_found, require_object};
+use crate::provision::version::{self, guarded, version_of};
 use crate::provision::{cache::Kind, ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
@@ -108,6 +109,18 @@ impl Provisioner {
         id: &str,
         q: &ListQuery,
     ) -> Result<Value, scim::Error> {
+        Ok(self.get_group_tagged(ctx, id, q).await?.0)
+    }
+
+    /// [`Self::get_group`] and the version of the representation served (with or
+    /// without members, see `provision::version`), which the projection may have left
+    /// out of the body.
+    pub async fn get_group_tagged(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<(Value, String), scim::Error> {
         let urn = group_urn(id)?;
         let rec = self.read_group(ctx, &urn).await?;
         let members = if crate::provision::list::skips_members(q) {
@@ -115,10 +128,11 @@ impl Provisioner {
         } else {
             Some(self.current_members(ctx, &urn).await?)
         };
-        Ok(crate::provision::list::project(
-            self.render_group(ctx, &rec, members),
-            q,
-            ResourceKind::Group,
+        let full = self.render_group(ctx, &rec, members);
+        let tag = version_of(&full);
+        Ok((
+            crate::provision::list::project(full, q, ResourceKind::Group),
+            tag,
         ))
     }
 
@@ -149,9 +163,12 @@ impl Provisioner {
         let actor = actor_urn(ctx);
         // PUT replaces what we own: a body without `externalId` clears it.
         let ext = Some(group.external_id.clone());
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
-                self.update_writes(g, ent, display.clone(), ext.clone(), &actor)
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
+                let w = self.update_writes(g, ent, display.clone(), ext.clone(), &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         let group = self.after_write(&applied).await?;
@@ -187,8 +204,10 @@ impl Provisioner {
         let actor = actor_urn(ctx);
         let other = plan.other;
         let base = ctx.base_url.trim_end_matches('/').to_owned();
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let (display, ext) = if other.operations.is_empty() {
                     (None, None)
                 } else {
@@ -197,7 +216,8 @@ impl Provisioner {
                     let after = scim::Group::from_json(&doc)?;
                     (Some(after.display_name), Some(after.external_id))
                 };
-                self.update_writes(g, ent, display, ext, &actor)
+                let w = self.update_writes(g, ent, display, ext, &actor)?;
+                guarded(ctx, ent, w)
             })
             .await?;
         self.after_write(&applied).await?;
@@ -221,19 +241,25 @@ impl Provisioner {
             .into_iter()
             .collect();
         let soft = self.cfg.group_delete == DeletePolicy::Soft;
+        let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &[], &members, exists, |g, ent| {
+                self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
                 let mut after = g.clone();
                 if !soft || g.removed() {
-                    return Ok(GroupWrites::done(Vec::new(), after));
+                    return guarded(ctx, ent, GroupWrites::done(Vec::new(), after));
                 }
                 let mut st = g.soft.clone().unwrap_or_else(Status::default);
                 st.removed = true;
                 after.soft = Some(st.clone());
-                Ok(GroupWrites::done(
-                    vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
-                    after,
-                ))
+                guarded(
+                    ctx,
+                    ent,
+                    GroupWrites::done(
+                        vec![Proposal::upsert(&urn, &st)?.conditional_on(ent)],
+                        after,
+                    ),
+                )
             })
             .await?;
         let was_live = applied.before.as_ref().is_some_and(GroupRecord::live);
@@ -344,14 +370,22 @@ impl Provisioner {
             .ok_or_else(not_found)
     }
 
-    /// The SCIM JSON of a group.
+    /// The SCIM JSON of a group, with the version of this representation
+    /// (`meta.version`: a digest of it without the base URL, see `provision::version`;
+    /// with and without members are two representations, two versions).
     pub(in crate::provision) fn render_group(
         &self,
         ctx: &Ctx,
         rec: &GroupRecord,
         members: Option<Members>,
     ) -> Value {
-        map::render(&view(rec, members), ctx.base_url.trim_end_matches('/'))
+        let view = view(rec, members);
+        let tag = version::tag_of(&map::render(&view, ""));
+        let mut out = map::render(&view, ctx.base_url.trim_end_matches('/'));
+        if let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.insert("version".into(), Value::String(tag));
+        }
+        out
     }
 }
 

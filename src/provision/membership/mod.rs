@@ -215,7 +215,7 @@ impl Provisioner {
             let gent = gents.first().ok_or_else(scim::Error::internal)?;
             let grec = GroupRecord::from_entity(gent)?;
             check(&grec)?;
-            let planned = group_writes(&grec, gent)?;
+            let mut planned = group_writes(&grec, gent)?;
             let uents = if users.is_empty() {
                 Vec::new()
             } else {
@@ -304,6 +304,12 @@ impl Provisioner {
                 );
             }
             let member_writes = members.len();
+            let only_guards = |v: &[Proposal]| v.iter().all(Proposal::is_guard);
+            if members.is_empty() && only_guards(&planned.done) && only_guards(&planned.pending) {
+                // Guards condition a write; a round that writes nothing sends nothing.
+                planned.done.clear();
+                planned.pending.clear();
+            }
             match self
                 .ingest_ordered(
                     ctx,
@@ -373,16 +379,26 @@ impl Provisioner {
                 .ok_or_else(|| Written::Failed(scim::Error::internal()))?;
             let grec = GroupRecord::from_entity(gent).map_err(|f| Written::Failed(f.0))?;
             check(&grec).map_err(Written::Failed)?;
-            last = last
-                .into_iter()
-                .map(|p| {
-                    if p.urn() == group && p.header(datahub::IF_VERSION_MATCH).is_some() {
-                        p.conditional_on(gent)
-                    } else {
-                        p
+            // A guard restates the group's aspect as first read: restate it as read now
+            // instead (re-conditioning the old value would write it back over a change).
+            let mut regrouped = Vec::with_capacity(last.len());
+            for p in last {
+                if p.urn() == group && p.is_guard() {
+                    if let Some(raw) = gent.raw(p.aspect_name()) {
+                        regrouped.push(Proposal::guard(
+                            group,
+                            p.aspect_name(),
+                            &raw.value,
+                            gent.write_precondition(p.aspect_name()),
+                        )?);
                     }
-                })
-                .collect();
+                } else if p.urn() == group && p.header(datahub::IF_VERSION_MATCH).is_some() {
+                    regrouped.push(p.conditional_on(gent));
+                } else {
+                    regrouped.push(p);
+                }
+            }
+            last = regrouped;
         }
         self.client.ingest(&ctx.token, &last).await?;
         Ok(())

@@ -78,6 +78,7 @@ impl Env {
             actor: format!("urn:li:corpuser:{}", emu.admin_username()),
             manage_policies: true,
             base_url: BASE.into(),
+            preconditions: Default::default(),
         };
         Env {
             emu,

@@ -17,7 +17,8 @@ use crate::datahub::aspects::{AuditStamp, CorpUserInfo, CorpUserStatus, UserStat
 use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::naming;
-use crate::provision::record::{user_writes, Extent, UserRecord};
+use crate::provision::record::{user_writes, Extent, UserRecord, USER_ASPECTS};
+use crate::provision::version::{self, version_of};
 use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner};
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::KEY_EXTERNAL_ID;
@@ -139,11 +140,23 @@ impl Provisioner {
     /// `GET /Users/{id}`: one primary-store read (two for a renamed user). Inactive
     /// users are returned; soft-deleted ones are 404.
     pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
+        Ok(self.get_user_tagged(ctx, id, q).await?.0)
+    }
+
+    /// [`Self::get_user`] and the user's version (`meta.version`), which the
+    /// projection may have left out of the body.
+    pub async fn get_user_tagged(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        q: &ListQuery,
+    ) -> Result<(Value, String), scim::Error> {
         let rec = self.resolve_user(ctx, id).await?;
-        Ok(crate::provision::list::project(
-            self.render_user(ctx, &rec),
-            q,
-            ResourceKind::User,
+        let full = self.render_user(ctx, &rec);
+        let tag = version_of(&full);
+        Ok((
+            crate::provision::list::project(full, q, ResourceKind::User),
+            tag,
         ))
     }
 
@@ -163,16 +176,25 @@ impl Provisioner {
                         Found::Missing => return Err(not_found()),
                     };
                     let (rec, ent) = round.user_entity(&cur).ok_or_else(scim::Error::internal)?;
+                    self.check_preconditions(ctx, rec)?;
+                    let mut done = soft_delete_writes(rec, ent, &actor)?;
+                    if !ctx.preconditions.is_empty() && !done.is_empty() {
+                        let g = version::guards(ent, USER_ASPECTS, &done)?;
+                        done.extend(g);
+                    }
                     Ok(Step::Write {
                         early: Vec::new(),
-                        done: soft_delete_writes(rec, ent, &actor)?,
+                        done,
                         answer: rec.clone(),
                     })
                 })
                 .await?
             }
             DeletePolicy::Hard => {
+                // `entities?action=delete` takes no condition: the precondition is
+                // judged on this read (docs/scim-design.md, "ETags").
                 let rec = self.resolve_user(ctx, id).await?;
+                self.check_preconditions(ctx, &rec)?;
                 self.client
                     .hard_delete(&ctx.token, &rec.urn)
                     .await
@@ -239,9 +261,12 @@ impl Provisioner {
         }
     }
 
-    /// The SCIM JSON of a user record.
+    /// The SCIM JSON of a user record, with its version (`meta.version`: a digest of
+    /// the representation without the base URL, see `provision::version`).
     pub(in crate::provision) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
-        map::render(&rec.view(), ctx.base_url.trim_end_matches('/'))
+        let mut view = rec.view();
+        view.version = Some(version::tag_of(&map::render(&view, "")));
+        map::render(&view, ctx.base_url.trim_end_matches('/'))
     }
 
     async fn remember_external_id(&self, rec: &UserRecord) {

@@ -9,7 +9,8 @@ use crate::datahub::Urn;
 use crate::provision::errors::Fail;
 use crate::provision::groups::map::is_owned;
 use crate::provision::naming::{self, primary_email, user_name_of};
-use crate::provision::record::{user_writes, Extent};
+use crate::provision::record::{user_writes, Extent, USER_ASPECTS};
+use crate::provision::version;
 use crate::provision::{ids, Ctx, Provisioner, RenamePolicy, UsernameSource};
 use crate::scim::{self, json, ResourceKind};
 
@@ -95,6 +96,7 @@ impl Provisioner {
                     Found::Missing => return Err(not_found()),
                 };
                 let (rec, ent) = round.user_entity(&cur).ok_or_else(scim::Error::internal)?;
+                self.check_preconditions(ctx, rec)?;
                 let current = self.render_user(ctx, rec);
                 let mut doc = desired(&current)?;
                 map::rederive_formatted(&current, &mut doc);
@@ -120,6 +122,10 @@ impl Provisioner {
                     rec.info.as_ref(),
                     after.info.as_ref(),
                 )?);
+                if !ctx.preconditions.is_empty() && !done.is_empty() {
+                    let g = version::guards(ent, USER_ASPECTS, &done)?;
+                    done.extend(g);
+                }
                 let answer = Written {
                     after,
                     moved_from: None,
@@ -280,9 +286,16 @@ impl Provisioner {
         // the body names, the one moved from gives back the one it had been set.
         let mut early = self.role_writes(ctx, to, to_ent, None, moved.after.info.as_ref())?;
         early.extend(self.role_writes(ctx, from, from_ent, from.info.as_ref(), None)?);
+        let mut done = moved.done;
+        if !ctx.preconditions.is_empty() {
+            // `If-Match` was judged on the user moved from: the move stands only if
+            // nothing of it changed since (two more proposals at most).
+            let g = version::guards(from_ent, USER_ASPECTS, &done)?;
+            done.extend(g);
+        }
         Ok(Step::Write {
             early,
-            done: moved.done,
+            done,
             answer: Written {
                 after: moved.after,
                 moved_from: Some((cur.clone(), managed)),

@@ -10,7 +10,7 @@ use super::{entra_create, FLAG};
 
 /// Discovery (RFC 7644 §4): Entra reads `/Schemas` when the provisioning config is
 /// saved; Okta's entitlement templates read all three. What is advertised must match
-/// what the gateway does: PATCH yes, bulk no, no passwords, no ETags, bearer tokens.
+/// what the gateway does: PATCH yes, bulk (with its limits), no passwords, ETags, bearer tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entra_schema_discovery() {
     let app = TestApp::spawn().await;
@@ -49,7 +49,9 @@ pub fn check_service_provider_config(v: &Value) {
         "{v}"
     );
     assert_eq!(v["patch"]["supported"], json!(true), "{v}");
-    assert_eq!(v["bulk"]["supported"], json!(false), "{v}");
+    assert_eq!(v["bulk"]["supported"], json!(true), "{v}");
+    assert_eq!(v["bulk"]["maxOperations"], json!(100), "{v}");
+    assert_eq!(v["bulk"]["maxPayloadSize"], json!(1_048_576), "{v}");
     assert_eq!(v["filter"]["supported"], json!(true), "{v}");
     assert!(v["filter"]["maxResults"].is_u64(), "{v}");
     assert_eq!(
@@ -57,7 +59,7 @@ pub fn check_service_provider_config(v: &Value) {
         json!(false),
         "passwords are never stored: {v}"
     );
-    assert_eq!(v["etag"]["supported"], json!(false), "{v}");
+    assert_eq!(v["etag"]["supported"], json!(true), "{v}");
     assert!(v["sort"]["supported"].is_boolean(), "{v}");
     let schemes = v["authenticationSchemes"]
         .as_array()
