@@ -421,3 +421,38 @@ async fn renames_refused_by_the_setting_change_nothing() {
     assert!(!app.exists(&user_urn(&new)).await);
     app.shutdown().await;
 }
+
+/// `If-Match` on a rename (RFC 7644 §3.14) is judged on the user the id names, and
+/// the version moves with the person: the version a rename answers is the one GET shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_honours_if_match() {
+    let app = TestApp::spawn().await;
+    let old = app.uniq("etag.old@contoso.com");
+    let new = app.uniq("etag.new@contoso.com");
+    let (id, _) = okta_user_in_group(&app, &old, &app.uniq("Versions")).await;
+    let v1 = app.get(&user_path(&id)).expect(200).await["meta"]["version"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+    // A stale version: 412, nothing moves.
+    let r = app
+        .patch(&user_path(&id), entra_rename(&new, true))
+        .header("If-Match", "W/\"stale\"")
+        .send()
+        .await;
+    assert_eq!(r.status, 412, "{:?}", r.body);
+    assert!(!app.exists(&user_urn(&new)).await);
+    // The current one: renamed, and the answer's version is what GET shows.
+    let r = app
+        .patch(&user_path(&id), entra_rename(&new, true))
+        .header("If-Match", &v1)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let u = r.json();
+    let got = app.get(&user_path(&id)).expect(200).await;
+    assert_eq!(got["userName"], json!(new));
+    assert_eq!(u["meta"]["version"], got["meta"]["version"]);
+    assert_ne!(got["meta"]["version"], json!(v1));
+    app.shutdown().await;
+}
