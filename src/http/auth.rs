@@ -41,6 +41,9 @@ pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"datahub-scim\"";
 pub struct Identity {
     /// The caller's corpuser urn.
     pub actor: String,
+    /// Whether the caller holds Manage Policies (`me.platformPrivileges`), which
+    /// DataHub requires to assign roles (`--idp-roles`).
+    pub manage_policies: bool,
 }
 
 /// Why a request was not authenticated.
@@ -308,6 +311,7 @@ impl Authenticator {
                     .try_get_with(key, async move {
                         let accepted = |me: datahub::Me| {
                             Decision::Accepted(Arc::new(Identity {
+                                manage_policies: me.manage_policies,
                                 actor: me.urn.to_string(),
                             }))
                         };
