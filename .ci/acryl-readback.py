@@ -130,6 +130,62 @@ if gi is not None:
 gorigin = graph.get_aspect(group_urn, OriginClass)
 check("group origin EXTERNAL", gorigin is not None and gorigin.type == "EXTERNAL")
 
+# Issue 10: a group's SCIM externalId (in origin, as DataHub Cloud keeps it) and a
+# user rename (the person moves to the new name's urn, the SCIM id stays).
+ext_group = scim_call(
+    "POST",
+    "/Groups",
+    {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "entra team (rb)",
+        "externalId": "8aa1a0c0-rb",
+    },
+)
+check("group externalId returned", ext_group.get("externalId") == "8aa1a0c0-rb")
+eorigin = graph.get_aspect("urn:li:corpGroup:entra+team+%28rb%29", OriginClass)
+check(
+    "group externalId in origin.externalType",
+    eorigin is not None
+    and eorigin.validate()
+    and eorigin.type == "EXTERNAL"
+    and eorigin.externalType == "SCIM_client_8aa1a0c0-rb",
+)
+pat = scim_call("POST", "/Users", user("pat.rb@example.com", "Pat", "Before"))
+scim_call(
+    "PATCH",
+    f"/Groups/{group['id']}",
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": pat["id"]}]}],
+    },
+)
+renamed = scim_call(
+    "PATCH",
+    f"/Users/{pat['id']}",
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "userName", "value": "pat.after.rb@example.com"}],
+    },
+)
+check("rename keeps the id", renamed["id"] == pat["id"] and renamed["userName"] == "pat.after.rb@example.com")
+old_urn, new_urn = "urn:li:corpuser:pat.rb@example.com", "urn:li:corpuser:pat.after.rb@example.com"
+ninfo = graph.get_aspect(new_urn, CorpUserInfoClass)
+check(
+    "renamed user: corpUserInfo validates and keeps the id",
+    ninfo is not None and ninfo.validate() and ninfo.customProperties.get("scim.id") == pat["id"],
+)
+ngm = graph.get_aspect(new_urn, GroupMembershipClass)
+check("renamed user: group membership moved", ngm is not None and ngm.validate() and group_urn in ngm.groups)
+oinfo = graph.get_aspect(old_urn, CorpUserInfoClass)
+check(
+    "former account forwards",
+    oinfo is not None and oinfo.validate() and oinfo.customProperties.get("scim.movedTo") == new_urn,
+)
+ostatus = graph.get_aspect(old_urn, CorpUserStatusClass)
+check("former account suspended", ostatus is not None and ostatus.status == "SUSPENDED")
+ogm = graph.get_aspect(old_urn, GroupMembershipClass)
+check("former account left the group", ogm is None or group_urn not in ogm.groups)
+
 entity = graph.get_entity_semityped(john_urn)
 check("entitiesV2 read through the SDK", "corpUserInfo" in entity and "corpUserStatus" in entity)
 

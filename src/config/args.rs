@@ -60,6 +60,15 @@ pub enum DeletePolicyArg {
     Hard,
 }
 
+/// What a `userName` change that derives another DataHub username does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenamePolicyArg {
+    /// Move the person to the new username's user (profile, status, SCIM groups); the SCIM id stays.
+    Move,
+    /// Refuse with 400 mutability.
+    Reject,
+}
+
 /// Settings of the gateway (`serve`, and the base of `check`).
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -225,6 +234,19 @@ pub struct ServeArgs {
         default_value = "soft"
     )]
     pub group_delete: DeletePolicyArg,
+
+    /// What a userName change that derives another DataHub username does: move the person to that user (the SCIM id stays), or reject it (400 mutability).
+    #[arg(
+        long,
+        env = "DATAHUB_SCIM_USER_RENAME",
+        value_enum,
+        default_value = "move"
+    )]
+    pub user_rename: RenamePolicyArg,
+
+    /// Let the IdP set each user's DataHub role (Admin, Editor or Reader) from its primary SCIM role, written as roleMembership; off: roles stay DataHub's.
+    #[arg(long, env = "DATAHUB_SCIM_IDP_ROLES")]
+    pub idp_roles: bool,
 
     /// Page size of list responses without `count`, and the largest page served.
     #[arg(long, env = "DATAHUB_SCIM_MAX_PAGE_SIZE", default_value_t = 100)]

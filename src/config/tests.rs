@@ -29,6 +29,37 @@ fn env_map_sets_values_and_flags_win() {
         crate::provision::DeletePolicy::Hard
     );
     assert_eq!(c.gms.url, "http://gms:8080", "trailing slash trimmed");
+    assert_eq!(
+        c.provision.user_rename,
+        crate::provision::RenamePolicy::Move,
+        "renames move by default"
+    );
+    assert!(!c.provision.idp_roles, "roles stay DataHub's by default");
+}
+
+#[test]
+fn rename_policy_and_idp_roles_are_settings() {
+    let e = env(&[
+        ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1"),
+        ("DATAHUB_SCIM_USER_RENAME", "reject"),
+        ("DATAHUB_SCIM_IDP_ROLES", "true"),
+    ]);
+    let c = serve_config(["x"], &e).expect("valid config");
+    assert_eq!(
+        c.provision.user_rename,
+        crate::provision::RenamePolicy::Reject
+    );
+    assert!(c.provision.idp_roles);
+    let c = serve_config(["x", "--user-rename", "move"], &e).expect("valid config");
+    assert_eq!(
+        c.provision.user_rename,
+        crate::provision::RenamePolicy::Move
+    );
+    let bad = env(&[
+        ("DATAHUB_SCIM_INSECURE_PLAIN_HTTP", "1"),
+        ("DATAHUB_SCIM_USER_RENAME", "merge"),
+    ]);
+    assert!(serve_config(["x"], &bad).is_err());
 }
 
 #[test]

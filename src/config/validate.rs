@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::args::{DeletePolicyArg, ServeArgs, UsernameSourceArg};
+use super::args::{DeletePolicyArg, RenamePolicyArg, ServeArgs, UsernameSourceArg};
 use super::{AuditTarget, Config, ConfigError, GmsConfig, TlsFiles};
-use crate::provision::{DeletePolicy, ProvisionConfig, UsernameSource};
+use crate::provision::{DeletePolicy, ProvisionConfig, RenamePolicy, UsernameSource};
 
 /// Problems found so far.
 #[derive(Default)]
@@ -402,6 +402,11 @@ impl ServeArgs {
                 idp_name: self.idp_name.trim().to_owned(),
                 user_delete: policy(self.user_delete),
                 group_delete: policy(self.group_delete),
+                user_rename: match self.user_rename {
+                    RenamePolicyArg::Move => RenamePolicy::Move,
+                    RenamePolicyArg::Reject => RenamePolicy::Reject,
+                },
+                idp_roles: self.idp_roles,
                 max_page_size: self.max_page_size,
                 cache_capacity: self.id_cache_capacity,
                 cache_ttl: id_cache_ttl,

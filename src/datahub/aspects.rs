@@ -276,7 +276,7 @@ aspect!(
     "com.linkedin.identity.NativeGroupMembership"
 );
 
-/// `roleMembership {roles}`: DataHub roles. Read only.
+/// `roleMembership {roles}`: DataHub roles. Written only with `--idp-roles`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RoleMembership {
     /// dataHubRole urns.

@@ -5,7 +5,7 @@
 pub const ME: &str = "query me {
   me {
     corpUser { urn }
-    platformPrivileges { manageIdentities }
+    platformPrivileges { manageIdentities managePolicies }
   }
 }";
 
@@ -54,6 +54,13 @@ pub const LIST_GROUPS: &str = "query listGroups($input: ListGroupsInput!) {
   }
 }";
 
+/// What a member list reads of each member, in the same request that lists the
+/// edges (DataHub loads the member entity from its primary store for the
+/// `entity` field): its names, for the SCIM `display`, and its custom properties,
+/// where a renamed user keeps its SCIM id (`scim.id`) or its forwarding address
+/// (`scim.movedTo`).
+pub const MEMBER_ENTITY: &str = "entity { urn ... on CorpUser { username properties { displayName fullName customProperties { key value } } editableProperties { displayName } } }";
+
 /// Members of a group: INCOMING membership edges on the group.
 pub const GROUP_MEMBERS: &str = "query groupMembers($urn: String!, $input: RelationshipsInput!) {
   corpGroup(urn: $urn) {
@@ -61,7 +68,7 @@ pub const GROUP_MEMBERS: &str = "query groupMembers($urn: String!, $input: Relat
       start
       count
       total
-      relationships { type entity { urn } }
+      relationships { type entity { urn ... on CorpUser { username properties { displayName fullName customProperties { key value } } editableProperties { displayName } } } }
     }
   }
 }";
@@ -91,7 +98,7 @@ pub fn group_members_many(n: usize) -> String {
     );
     for i in 0..n {
         doc.push_str(&format!(
-            "  g{i}: corpGroup(urn: $u{i}) {{ relationships(input: $input) {{ start count total relationships {{ type entity {{ urn }} }} }} }}\n"
+            "  g{i}: corpGroup(urn: $u{i}) {{ relationships(input: $input) {{ start count total relationships {{ type {MEMBER_ENTITY} }} }} }}\n"
         ));
     }
     doc.push('}');

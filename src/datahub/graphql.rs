@@ -25,6 +25,9 @@ pub struct Me {
     pub urn: Urn,
     /// `platformPrivileges.manageIdentities` (MANAGE_USERS_AND_GROUPS).
     pub manage_identities: bool,
+    /// `platformPrivileges.managePolicies` (MANAGE_POLICIES), which DataHub's role
+    /// assignment (`batchAssignRole`) requires.
+    pub manage_policies: bool,
 }
 
 /// A page of urns from search / list.
@@ -216,6 +219,8 @@ impl Client {
         #[serde(rename_all = "camelCase")]
         struct Priv {
             manage_identities: bool,
+            #[serde(default)]
+            manage_policies: bool,
         }
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -235,6 +240,7 @@ impl Client {
         Ok(Me {
             urn: me.corp_user.urn,
             manage_identities: me.platform_privileges.manage_identities,
+            manage_policies: me.platform_privileges.manage_policies,
         })
     }
 

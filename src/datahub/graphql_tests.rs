@@ -72,6 +72,9 @@ fn documents_validate_against_datahub_schema() {
         }
         assert!(doc.contains(&format!("g{}: corpGroup(urn: $u{})", n - 1, n - 1)));
     }
+    // Both member lists read the same of each member (names, custom properties).
+    assert!(documents::GROUP_MEMBERS.contains(documents::MEMBER_ENTITY));
+    assert!(documents::group_members_many(2).contains(documents::MEMBER_ENTITY));
     // The check has teeth: a wrong field or input type is refused.
     for bad in [
         "query me { me { corpUser { urn nope } } }",
@@ -206,23 +209,43 @@ fn pages_parse_from_all_three_shapes() {
 
 #[test]
 fn relationships_parse_and_skip_null_entities() {
-    let group = json!({"relationships": {"start": 0, "count": 3, "total": 3, "relationships": [
+    let group = json!({"relationships": {"start": 0, "count": 4, "total": 4, "relationships": [
         {"type": "IsMemberOfGroup", "entity": {"urn": "urn:li:corpuser:a"}},
         {"type": "IsMemberOfNativeGroup", "entity": {"urn": "urn:li:corpuser:b"}},
-        {"type": "IsMemberOfGroup", "entity": null}
+        {"type": "IsMemberOfGroup", "entity": null},
+        {"type": "IsMemberOfGroup", "entity": {"urn": "urn:li:corpuser:c", "username": "c",
+            "properties": {"displayName": "Cee", "fullName": null, "customProperties": [
+                {"key": "scim.id", "value": "b2xk"}, {"key": "k", "value": null}]},
+            "editableProperties": null}}
     ]}});
     let p = parse_related("groupMembers", Some(group)).expect("parse");
-    assert_eq!(p.total, 3);
+    assert_eq!(p.total, 4);
     assert_eq!(
         p.related,
         vec![
             Related {
                 urn: Urn::corp_user("a"),
-                relationship: "IsMemberOfGroup".into()
+                relationship: "IsMemberOfGroup".into(),
+                user: None,
             },
             Related {
                 urn: Urn::corp_user("b"),
-                relationship: "IsMemberOfNativeGroup".into()
+                relationship: "IsMemberOfNativeGroup".into(),
+                user: None,
+            },
+            Related {
+                urn: Urn::corp_user("c"),
+                relationship: "IsMemberOfGroup".into(),
+                user: Some(crate::datahub::RelatedUser {
+                    username: Some("c".into()),
+                    display_name: Some("Cee".into()),
+                    full_name: None,
+                    editable_display_name: None,
+                    custom_properties: [("scim.id", "b2xk"), ("k", "")]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect(),
+                }),
             },
         ]
     );

@@ -37,7 +37,7 @@ pub use documents::{group_members_many as group_members_many_document, ALL as GR
 pub use entities::{batch_get_path, parse_batch, EntityAspects, RawAspect, BATCH_CHUNK};
 pub use error::{Error, Result};
 pub use graphql::{Me, Page, ScrollPage, ServerConfig};
-pub use relationships::{Related, RelatedPage, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
+pub use relationships::{Related, RelatedPage, RelatedUser, MEMBERSHIP_EDGES, MEMBERS_MANY_MAX};
 pub use release::{Release, Support, NEWEST_TESTED, OLDEST_SUPPORTED, SUPPORTED_RANGE};
 pub use restli::{
     ascii_json, ingest_body, parse_versioned_aspect, Proposal, SyncIndex, Versioned,

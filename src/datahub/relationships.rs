@@ -2,12 +2,13 @@
 //! the first page of many groups in one aliased request) and the groups of a user.
 //! Index-backed, so eventually consistent: never the only source of truth.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::documents;
 use super::error::{Error, Result};
-use super::graphql::UrnOnly;
 use super::transport::Client;
 use super::urn::Urn;
 
@@ -25,6 +26,24 @@ pub struct Related {
     /// Edge name: `IsMemberOfGroup` (groupMembership) or
     /// `IsMemberOfNativeGroup` (nativeGroupMembership).
     pub relationship: String,
+    /// What the member list read of a user at the other end (group member lists
+    /// only; see [`documents::MEMBER_ENTITY`]).
+    pub user: Option<RelatedUser>,
+}
+
+/// A member user as the member-list request reads it, from DataHub's primary store.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RelatedUser {
+    /// `corpUserKey.username`.
+    pub username: Option<String>,
+    /// `corpUserInfo.displayName`.
+    pub display_name: Option<String>,
+    /// `corpUserInfo.fullName`.
+    pub full_name: Option<String>,
+    /// `corpUserEditableInfo.displayName` (what people set in DataHub's UI).
+    pub editable_display_name: Option<String>,
+    /// `corpUserInfo.customProperties`.
+    pub custom_properties: BTreeMap<String, String>,
 }
 
 /// A page of membership edges.
@@ -49,7 +68,7 @@ pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
     struct Edge {
         #[serde(rename = "type")]
         kind: String,
-        entity: Option<UrnOnly>,
+        entity: Option<EdgeEntity>,
     }
     #[derive(Deserialize)]
     struct Rel {
@@ -64,9 +83,13 @@ pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
         .relationships
         .into_iter()
         .filter_map(|e| {
-            e.entity.map(|u| Related {
-                urn: u.urn,
-                relationship: e.kind,
+            e.entity.map(|ent| {
+                let user = ent.user();
+                Related {
+                    urn: ent.urn,
+                    relationship: e.kind,
+                    user,
+                }
             })
         })
         .collect();
@@ -76,6 +99,73 @@ pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
         total: r.total.unwrap_or(related.len() as u32),
         related,
     })
+}
+
+/// The `entity` of an edge: its urn, and for a user what [`documents::MEMBER_ENTITY`]
+/// selects (absent when the document did not ask, or for other entity types).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EdgeEntity {
+    urn: Urn,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    properties: Option<EdgeProps>,
+    #[serde(default)]
+    editable_properties: Option<EdgeEditable>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EdgeProps {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    custom_properties: Option<Vec<EdgeProp>>,
+}
+
+#[derive(Deserialize)]
+struct EdgeProp {
+    key: String,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EdgeEditable {
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+impl EdgeEntity {
+    fn user(&self) -> Option<RelatedUser> {
+        if !self.urn.is_corp_user()
+            || (self.username.is_none()
+                && self.properties.is_none()
+                && self.editable_properties.is_none())
+        {
+            return None;
+        }
+        let props = self.properties.as_ref();
+        Some(RelatedUser {
+            username: self.username.clone(),
+            display_name: props.and_then(|p| p.display_name.clone()),
+            full_name: props.and_then(|p| p.full_name.clone()),
+            editable_display_name: self
+                .editable_properties
+                .as_ref()
+                .and_then(|e| e.display_name.clone()),
+            custom_properties: props
+                .and_then(|p| p.custom_properties.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|e| (e.key.clone(), e.value.clone().unwrap_or_default()))
+                .collect(),
+        })
+    }
 }
 
 impl Client {

@@ -55,6 +55,12 @@ impl Urn {
         Urn::new(CORP_GROUP, name)
     }
 
+    /// `urn:li:dataHubRole:<name>` (DataHub's built-in roles: `Admin`, `Editor`,
+    /// `Reader`).
+    pub fn role(name: &str) -> Self {
+        Urn::new("dataHubRole", name)
+    }
+
     /// The entity type, e.g. `corpuser` or `corpGroup`.
     pub fn entity_type(&self) -> &str {
         // "urn:li:" is 7 bytes; the type ends at the ':' before the key.

@@ -41,6 +41,9 @@ pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"datahub-scim\"";
 pub struct Identity {
     /// The caller's corpuser urn.
     pub actor: String,
+    /// Whether the caller holds Manage Policies (`me.platformPrivileges`), which
+    /// DataHub requires to assign roles (`--idp-roles`).
+    pub manage_policies: bool,
 }
 
 /// Why a request was not authenticated.
@@ -347,6 +350,7 @@ impl Authenticator {
                         let accepted = |me: datahub::Me| {
                             Decision::Accepted(
                                 Arc::new(Identity {
+                                    manage_policies: me.manage_policies,
                                     actor: me.urn.to_string(),
                                 }),
                                 exp,

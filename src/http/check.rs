@@ -108,7 +108,18 @@ pub async fn check(config: &Config, token: Option<&str>) -> Vec<Finding> {
                 out.push(finding(false, format!("token fails the local check: {e}")));
                 return out;
             }
-            match client.me(t).await {
+            let me = client.me(t).await;
+            if let (Ok(me), true) = (&me, config.provision.idp_roles) {
+                out.push(finding(
+                    me.manage_policies,
+                    format!(
+                        "--idp-roles: token actor {} {} Manage Policies, which DataHub requires to assign roles",
+                        me.urn,
+                        if me.manage_policies { "holds" } else { "lacks" }
+                    ),
+                ));
+            }
+            match me {
                 Ok(me) if me.manage_identities => out.push(finding(
                     true,
                     format!("token actor {}; manageIdentities: true", me.urn),

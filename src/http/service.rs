@@ -235,6 +235,7 @@ async fn serve(
         ctx: provision::Ctx {
             token,
             actor: identity.actor,
+            manage_policies: identity.manage_policies,
             base_url,
             preconditions,
         },

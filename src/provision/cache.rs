@@ -44,8 +44,7 @@ pub struct CacheStats {
 pub enum Kind {
     /// `/Users`.
     User,
-    /// `/Groups` (keys are per kind; groups store no `externalId` today).
-    #[allow(dead_code)]
+    /// `/Groups` (a group's `externalId` is in `origin.externalType`).
     Group,
 }
 

@@ -6,7 +6,10 @@
 //! or a [`crate::scim::Error`]. Design and upstream-call costs: `docs/provisioning.md`.
 //!
 //! Layout (pure parts first in each folder):
-//! - `users/`: `map` (SCIM User JSON ⇄ user aspects) and the user operations.
+//! - `users/`: `map` (SCIM User JSON ⇄ user aspects), `resolve` (which user a SCIM id
+//!   names, and the conditional write rounds), the operations, `update` (PUT/PATCH),
+//!   `rename` (a `userName` change that moves the person to another urn) and `roles`
+//!   (DataHub roles from the IdP).
 //! - `groups/`: `map` (SCIM Group JSON ⇄ group aspects) and the group operations.
 //! - `membership/`: [`delta`] (member operations folded into adds and removes) and the
 //!   batched conditional writes of users' `groupMembership`.
@@ -50,6 +53,17 @@ pub enum DeletePolicy {
     Hard,
 }
 
+/// What a `userName` change that derives another DataHub username does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RenamePolicy {
+    /// Move the person to the user the new name derives (`users::rename`); the SCIM
+    /// id stays.
+    #[default]
+    Move,
+    /// `400 mutability`.
+    Reject,
+}
+
 /// Which SCIM attribute the DataHub username is derived from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UsernameSource {
@@ -76,6 +90,11 @@ pub struct ProvisionConfig {
     pub user_delete: DeletePolicy,
     /// DELETE policy for groups.
     pub group_delete: DeletePolicy,
+    /// What a `userName` change that derives another username does.
+    pub user_rename: RenamePolicy,
+    /// Write each user's DataHub role (`roleMembership`) from its primary SCIM role
+    /// (`users::roles`); off: roles stay DataHub's.
+    pub idp_roles: bool,
     /// Page size used when a list request gives no `count`, and the maximum.
     pub max_page_size: usize,
     /// Capacity of the ID-mapping cache (entries).
@@ -115,6 +134,9 @@ pub struct Ctx {
     pub token: String,
     /// The caller's DataHub urn (from `me`), used for audit stamps.
     pub actor: String,
+    /// Whether the caller holds Manage Policies (`me`), which DataHub requires to
+    /// assign roles (`--idp-roles`).
+    pub manage_policies: bool,
     /// Absolute base URL of the SCIM endpoint the request came in on, for
     /// `meta.location`.
     pub base_url: String,

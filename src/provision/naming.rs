@@ -196,6 +196,8 @@ mod tests {
             idp_name: "OKTA".into(),
             user_delete: Default::default(),
             group_delete: Default::default(),
+            user_rename: Default::default(),
+            idp_roles: false,
             max_page_size: 100,
             cache_capacity: 100,
             cache_ttl: std::time::Duration::from_secs(60),

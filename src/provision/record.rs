@@ -3,7 +3,7 @@
 
 use crate::datahub::aspects::{
     AuditStamp, CorpGroupInfo, CorpUserInfo, CorpUserKey, CorpUserStatus, GroupMembership, Origin,
-    Status, UserStatus,
+    RoleMembership, Status, UserStatus,
 };
 use crate::datahub::{EntityAspects, Proposal, Urn, Versioned};
 
@@ -11,12 +11,14 @@ use super::errors::Fail;
 use super::users::map::{UserView, KEY_CREATED};
 
 /// Aspects read for a user, whether addressed as a user or as a group member
-/// (`origin` is written on create, never read: nothing depends on its old value).
+/// (`origin` is written on create, never read: nothing depends on its old value;
+/// `roleMembership` is written only with `--idp-roles`, but read in the same call).
 pub const USER_ASPECTS: &[&str] = &[
     "corpUserInfo",
     "corpUserStatus",
     "status",
     "groupMembership",
+    "roleMembership",
 ];
 /// Aspects read for a group.
 pub const GROUP_ASPECTS: &[&str] = &["corpGroupInfo", "origin", "status"];
@@ -36,6 +38,8 @@ pub struct UserRecord {
     pub soft: Option<Status>,
     /// `groupMembership`.
     pub membership: Option<GroupMembership>,
+    /// `roleMembership`.
+    pub roles: Option<RoleMembership>,
 }
 
 fn value<T>(v: Option<Versioned<T>>) -> Option<T> {
@@ -52,6 +56,7 @@ impl UserRecord {
             status: value(e.get::<CorpUserStatus>()?),
             soft: value(e.get::<Status>()?),
             membership: value(e.get::<GroupMembership>()?),
+            roles: value(e.get::<RoleMembership>()?),
         })
     }
 
@@ -90,6 +95,16 @@ impl UserRecord {
         self.urn.key()
     }
 
+    /// The SCIM id this user answers to (`users::map::scim_id`).
+    pub fn scim_id(&self) -> String {
+        super::users::map::scim_id(self.urn.key(), self.info.as_ref())
+    }
+
+    /// Where a rename moved the person who was this user (`scim.movedTo`).
+    pub fn moved_to(&self) -> Option<Urn> {
+        super::users::map::moved_to(self.info.as_ref())
+    }
+
     /// The render input.
     pub fn view(&self) -> UserView<'_> {
         UserView {
@@ -116,10 +131,21 @@ impl UserRecord {
     }
 }
 
+/// How much of a user [`user_writes`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// Only what changed (PUT, PATCH).
+    Changes,
+    /// Every aspect of a SCIM user, the resource's creation instant stamped into
+    /// [`KEY_CREATED`] (create, adopt, revive).
+    Create,
+    /// Every aspect, keeping the [`KEY_CREATED`] `info` carries (a rename moves the
+    /// resource, it does not create one).
+    MoveIn,
+}
+
 /// Proposals bringing a user to `info` (and the matching `corpUserStatus`),
-/// each conditioned on the version read. With `full`, every aspect of a SCIM
-/// user is written (create/adopt/revive), and the resource's creation instant is
-/// stamped into [`KEY_CREATED`]; otherwise only what changed.
+/// each conditioned on the version read, as much as `extent` says.
 /// Returns the proposals and the record as it will be after the write.
 pub fn user_writes(
     rec: &UserRecord,
@@ -127,15 +153,18 @@ pub fn user_writes(
     mut info: CorpUserInfo,
     actor: &Urn,
     idp: &str,
-    full: bool,
+    extent: Extent,
 ) -> Result<(Vec<Proposal>, UserRecord), Fail> {
     let urn = &rec.urn;
     let mut out = Vec::new();
     let mut after = rec.clone();
     let stamp = AuditStamp::now(actor.clone());
-    if full {
+    let full = extent != Extent::Changes;
+    if extent == Extent::Create {
         info.custom_properties
             .insert(KEY_CREATED.to_owned(), stamp.time.to_string());
+    }
+    if full {
         out.push(Proposal::upsert(
             urn,
             &CorpUserKey {
@@ -188,6 +217,17 @@ pub struct GroupRecord {
 }
 
 impl GroupRecord {
+    /// A group nothing is stored for.
+    pub fn absent(urn: Urn) -> Self {
+        GroupRecord {
+            urn,
+            exists: false,
+            info: None,
+            origin: None,
+            soft: None,
+        }
+    }
+
     /// Types what a batch read found.
     pub fn from_entity(e: &EntityAspects) -> Result<Self, Fail> {
         Ok(GroupRecord {

@@ -24,14 +24,12 @@
 //!   Not covered (documented): other users' `groupMembership` (a group's members), and
 //!   a hard delete (`entities?action=delete` takes no condition).
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::Fail;
-use crate::provision::membership::GroupWrites;
+use crate::provision::membership::{GroupWrites, Members};
 use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS};
 use crate::provision::{Ctx, Provisioner};
 use crate::scim;
@@ -131,7 +129,7 @@ impl Provisioner {
         &self,
         ctx: &Ctx,
         urn: &Urn,
-    ) -> Result<Option<BTreeSet<String>>, scim::Error> {
+    ) -> Result<Option<Members>, scim::Error> {
         if ctx.preconditions.names_tags() {
             Ok(Some(self.current_members(ctx, urn).await?))
         } else {
@@ -147,7 +145,7 @@ impl Provisioner {
         &self,
         ctx: &Ctx,
         g: &GroupRecord,
-        members: Option<&BTreeSet<String>>,
+        members: Option<&Members>,
     ) -> Result<(), scim::Error> {
         if ctx.preconditions.is_empty() {
             return Ok(());

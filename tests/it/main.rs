@@ -14,6 +14,7 @@ mod support;
 
 // Replays of what each identity provider sends, asserting SCIM answers and DataHub aspects.
 mod bulk; // POST /Bulk: RFC 7644 §3.7's examples, bulkId references, limits, deadline
+mod conformance; // group externalId, members' display, PATCH remove, roles from the IdP (issue 10)
 mod consistency; // read-your-writes under index lag, two gateways racing, GMS faults
 mod directory; // directories past DataHub's 10,000-hit search window, by index and by cursor
 mod entra; // Microsoft Entra ID, legacy and aadOptscim062020 PATCH dialects
@@ -22,6 +23,7 @@ mod guide; // DataHub's Okta guide scenarios, admin-owned aspects, SSO identity 
 mod jumpcloud; // JumpCloud's connection test (create + delete a user and a group)
 mod okta; // Okta AIW (PUT) and OIN (PATCH) apps, and Okta's own spec test sequence
 mod onelogin; // OneLogin template bodies, suspend and delete
+mod renames; // userName changes: the person moves to the DataHub user SSO lands on, the id stays
 mod upstream_calls; // the GMS calls each SCIM operation costs (docs/upstream-calls.md)
 
 /// Loads `fixtures/<name>` and replaces every `{{key}}` with its value.

@@ -98,6 +98,8 @@ DATAHUB_SCIM_USERNAME_LOWERCASE: {{ $c.usernameLowercase | toString | quote }}
 DATAHUB_SCIM_IDP_NAME: {{ $c.idpName | quote }}
 DATAHUB_SCIM_USER_DELETE: {{ $c.userDelete | quote }}
 DATAHUB_SCIM_GROUP_DELETE: {{ $c.groupDelete | quote }}
+DATAHUB_SCIM_USER_RENAME: {{ $c.userRename | quote }}
+DATAHUB_SCIM_IDP_ROLES: {{ $c.idpRoles | toString | quote }}
 DATAHUB_SCIM_MAX_PAGE_SIZE: {{ $c.maxPageSize | int64 | toString | quote }}
 DATAHUB_SCIM_MAX_FILTER_SCAN: {{ $c.maxFilterScan | int64 | toString | quote }}
 DATAHUB_SCIM_ID_CACHE_CAPACITY: {{ $c.idCacheCapacity | int64 | toString | quote }}

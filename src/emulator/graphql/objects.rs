@@ -231,7 +231,9 @@ fn user_field<'a>(
     e: &Entity,
     info: &ResolveInfo<'_>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
-    let props = || {
+    // `CorpUserMapper.mapCorpUserInfo`: the properties, the manager as a stub entity,
+    // and `customProperties` as `CustomPropertiesMapper` entries (key, value, the urn).
+    let props = |with_custom: bool| {
         let mut p = typed("CorpUserProperties", e.get("corpUserInfo"));
         if let Some(m) = p.as_object_mut() {
             if let Some(mgr) = m.remove("managerUrn") {
@@ -240,7 +242,17 @@ fn user_field<'a>(
                     entity_ref(mgr.as_str().unwrap_or_default()),
                 );
             }
-            m.remove("customProperties");
+            let custom = m.remove("customProperties");
+            if let (true, Some(Value::Object(c))) = (with_custom, custom) {
+                let entries: Vec<Value> = c
+                    .into_iter()
+                    .map(|(k, v)| {
+                        json!({"__typename": "CustomPropertiesEntry", "key": k,
+                               "value": v, "associatedUrn": e.urn})
+                    })
+                    .collect();
+                m.insert("customProperties".into(), Value::Array(entries));
+            }
         }
         p
     };
@@ -251,9 +263,9 @@ fn user_field<'a>(
             .get("corpUserKey")
             .map(|k| k["username"].clone())
             .unwrap_or_else(|| json!(store::urn_id(&e.urn))),
-        "properties" => props(),
+        "properties" => props(true),
         "info" => {
-            let mut p = props();
+            let mut p = props(false);
             if let Some(m) = p.as_object_mut() {
                 m.insert("__typename".into(), json!("CorpUserInfo"));
             }

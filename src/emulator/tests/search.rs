@@ -167,6 +167,70 @@ async fn aliased_group_selections_resolve_in_one_request() {
     assert_eq!(calls, 1, "one HTTP request for three groups");
 }
 
+/// The `entity` of an edge is the member loaded from the primary store, as DataHub's
+/// entity batch loader does: its names and `customProperties` (as
+/// `CustomPropertiesMapper` entries) come with the edges, in the same request.
+#[tokio::test]
+async fn member_edges_load_the_member_entity_with_custom_properties() {
+    let emu = start().await;
+    let t = emu.admin_token();
+    emu.put_aspect("urn:li:corpGroup:a", "corpGroupKey", json!({"name": "a"}));
+    let urn = "urn:li:corpuser:x";
+    emu.put_aspect(urn, "corpUserKey", json!({"username": "x"}));
+    emu.put_aspect(
+        urn,
+        "corpUserInfo",
+        json!({"active": true, "displayName": "Ex", "fullName": "E X",
+               "customProperties": {"scim.id": "b2xk", "k": "v"}}),
+    );
+    emu.put_aspect(
+        urn,
+        "corpUserEditableInfo",
+        json!({"displayName": "Edited"}),
+    );
+    emu.put_aspect(
+        urn,
+        "groupMembership",
+        json!({"groups": ["urn:li:corpGroup:a"]}),
+    );
+    let vars = json!({"urn": "urn:li:corpGroup:a",
+        "input": {"types": ["IsMemberOfGroup"], "direction": "INCOMING", "start": 0, "count": 10}});
+    let (s, b) = gql(
+        &emu,
+        &t,
+        crate::datahub::GRAPHQL_DOCUMENTS
+            .iter()
+            .find(|(n, _)| *n == "groupMembers")
+            .map(|(_, d)| *d)
+            .unwrap_or_default(),
+        vars,
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let e = &b["data"]["corpGroup"]["relationships"]["relationships"][0]["entity"];
+    assert_eq!(e["username"], json!("x"), "{b}");
+    assert_eq!(e["properties"]["displayName"], json!("Ex"));
+    assert_eq!(e["properties"]["fullName"], json!("E X"));
+    assert_eq!(e["editableProperties"]["displayName"], json!("Edited"));
+    let mut props: Vec<(String, String)> = e["properties"]["customProperties"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap_or_default().to_owned(),
+                p["value"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    props.sort();
+    assert_eq!(
+        props,
+        [("k".into(), "v".into()), ("scim.id".into(), "b2xk".into())]
+    );
+    assert_eq!(emu.call_counts().values().sum::<u64>(), 1);
+}
+
 #[tokio::test]
 async fn iequal_trims_and_folds_ascii_only_while_equal_is_exact() {
     let emu = start().await;

@@ -5,9 +5,15 @@
 //! they live on each user's `groupMembership` (see `membership.rs`).
 //!
 //! Ownership: a group is SCIM-owned when its origin is `EXTERNAL` with our IdP name
-//! *and* `corpGroupInfo.created` is set. We stamp `created` when we create or adopt
-//! a group; neither OIDC JIT login nor the Okta/Azure ingestion sources set it, and
-//! GraphQL `createGroup` (which does) marks the group `NATIVE`.
+//! (or a SCIM client's `externalId`, below) *and* `corpGroupInfo.created` is set. We
+//! stamp `created` when we create or adopt a group; neither OIDC JIT login nor the
+//! Okta/Azure ingestion sources set it, and GraphQL `createGroup` (which does) marks
+//! the group `NATIVE`.
+//!
+//! A group's SCIM `externalId` lives in `origin.externalType` as
+//! `SCIM_client_<externalId>`, the encoding DataHub Cloud's SCIM endpoint uses
+//! (DataHub's group model has no other field for it: `corpGroupInfo` has no custom
+//! properties); a group without one keeps `externalType = <idp name>`.
 
 use serde_json::Value;
 
@@ -52,12 +58,30 @@ pub fn classify(
     }
 }
 
-/// Whether the group carries our ownership marks.
+/// Prefix of an `origin.externalType` that carries a SCIM client's group
+/// `externalId` (DataHub Cloud's encoding: `SCIM_client_<externalId>`).
+pub const EXTERNAL_ID_PREFIX: &str = "SCIM_client_";
+
+/// Whether the group carries our ownership marks: `origin {EXTERNAL, <idp>}` (or a
+/// SCIM client's `externalId`) and `corpGroupInfo.created`.
 pub fn is_owned(info: Option<&CorpGroupInfo>, origin: Option<&Origin>, idp: &str) -> bool {
     let ours = origin.is_some_and(|o| {
-        o.origin_type == OriginType::External && o.external_type.as_deref() == Some(idp)
+        o.origin_type == OriginType::External
+            && o.external_type
+                .as_deref()
+                .is_some_and(|t| t == idp || t.starts_with(EXTERNAL_ID_PREFIX))
     });
     ours && info.is_some_and(|i| i.created.is_some())
+}
+
+/// The SCIM `externalId` a group's `origin` carries, if any.
+pub fn external_id_of(origin: Option<&Origin>) -> Option<String> {
+    origin
+        .filter(|o| o.origin_type == OriginType::External)
+        .and_then(|o| o.external_type.as_deref())
+        .and_then(|t| t.strip_prefix(EXTERNAL_ID_PREFIX))
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
 }
 
 /// `corpGroupInfo` for a create/adopt/rename: `displayName` set, the deprecated
@@ -77,9 +101,13 @@ pub fn info_for(
     info
 }
 
-/// `origin {EXTERNAL, idp}`.
-pub fn origin_for(idp: &str) -> Origin {
-    Origin::external(idp)
+/// `origin {EXTERNAL, SCIM_client_<externalId>}` for a group with an `externalId`,
+/// else `origin {EXTERNAL, idp}`.
+pub fn origin_for(idp: &str, external_id: Option<&str>) -> Origin {
+    match external_id.filter(|e| !e.is_empty()) {
+        Some(e) => Origin::external(&format!("{EXTERNAL_ID_PREFIX}{e}")),
+        None => Origin::external(idp),
+    }
 }
 
 /// Everything needed to render one group.
@@ -89,8 +117,10 @@ pub struct GroupView<'a> {
     pub name: &'a str,
     /// `corpGroupInfo`, when present.
     pub info: Option<&'a CorpGroupInfo>,
-    /// Member user urns, sorted; `None` when members were not asked for.
-    pub members: Option<Vec<String>>,
+    /// The group's SCIM `externalId` ([`external_id_of`]).
+    pub external_id: Option<String>,
+    /// Members as (SCIM id, display); `None` when members were not asked for.
+    pub members: Option<Vec<(String, Option<String>)>>,
     /// Creation time (ms).
     pub created_ms: Option<i64>,
     /// Last modification (ms).
@@ -107,20 +137,22 @@ pub fn render(view: &GroupView<'_>, base_url: &str) -> Value {
         .info
         .and_then(|i| i.display_name.clone())
         .unwrap_or_else(|| view.name.to_owned());
+    let mut seen = std::collections::BTreeSet::new();
     let members: Vec<Member> = view
         .members
         .iter()
         .flatten()
-        .filter_map(|u| ids::user_id_of_urn(u))
-        .map(|uid| Member {
+        .filter(|(uid, _)| seen.insert(uid.clone()))
+        .map(|(uid, display)| Member {
             ref_: Some(format!("{base_url}/Users/{uid}")),
             type_: Some("User".into()),
-            ..Member::new(uid)
+            display: display.clone(),
+            value: uid.clone(),
         })
         .collect();
     let group = Group {
         display_name,
-        external_id: None,
+        external_id: view.external_id.clone(),
         members,
         extra: Default::default(),
     };
@@ -235,7 +267,11 @@ mod tests {
         let view = GroupView {
             name: "Data+Eng+%28EU%29",
             info: Some(&info),
-            members: Some(vec!["urn:li:corpuser:jdoe".into()]),
+            external_id: Some("8aa1a0c0".into()),
+            members: Some(vec![
+                ("amRvZQ".into(), Some("Jane Doe".into())),
+                ("amRvZQ".into(), None),
+            ]),
             created_ms: Some(0),
             modified_ms: None,
         };
@@ -244,6 +280,9 @@ mod tests {
         assert_eq!(g["id"], json!(id));
         assert_eq!(g["displayName"], json!("Data Eng (EU)"));
         assert_eq!(g["members"][0]["value"], json!("amRvZQ"));
+        assert_eq!(g["members"][0]["display"], json!("Jane Doe"));
+        assert_eq!(g["members"].as_array().map(Vec::len), Some(1), "one per id");
+        assert_eq!(g["externalId"], json!("8aa1a0c0"));
         assert_eq!(
             g["members"][0]["$ref"],
             json!("https://scim.example/scim/v2/Users/amRvZQ")

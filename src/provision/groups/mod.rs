@@ -15,11 +15,11 @@ use crate::datahub::aspects::{CorpGroupKey, Status};
 use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::membership::delta::{Delta, MemberOp};
-use crate::provision::membership::{member_urns, GroupWrites};
+use crate::provision::membership::{member_urns, GroupWrites, Members};
 use crate::provision::record::GroupRecord;
 use crate::provision::users::{actor_urn, not_found, require_object};
 use crate::provision::version::{self, guarded, version_of};
-use crate::provision::{ids, naming, Ctx, DeletePolicy, Provisioner};
+use crate::provision::{cache::Kind, ids, naming, Ctx, DeletePolicy, Provisioner};
 use crate::scim::json::get_ci;
 use crate::scim::{self, ListQuery, ResourceKind};
 use map::{classify, is_owned, Existing, GroupView};
@@ -66,9 +66,15 @@ impl Provisioner {
                             needs_stale = true;
                             Err(Fail(scim::Error::internal()))
                         }
-                        Existing::Absent | Existing::Removed | Existing::Adoptable => {
-                            create_writes(&urn, g, ent, &display, &actor, &idp, found)
-                        }
+                        Existing::Absent | Existing::Removed | Existing::Adoptable => create_writes(
+                            &urn,
+                            g,
+                            ent,
+                            (&display, sent.external_id.as_deref()),
+                            &actor,
+                            &idp,
+                            found,
+                        ),
                     }
                 })
                 .await;
@@ -86,18 +92,13 @@ impl Provisioner {
                 r => break (r?, found),
             }
         };
-        let members: BTreeSet<String> = match found {
+        let members = match found {
             Existing::Adoptable => self.current_members(ctx, &urn).await?,
-            _ => adds.into_iter().collect(),
+            _ => applied.added,
         };
         let group = applied.group.ok_or_else(scim::Error::internal)?;
-        let mut out = self.render_group(ctx, &group, Some(members));
-        // DataHub has no field for a group's externalId: it is echoed in the create
-        // response (Entra records its mapping from it) but not stored.
-        if let (Some(ext), Some(o)) = (sent.external_id, out.as_object_mut()) {
-            o.insert("externalId".into(), Value::String(ext));
-        }
-        Ok(out)
+        self.after_rename(&group).await;
+        Ok(self.render_group(ctx, &group, Some(members)))
     }
 
     /// `GET /Groups/{id}`: one primary-store read, plus the member pages unless
@@ -158,21 +159,29 @@ impl Provisioner {
         } else {
             Delta::default()
         };
-        let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
+        let (add, remove, current) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
+        // PUT replaces what we own: a body without `externalId` clears it.
+        let ext = Some(group.external_id.clone());
         let tag_members = self.members_for_preconditions(ctx, &urn).await?;
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
                 self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
-                let w = self.update_writes(g, ent, display.clone(), &actor)?;
+                let w = self.update_writes(g, ent, display.clone(), ext.clone(), &actor)?;
                 guarded(ctx, ent, w)
             })
             .await?;
-        let group = applied.group.ok_or_else(scim::Error::internal)?;
-        self.after_rename(&group).await;
-        let members = match &delta {
-            Delta::Absolute(target) => target.clone(),
-            Delta::Incremental { .. } => self.current_members(ctx, &urn).await?,
+        let group = self.after_write(&applied).await?;
+        let members = match (&delta, current) {
+            (Delta::Absolute(target), Some(current)) => {
+                let mut kept: Members = current
+                    .into_iter()
+                    .filter(|(_, m)| m.id_urn().is_some_and(|u| target.contains(&u)))
+                    .collect();
+                kept.extend(applied.added);
+                kept
+            }
+            _ => self.current_members(ctx, &urn).await?,
         };
         Ok(self.render_group(ctx, &group, Some(members)))
     }
@@ -191,7 +200,7 @@ impl Provisioner {
         let plan = scim::plan_group(&req)?;
         let urn = group_urn(id)?;
         let delta = Delta::fold(&crate::provision::membership::member_ops(&plan.members)?);
-        let (add, remove) = self.resolve_delta(ctx, &urn, &delta).await?;
+        let (add, remove, _) = self.resolve_delta(ctx, &urn, &delta).await?;
         let actor = actor_urn(ctx);
         let other = plan.other;
         let base = ctx.base_url.trim_end_matches('/').to_owned();
@@ -199,20 +208,19 @@ impl Provisioner {
         let applied = self
             .write_membership(ctx, &urn, &add, &remove, live, |g, ent| {
                 self.check_group_preconditions(ctx, g, tag_members.as_ref())?;
-                let display = if other.operations.is_empty() {
-                    None
+                let (display, ext) = if other.operations.is_empty() {
+                    (None, None)
                 } else {
                     let mut doc = map::render(&view(g, None), &base);
                     scim::apply(&mut doc, &other, ResourceKind::Group)?;
-                    Some(scim::Group::from_json(&doc)?.display_name)
+                    let after = scim::Group::from_json(&doc)?;
+                    (Some(after.display_name), Some(after.external_id))
                 };
-                let w = self.update_writes(g, ent, display, &actor)?;
+                let w = self.update_writes(g, ent, display, ext, &actor)?;
                 guarded(ctx, ent, w)
             })
             .await?;
-        if let Some(g) = &applied.group {
-            self.after_rename(g).await;
-        }
+        self.after_write(&applied).await?;
         Ok(None)
     }
 
@@ -267,18 +275,23 @@ impl Provisioner {
         self.cache.forget_group(urn.as_str()).await;
         if let Some(g) = applied.group {
             self.cache.forget_group_name(&g.display_name()).await;
+            if let Some(ext) = map::external_id_of(g.origin.as_ref()) {
+                self.cache.forget_external_id(Kind::Group, &ext).await;
+            }
         }
         Ok(())
     }
 
-    /// The group's own writes for a PUT/PATCH: the displayName when it changed, and
-    /// our ownership marks when the group was not ours yet (a linked JIT, ingested
-    /// or native group becomes SCIM-managed on its first write).
+    /// The group's own writes for a PUT/PATCH: the displayName and the `externalId`
+    /// (`Some`: the value asked for, `None` in it clearing it; `None`: kept) when
+    /// they changed, and our ownership marks when the group was not ours yet (a
+    /// linked JIT, ingested or native group becomes SCIM-managed on its first write).
     fn update_writes(
         &self,
         g: &GroupRecord,
         ent: &EntityAspects,
         display: Option<String>,
+        external_id: Option<Option<String>>,
         actor: &Urn,
     ) -> Result<GroupWrites, Fail> {
         let idp = &self.cfg.idp_name;
@@ -302,16 +315,42 @@ impl Provisioner {
             writes.push(Proposal::upsert(&g.urn, &info)?.conditional_on(ent));
             after.info = Some(info);
         }
-        if !owned {
-            let origin = map::origin_for(idp);
+        let ext = external_id.unwrap_or_else(|| map::external_id_of(g.origin.as_ref()));
+        let origin = map::origin_for(idp, ext.as_deref());
+        if !owned || g.origin.as_ref() != Some(&origin) {
             writes.push(Proposal::upsert(&g.urn, &origin)?.conditional_on(ent));
             after.origin = Some(origin);
         }
         Ok(GroupWrites::done(writes, after))
     }
 
-    /// Keeps `displayName eq` working after a rename (the urn no longer follows).
+    /// The group a PUT/PATCH wrote, with the lookups it changed remembered.
+    async fn after_write(
+        &self,
+        applied: &crate::provision::membership::Applied,
+    ) -> Result<GroupRecord, scim::Error> {
+        let group = applied.group.clone().ok_or_else(scim::Error::internal)?;
+        if let Some(old) = applied
+            .before
+            .as_ref()
+            .and_then(|b| map::external_id_of(b.origin.as_ref()))
+        {
+            if map::external_id_of(group.origin.as_ref()).as_deref() != Some(old.as_str()) {
+                self.cache.forget_external_id(Kind::Group, &old).await;
+            }
+        }
+        self.after_rename(&group).await;
+        Ok(group)
+    }
+
+    /// Keeps `displayName eq` working after a rename (the urn no longer follows), and
+    /// `externalId eq` finding the group on this replica without a scan.
     async fn after_rename(&self, g: &GroupRecord) {
+        if let Some(ext) = map::external_id_of(g.origin.as_ref()) {
+            self.cache
+                .remember_external_id(Kind::Group, &ext, g.urn.as_str())
+                .await;
+        }
         let display = g.display_name();
         match naming::group_name_for(&display) {
             Ok(n) if n == g.urn.key() => {}
@@ -338,7 +377,7 @@ impl Provisioner {
         &self,
         ctx: &Ctx,
         rec: &GroupRecord,
-        members: Option<BTreeSet<String>>,
+        members: Option<Members>,
     ) -> Value {
         let view = view(rec, members);
         let tag = version::tag_of(&map::render(&view, ""));
@@ -350,11 +389,12 @@ impl Provisioner {
     }
 }
 
-fn view(rec: &GroupRecord, members: Option<BTreeSet<String>>) -> GroupView<'_> {
+fn view(rec: &GroupRecord, members: Option<Members>) -> GroupView<'_> {
     GroupView {
         name: rec.urn.key(),
         info: rec.info.as_ref(),
-        members: members.map(|m| m.into_iter().collect()),
+        external_id: map::external_id_of(rec.origin.as_ref()),
+        members: members.map(|m| m.into_values().map(|i| (i.id, i.display)).collect()),
         created_ms: None,
         modified_ms: None,
     }
@@ -385,13 +425,13 @@ fn create_writes(
     urn: &Urn,
     g: &GroupRecord,
     ent: &EntityAspects,
-    display: &str,
+    (display, external_id): (&str, Option<&str>),
     actor: &Urn,
     idp: &str,
     found: Existing,
 ) -> Result<GroupWrites, Fail> {
     let info = map::info_for(display, g.info.as_ref(), true, actor);
-    let origin = map::origin_for(idp);
+    let origin = map::origin_for(idp, external_id);
     let status = |removed: bool| {
         let mut st = g.soft.clone().unwrap_or_default();
         st.removed = removed;

@@ -44,6 +44,7 @@ impl Provisioner {
             .external_id(Kind::User, ext, || async {
                 let urns = self.external_id_hits(ctx, ext).await?;
                 let recs = self.hydrate_users(ctx, &urns).await?;
+                let recs = self.follow_moves(ctx, recs).await?;
                 let hit = recs.into_iter().find(|r| verify(r));
                 let urn = hit.as_ref().map(|r| r.urn.to_string());
                 *loaded_now.lock().unwrap_or_else(|p| p.into_inner()) = hit;
@@ -64,7 +65,90 @@ impl Provisioner {
         self.cache.forget_external_id(Kind::User, ext).await;
         let urns = self.external_id_hits(ctx, ext).await?;
         let recs = self.hydrate_users(ctx, &urns).await?;
+        let recs = self.follow_moves(ctx, recs).await?;
         Ok(recs.into_iter().filter(|r| verify(r)).collect())
+    }
+
+    /// `recs`, plus the users that renames moved any of them to (one more read, only
+    /// when there are such). An index that lags behind a rename (made on another
+    /// replica) still finds the person under the former account; the primary store
+    /// forwards to the user it is now. Never for list pages: there the user moved to
+    /// has its own index entry, and following would show it twice.
+    pub(in crate::provision) async fn follow_moves(
+        &self,
+        ctx: &Ctx,
+        mut recs: Vec<UserRecord>,
+    ) -> Result<Vec<UserRecord>, scim::Error> {
+        let next: Vec<Urn> = recs
+            .iter()
+            .filter(|r| !r.visible())
+            .filter_map(UserRecord::moved_to)
+            .filter(|u| !recs.iter().any(|r| r.urn == *u))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !next.is_empty() {
+            recs.extend(self.hydrate_users(ctx, &next).await?);
+        }
+        Ok(recs)
+    }
+
+    /// Groups whose SCIM `externalId` is `ext`. It lives in `origin.externalType`
+    /// (`groups::map`), which DataHub does not index, so: the ID-mapping cache,
+    /// checked against the primary store; on a miss, a bounded scan of every group
+    /// (`max_filter_scan`, else `400 tooMany`) that remembers the `externalId` of
+    /// every group it reads, so an IdP matching its groups one after another
+    /// (Entra's first cycle) costs one scan per cache lifetime and one read per group.
+    pub(in crate::provision) async fn groups_by_external_id(
+        &self,
+        ctx: &Ctx,
+        ext: &str,
+    ) -> Result<Vec<GroupRecord>, scim::Error> {
+        use crate::provision::groups::map::external_id_of;
+        let verify = |rec: &GroupRecord| {
+            rec.live() && external_id_of(rec.origin.as_ref()).as_deref() == Some(ext)
+        };
+        let scanned: Mutex<Option<Vec<GroupRecord>>> = Mutex::new(None);
+        let scan = || async {
+            let urns = self
+                .scan_index(ctx, EntityKind::CorpGroup, Vec::new())
+                .await?;
+            let recs = self.hydrate_groups(ctx, &urns).await?;
+            for rec in recs.iter().filter(|r| r.live()) {
+                if let Some(e) = external_id_of(rec.origin.as_ref()).filter(|e| e != ext) {
+                    self.cache
+                        .remember_external_id(Kind::Group, &e, rec.urn.as_str())
+                        .await;
+                }
+            }
+            let hit = recs.iter().find(|r| verify(r)).map(|r| r.urn.to_string());
+            *scanned.lock().unwrap_or_else(|p| p.into_inner()) = Some(recs);
+            Ok(hit)
+        };
+        let loaded = self.cache.external_id(Kind::Group, ext, scan).await?;
+        if let Some(recs) = scanned.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(recs.into_iter().filter(|r| verify(r)).collect());
+        }
+        let Some(urn) = loaded.and_then(|u| u.parse::<Urn>().ok()) else {
+            return Ok(Vec::new());
+        };
+        // The cache is never the only source of truth: check the entry still holds.
+        let recs = self.hydrate_groups(ctx, std::slice::from_ref(&urn)).await?;
+        if recs.iter().any(verify) {
+            return Ok(recs.into_iter().filter(|r| verify(r)).collect());
+        }
+        self.cache.forget_external_id(Kind::Group, ext).await;
+        let urns = self
+            .scan_index(ctx, EntityKind::CorpGroup, Vec::new())
+            .await?;
+        let recs = self.hydrate_groups(ctx, &urns).await?;
+        let found: Vec<GroupRecord> = recs.into_iter().filter(|r| verify(r)).collect();
+        if let Some(r) = found.first() {
+            self.cache
+                .remember_external_id(Kind::Group, ext, r.urn.as_str())
+                .await;
+        }
+        Ok(found)
     }
 
     /// Index candidates for an `externalId`: `customProperties` is indexed as

@@ -33,11 +33,10 @@ mod lookup;
 mod paging;
 mod search;
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
 use crate::datahub::{EntityKind, FacetFilter, Urn};
+use crate::provision::membership::Members;
 use crate::provision::record::{GroupRecord, UserRecord};
 use crate::provision::{naming, Ctx, Provisioner, UsernameSource};
 use crate::scim::filter::Filter;
@@ -291,7 +290,7 @@ impl Provisioner {
         };
         let fast = q.filter.is_none() && q.sort_by.is_none();
         let with_members = !skips_members(q);
-        let mut page: Vec<(GroupRecord, Option<BTreeSet<String>>)> = Vec::new();
+        let mut page: Vec<(GroupRecord, Option<Members>)> = Vec::new();
         let (total, next) = if fast {
             let window = self
                 .window(ctx, EntityKind::CorpGroup, Vec::new(), at, count)
@@ -321,7 +320,7 @@ impl Provisioner {
                 }
             };
             let recs: Vec<GroupRecord> = recs.into_iter().filter(GroupRecord::live).collect();
-            let members: Vec<Option<BTreeSet<String>>> = if needs_members {
+            let members: Vec<Option<Members>> = if needs_members {
                 let urns: Vec<Urn> = recs.iter().map(|r| r.urn.clone()).collect();
                 self.current_members_many(ctx, &urns)
                     .await?
@@ -332,7 +331,7 @@ impl Provisioner {
                 vec![None; recs.len()]
             };
             // Render, keep what matches, sort (stable: urn order breaks ties), slice.
-            let mut found: Vec<(Value, GroupRecord, Option<BTreeSet<String>>)> = recs
+            let mut found: Vec<(Value, GroupRecord, Option<Members>)> = recs
                 .into_iter()
                 .zip(members)
                 .map(|(rec, m)| (self.render_group(ctx, &rec, m.clone()), rec, m))
@@ -402,10 +401,13 @@ impl Provisioner {
         let kind = ResourceKind::User;
         for (path, value) in &terms {
             if path.is(kind, "id") {
-                return Ok(Candidates::Some(
-                    crate::provision::users::user_urn(value)
-                        .into_iter()
-                        .collect(),
+                // The id names its origin urn, or (renamed) the user it forwards to.
+                return Ok(Candidates::Read(
+                    match self.resolve_user(ctx, value).await {
+                        Ok(rec) => vec![rec],
+                        Err(e) if e.status == 404 => Vec::new(),
+                        Err(e) => return Err(e),
+                    },
                 ));
             }
             if path.is(kind, "userName") && self.cfg.username_source == UsernameSource::UserName {
@@ -449,8 +451,9 @@ impl Provisioner {
                 return Ok(Candidates::Read(self.by_display_name(ctx, value).await?));
             }
             if path.is(kind, "externalId") {
-                // Never stored for groups (DataHub has no field): nothing can match.
-                return Ok(Candidates::Some(Vec::new()));
+                return Ok(Candidates::Read(
+                    self.groups_by_external_id(ctx, value).await?,
+                ));
             }
         }
         Ok(Candidates::Index)

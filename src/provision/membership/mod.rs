@@ -18,23 +18,23 @@
 //! difference only.
 
 pub mod delta;
+mod read;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::datahub::{self, EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
 use crate::provision::record::{GroupRecord, UserRecord, GROUP_ASPECTS, USER_ASPECTS};
+use crate::provision::users::map::moved_to;
 use crate::provision::{ids, Ctx, Provisioner};
 use crate::scim;
-use delta::{overlay, Delta, MemberOp};
+use delta::{Delta, MemberOp};
+pub(in crate::provision) use read::{id_urns, MemberInfo, Members};
 
 /// Smallest `write_batch` honoured: room for a group's own writes (at most four
-/// proposals) and some members in every batch.
+/// proposals) and some members in every batch, and for a user rename
+/// (`users::rename`: at most ten proposals) in one.
 pub const MIN_WRITE_BATCH: usize = 10;
-/// Edges read per relationships page.
-const MEMBERS_PAGE: u32 = 1000;
-/// The edge written by `groupMembership`.
-const EDGE: &str = "IsMemberOfGroup";
 
 /// Member ids (SCIM user ids) of one operation → user urns; an id that cannot be a
 /// user of ours is the client's fault.
@@ -68,6 +68,12 @@ pub(in crate::provision) fn member_ops(
         .collect()
 }
 
+/// Whether a user answers to the SCIM id its own urn gives: a live SCIM user that no
+/// rename moved here from another id.
+fn answers_own_id(rec: &UserRecord) -> bool {
+    rec.visible() && rec.scim_id() == ids::user_id(rec.username())
+}
+
 /// What a membership write did (for the cache overlay and the response).
 #[derive(Debug, Default)]
 pub(in crate::provision) struct Applied {
@@ -77,6 +83,8 @@ pub(in crate::provision) struct Applied {
     pub before: Option<GroupRecord>,
     /// Users whose `groupMembership` was written.
     pub member_writes: usize,
+    /// The users added (or found already there), by actual urn, as members show.
+    pub added: Members,
 }
 
 /// The group's own proposals in one membership round.
@@ -125,7 +133,7 @@ impl From<datahub::Error> for Written {
 /// The batches of one round, in write order: `pending` and the membership changes
 /// `size` at a time, and `done` whole in the last batch. Everything in one batch
 /// (without `pending`) when it fits.
-fn ordered_batches(
+pub(in crate::provision) fn ordered_batches(
     size: usize,
     pending: Vec<Proposal>,
     members: Vec<Proposal>,
@@ -158,175 +166,13 @@ fn ordered_batches(
 }
 
 impl Provisioner {
-    /// Current members of `group`: the relationship index (paged, `IsMemberOfGroup`
-    /// only: native memberships are DataHub's), corrected for the users this replica
-    /// wrote lately by reading their `groupMembership` from the primary store.
-    pub(in crate::provision) async fn current_members(
-        &self,
-        ctx: &Ctx,
-        group: &Urn,
-    ) -> Result<BTreeSet<String>, scim::Error> {
-        let index = self.indexed_members(ctx, group).await?;
-        // Users this replica wrote lately may not be in the index yet (or may still be
-        // in it after a removal). The cache only says *whom* to check: their
-        // `groupMembership` is read from the primary store, which decides.
-        // Where the index already agrees with what we wrote (the usual case: writes
-        // are sync-indexed) there is nothing to check.
-        let index: BTreeSet<String> = index.into_iter().collect();
-        let recent = self.cache.recent_members(group.as_str()).await;
-        let disputed: Vec<Urn> = recent
-            .iter()
-            .filter(|(u, added)| index.contains(u) != *added)
-            .filter_map(|(u, _)| u.parse().ok())
-            .collect();
-        if disputed.is_empty() {
-            return Ok(index);
-        }
-        let urns = disputed;
-        let ents = self
-            .client
-            .batch_get(&ctx.token, &urns, USER_ASPECTS)
-            .await
-            .map_err(from_datahub)?;
-        let mut truth = Vec::with_capacity(ents.len());
-        for ent in &ents {
-            let rec = UserRecord::from_entity(ent)?;
-            let member = rec.live() && rec.groups().contains(group);
-            truth.push((rec.urn.to_string(), member));
-        }
-        Ok(overlay(index, &truth))
-    }
-
-    /// [`Self::current_members`] of several groups, in input order, for list pages:
-    /// the first page of members of up to [`datahub::MEMBERS_MANY_MAX`] groups in ONE
-    /// aliased GraphQL request, more pages only for groups with more than
-    /// [`MEMBERS_PAGE`] members, and one batch read for every user this replica
-    /// wrote lately where the index disagrees (across all the groups).
-    pub(in crate::provision) async fn current_members_many(
-        &self,
-        ctx: &Ctx,
-        groups: &[Urn],
-    ) -> Result<Vec<BTreeSet<String>>, scim::Error> {
-        let mut index: Vec<BTreeSet<String>> = Vec::with_capacity(groups.len());
-        for chunk in groups.chunks(datahub::MEMBERS_MANY_MAX) {
-            let pages = self
-                .client
-                .group_members_many(&ctx.token, chunk, 0, MEMBERS_PAGE)
-                .await
-                .map_err(from_datahub)?;
-            for (group, page) in chunk.iter().zip(pages) {
-                let n = page.count.max(page.related.len() as u32);
-                let more = n > 0 && n < page.total;
-                let mut set: BTreeSet<String> = page
-                    .related
-                    .into_iter()
-                    .filter(|r| r.relationship == EDGE && r.urn.is_corp_user())
-                    .map(|r| r.urn.to_string())
-                    .collect();
-                if more {
-                    set.extend(self.indexed_members_from(ctx, group, n).await?);
-                }
-                index.push(set);
-            }
-        }
-        let mut recent = Vec::with_capacity(groups.len());
-        let mut disputed: BTreeSet<String> = BTreeSet::new();
-        for (group, idx) in groups.iter().zip(&index) {
-            let r = self.cache.recent_members(group.as_str()).await;
-            disputed.extend(
-                r.iter()
-                    .filter(|(u, added)| idx.contains(u) != *added)
-                    .map(|(u, _)| u.clone()),
-            );
-            recent.push(r);
-        }
-        if disputed.is_empty() {
-            return Ok(index);
-        }
-        let urns: Vec<Urn> = disputed.iter().filter_map(|u| u.parse().ok()).collect();
-        let ents = self.read_many(ctx, &urns, USER_ASPECTS).await?;
-        let mut users = Vec::with_capacity(ents.len());
-        for ent in &ents {
-            users.push(UserRecord::from_entity(ent)?);
-        }
-        Ok(groups
-            .iter()
-            .zip(index)
-            .zip(recent)
-            .map(|((group, idx), r)| {
-                let truth: Vec<(String, bool)> = r
-                    .iter()
-                    .filter(|(u, added)| idx.contains(u) != *added)
-                    .filter_map(|(u, _)| {
-                        let rec = users.iter().find(|x| x.urn.as_str() == u)?;
-                        Some((u.clone(), rec.live() && rec.groups().contains(group)))
-                    })
-                    .collect();
-                overlay(idx, &truth)
-            })
-            .collect())
-    }
-
-    /// Everyone who may be a member: the index plus every user this replica touched
-    /// lately. A superset, for callers that re-read each user anyway (group delete).
-    pub(in crate::provision) async fn member_candidates(
-        &self,
-        ctx: &Ctx,
-        group: &Urn,
-    ) -> Result<BTreeSet<String>, scim::Error> {
-        let mut all: BTreeSet<String> = self
-            .indexed_members(ctx, group)
-            .await?
-            .into_iter()
-            .collect();
-        all.extend(
-            self.cache
-                .recent_members(group.as_str())
-                .await
-                .into_iter()
-                .map(|(u, _)| u),
-        );
-        Ok(all)
-    }
-
-    /// Member urns as the relationship index sees them, every page.
-    async fn indexed_members(&self, ctx: &Ctx, group: &Urn) -> Result<Vec<String>, scim::Error> {
-        self.indexed_members_from(ctx, group, 0).await
-    }
-
-    /// Member edges of `group` from offset `start` on, paged.
-    async fn indexed_members_from(
-        &self,
-        ctx: &Ctx,
-        group: &Urn,
-        mut start: u32,
-    ) -> Result<Vec<String>, scim::Error> {
-        let mut index = Vec::new();
-        loop {
-            let page = self
-                .client
-                .group_members(&ctx.token, group, start, MEMBERS_PAGE)
-                .await
-                .map_err(from_datahub)?;
-            let n = page.count.max(page.related.len() as u32);
-            index.extend(
-                page.related
-                    .into_iter()
-                    .filter(|r| r.relationship == EDGE && r.urn.is_corp_user())
-                    .map(|r| r.urn.to_string()),
-            );
-            start += n;
-            if n == 0 || start >= page.total {
-                break;
-            }
-        }
-        Ok(index)
-    }
-
     /// One conditional round: read the group (it must pass `check`), read the users
     /// touched, then write the membership changes and the group's own writes
-    /// (`group_writes`, see [`GroupWrites`]). `to_add` users must exist (else 400);
-    /// `to_remove` users that do not exist or are not members are skipped.
+    /// (`group_writes`, see [`GroupWrites`]). Users are given as the urns their SCIM
+    /// ids name (`member_urns`); the id of a renamed user names its former urn, which
+    /// forwards (`scim.movedTo`) to the user it is now: that user is the one written.
+    /// `to_add` users must be SCIM users (else 400); `to_remove` users that do not
+    /// exist or are not members are skipped.
     ///
     /// Up to `write_batch` proposals are one atomic `ingestProposalBatch`. A larger
     /// change is written in order, so that wherever it stops (a failed batch, a killed
@@ -378,22 +224,73 @@ impl Provisioner {
                     .await
                     .map_err(from_datahub)?
             };
-            let mut members = Vec::new();
-            for ent in &uents {
-                let rec = UserRecord::from_entity(ent)?;
+            let first = uents
+                .iter()
+                .map(UserRecord::from_entity)
+                .collect::<Result<Vec<_>, _>>()?;
+            // A member named by the id of a renamed user is the user the rename moved
+            // to: one more read, only when there is such a member.
+            let follow: BTreeSet<Urn> = first
+                .iter()
+                .filter(|r| !adds.contains(r.urn.as_str()) || !answers_own_id(r))
+                .filter_map(|r| moved_to(r.info.as_ref()))
+                .collect();
+            let fents = if follow.is_empty() {
+                Vec::new()
+            } else {
+                let urns: Vec<Urn> = follow.into_iter().collect();
+                self.client
+                    .batch_get(&ctx.token, &urns, USER_ASPECTS)
+                    .await
+                    .map_err(from_datahub)?
+            };
+            let second = fents
+                .iter()
+                .map(UserRecord::from_entity)
+                .collect::<Result<Vec<_>, _>>()?;
+            // Actual urn → (record, entity read, add?).
+            let mut plan: BTreeMap<String, (&UserRecord, &EntityAspects, bool)> = BTreeMap::new();
+            for (rec, ent) in first.iter().zip(&uents) {
                 let add = adds.contains(rec.urn.as_str());
-                if add && !rec.visible() {
-                    return Err(scim::Error::invalid_value(format!(
-                        "member '{}' names no user of this service",
-                        ids::user_id(rec.username())
-                    )));
+                let id = ids::user_id(rec.username());
+                let via = moved_to(rec.info.as_ref()).and_then(|m| {
+                    second
+                        .iter()
+                        .zip(&fents)
+                        .find(|(r, _)| r.urn == m && r.exists && r.scim_id() == id)
+                });
+                if add {
+                    let target = if answers_own_id(rec) {
+                        Some((rec, ent))
+                    } else {
+                        via.filter(|(r, _)| r.visible())
+                    };
+                    let (r, e) = target.ok_or_else(|| {
+                        scim::Error::invalid_value(format!(
+                            "member '{id}' names no user of this service"
+                        ))
+                    })?;
+                    plan.insert(r.urn.to_string(), (r, e, true));
+                } else {
+                    for (r, e) in std::iter::once((rec, ent)).chain(via) {
+                        if r.exists {
+                            plan.entry(r.urn.to_string()).or_insert((r, e, false));
+                        }
+                    }
                 }
-                if !rec.exists {
-                    continue; // never create a user by writing its membership
-                }
+            }
+            let mut members = Vec::new();
+            let mut added = Members::new();
+            let mut removed = Vec::new();
+            for (urn, (rec, ent, add)) in &plan {
                 let mut m = rec.membership.clone().unwrap_or_default();
                 let had = m.groups.contains(group);
-                if add && !had {
+                if *add {
+                    added.insert(urn.clone(), MemberInfo::of_record(rec));
+                } else {
+                    removed.push(urn.clone());
+                }
+                if *add && !had {
                     m.groups.push(group.clone());
                 } else if !add && had {
                     m.groups.retain(|g| g != group);
@@ -425,13 +322,15 @@ impl Provisioner {
                 .await
             {
                 Ok(()) => {
+                    let adds: Vec<String> = added.keys().cloned().collect();
                     self.cache
-                        .record_members(group.as_str(), to_add, to_remove)
+                        .record_members(group.as_str(), &adds, &removed)
                         .await;
                     return Ok(Applied {
                         group: Some(planned.after),
                         before: Some(grec),
                         member_writes,
+                        added,
                     });
                 }
                 Err(Written::Precondition) if attempt < attempts => {
@@ -505,19 +404,22 @@ impl Provisioner {
         Ok(())
     }
 
-    /// Resolves a delta (reading current members only when it is absolute).
+    /// Resolves a delta (reading current members only when it is absolute): the
+    /// urns to add and to remove, in the space of the urns member ids name (a renamed
+    /// member is addressed by the id it kept), and the current members when read.
     pub(in crate::provision) async fn resolve_delta(
         &self,
         ctx: &Ctx,
         group: &Urn,
         delta: &Delta,
-    ) -> Result<(Vec<String>, Vec<String>), scim::Error> {
-        let current = if delta.needs_current() {
-            self.current_members(ctx, group).await?
-        } else {
-            BTreeSet::new()
-        };
-        Ok(delta.resolve(&current))
+    ) -> Result<(Vec<String>, Vec<String>, Option<Members>), scim::Error> {
+        if !delta.needs_current() {
+            let (add, remove) = delta.resolve(&BTreeSet::new());
+            return Ok((add, remove, None));
+        }
+        let current = self.current_members(ctx, group).await?;
+        let (add, remove) = delta.resolve(&id_urns(&current));
+        Ok((add, remove, Some(current)))
     }
 }
 

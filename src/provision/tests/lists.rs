@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use super::{calls, q, Env};
+use super::{calls, config, q, replica_client, Env};
+use crate::provision::Provisioner;
 
 #[tokio::test]
 async fn username_filter_is_one_key_read_and_case_insensitive() {
@@ -187,13 +188,45 @@ async fn group_import_pages_carry_members_and_filters_work() {
     let l = env.groups(&f).await;
     assert_eq!(l["totalResults"], json!(3));
     assert!(l["Resources"][0].get("members").is_none());
+    // Group externalIds live in `origin`, which DataHub does not index: a miss scans
+    // the groups once (1 scroll + 1 read) and remembers every externalId it saw.
+    for (name, ext) in [("E1", "8aa1a0c0-1"), ("E2", "8aa1a0c0-2")] {
+        let body = json!({"displayName": name, "externalId": ext});
+        env.prov.create_group(&env.ctx, body).await.expect("group");
+    }
+    let replica = Provisioner::new(config(), replica_client(&env.emu).await);
     env.take_calls();
-    let l = env.groups("filter=externalId%20eq%20%22x%22").await;
-    assert_eq!(l["totalResults"], json!(0));
-    assert!(
-        env.take_calls().is_empty(),
-        "group externalIds are never stored: no GMS call"
+    let l = replica
+        .list_groups(&env.ctx, &q("filter=externalId%20eq%20%228aa1a0c0-1%22"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(1));
+    assert_eq!(l["Resources"][0]["displayName"], json!("E1"));
+    assert_eq!(l["Resources"][0]["externalId"], json!("8aa1a0c0-1"));
+    let calls = env.take_calls();
+    assert_eq!(
+        calls.get("graphql.scrollAcrossEntities"),
+        Some(&1),
+        "{calls:?}"
     );
+    let l = replica
+        .list_groups(
+            &env.ctx,
+            &q("excludedAttributes=members&filter=externalId%20eq%20%228aa1a0c0-2%22"),
+        )
+        .await
+        .expect("list");
+    assert_eq!(l["Resources"][0]["displayName"], json!("E2"));
+    let calls = env.take_calls();
+    assert!(
+        !calls.contains_key("graphql.scrollAcrossEntities"),
+        "the scan remembered E2's externalId: {calls:?}"
+    );
+    let l = replica
+        .list_groups(&env.ctx, &q("filter=externalId%20eq%20%22x%22"))
+        .await
+        .expect("list");
+    assert_eq!(l["totalResults"], json!(0));
 }
 
 #[tokio::test]

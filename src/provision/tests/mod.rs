@@ -4,6 +4,7 @@
 mod groups;
 mod large_groups;
 mod lists;
+mod renames;
 mod scale;
 mod search;
 mod user_lifecycle;
@@ -29,6 +30,8 @@ pub(crate) fn config() -> ProvisionConfig {
         idp_name: "OKTA".into(),
         user_delete: DeletePolicy::Soft,
         group_delete: DeletePolicy::Soft,
+        user_rename: super::RenamePolicy::Move,
+        idp_roles: false,
         max_page_size: 100,
         cache_capacity: 1000,
         cache_ttl: std::time::Duration::from_secs(60),
@@ -59,17 +62,21 @@ impl Env {
     }
 
     pub async fn with(cfg: ProvisionConfig) -> Env {
+        Env::with_emulator(cfg, EmulatorConfig::default()).await
+    }
+
+    /// A provisioner with `cfg` on an emulator with `emu_cfg` (a release profile, a lag).
+    pub async fn with_emulator(cfg: ProvisionConfig, emu_cfg: EmulatorConfig) -> Env {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let emu = Emulator::start(EmulatorConfig::default(), listener)
-            .await
-            .expect("emulator");
+        let emu = Emulator::start(emu_cfg, listener).await.expect("emulator");
         let client = replica_client(&emu).await;
         emu.reset_calls();
         let ctx = Ctx {
             token: emu.admin_token(),
             actor: format!("urn:li:corpuser:{}", emu.admin_username()),
+            manage_policies: true,
             base_url: BASE.into(),
             preconditions: Default::default(),
         };

@@ -263,8 +263,10 @@ async fn patch_entra_and_okta_shapes() {
 }
 
 #[tokio::test]
-async fn username_change_that_moves_the_urn_is_mutability() {
-    let env = Env::start().await;
+async fn username_change_that_moves_the_urn_is_mutability_when_renames_are_rejected() {
+    let mut cfg = super::config();
+    cfg.user_rename = crate::provision::RenamePolicy::Reject;
+    let env = Env::with(cfg).await;
     let u = env
         .prov
         .create_user(&env.ctx, okta_user("old@x.com"))
@@ -279,6 +281,10 @@ async fn username_change_that_moves_the_urn_is_mutability() {
         .await
         .expect_err("refused");
     assert_eq!((e.status, e.scim_type), (400, Some(ScimType::Mutability)));
+    assert!(
+        !env.emu.entity_exists("urn:li:corpuser:new@x.com"),
+        "nothing written"
+    );
 
     // With the Helm regex, a domain change keeps the urn: only scim.userName moves.
     let mut cfg = super::config();

@@ -50,6 +50,54 @@ pub const KEY_MANAGED: &str = "scim.managed";
 /// Value of [`KEY_MANAGED`].
 pub const MANAGED_VALUE: &str = "true";
 
+/// The SCIM id of a user that a rename moved here (RFC 7643 §3.1: the id never
+/// changes). Absent when the id is the one this user's urn gives
+/// ([`ids::user_id`]). Never shown as an attribute.
+pub const KEY_ID: &str = "scim.id";
+/// On a user a rename moved away from: the urn of the user the person now is. The
+/// user is no longer a SCIM resource (its other `scim.*` keys are gone); the SCIM id
+/// its urn gives, if it is the resource's id, is followed to that urn.
+pub const KEY_MOVED_TO: &str = "scim.movedTo";
+
+/// The SCIM id of a user: [`KEY_ID`] when a rename moved the resource here, else
+/// the id its username gives.
+pub fn scim_id(username: &str, info: Option<&CorpUserInfo>) -> String {
+    info.and_then(|i| i.custom_properties.get(KEY_ID))
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .unwrap_or_else(|| ids::user_id(username))
+}
+
+/// Where a rename moved the person who was this user, if it did.
+pub fn moved_to(info: Option<&CorpUserInfo>) -> Option<Urn> {
+    info.and_then(|i| i.custom_properties.get(KEY_MOVED_TO))
+        .and_then(|u| u.parse::<Urn>().ok())
+        .filter(Urn::is_corp_user)
+}
+
+/// A group member's SCIM `display`: the user's SCIM `displayName`, else its full
+/// name (`name.formatted`), else the display name set in DataHub's UI, else the
+/// `userName` the IdP sent, else the DataHub username.
+pub fn member_display(
+    username: &str,
+    display_name: Option<&str>,
+    full_name: Option<&str>,
+    editable_display_name: Option<&str>,
+    props: &std::collections::BTreeMap<String, String>,
+) -> String {
+    [
+        display_name,
+        full_name,
+        editable_display_name,
+        props.get(KEY_USER_NAME).map(String::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|s| !s.trim().is_empty())
+    .unwrap_or(username)
+    .to_owned()
+}
+
 /// The `customProperties` index value that marks SCIM-managed users
 /// (`scim.managed=true`: DataHub indexes map entries as `key=value`).
 pub fn managed_marker() -> String {
@@ -182,6 +230,37 @@ fn info_from_user(
     Ok(info)
 }
 
+/// Keeps a server-derived `name.formatted` following the names it came from.
+/// DataHub's `fullName` is `formatted` when the IdP sends one, else given + family
+/// name, and a GET shows it as `formatted`; so a PUT that echoes what it read (Okta)
+/// or a PATCH of `name.givenName` would otherwise keep the old full name. When the
+/// new body keeps the `formatted` read back, which was the derived one, while the
+/// given or family name changed, it is dropped from the body and derived again.
+pub fn rederive_formatted(before: &Value, after: &mut Value) {
+    let names = |v: &Value| User::from_json_or_active(v, true).ok().and_then(|u| u.name);
+    let (Some(old), Some(new)) = (names(before), names(after)) else {
+        return;
+    };
+    let derived = [old.given_name.as_deref(), old.family_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let stale = old.formatted.as_deref() == Some(derived.as_str())
+        && new.formatted == old.formatted
+        && (new.given_name != old.given_name || new.family_name != old.family_name);
+    if !stale {
+        return;
+    }
+    let Some(o) = after.as_object_mut() else {
+        return;
+    };
+    crate::scim::json::remove_ci(o, "name.formatted");
+    if let Some(Value::Object(n)) = crate::scim::json::get_mut_ci(o, "name") {
+        crate::scim::json::remove_ci(n, "formatted");
+    }
+}
+
 /// `name` sub-attributes without a DataHub field, kept as `scim.name.<sub>`.
 fn name_slots(n: &mut Name) -> [(&'static str, &mut Option<String>); 3] {
     [
@@ -233,7 +312,7 @@ fn manager_urn(manager: Option<&Manager>) -> Result<Option<Urn>, scim::Error> {
 /// The SCIM User JSON for what DataHub holds: a [`scim::User`] built from the
 /// aspects, rendered by its `to_json`, plus the stored lists it does not model.
 pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
-    let id = ids::user_id(view.username);
+    let id = scim_id(view.username, view.info);
     let default_info = CorpUserInfo::default();
     let info = view.info.unwrap_or(&default_info);
     let props = &info.custom_properties;

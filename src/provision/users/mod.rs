@@ -1,20 +1,36 @@
-//! `/Users`: create, read, replace, patch, delete, each one primary-store batch
-//! read and at most one atomic `ingestProposalBatch` (retried as a whole, bounded,
-//! when a conditional write loses a race). Lists live in `list.rs`.
+//! `/Users`: create, read, replace, patch, delete. Each is a conditional round over
+//! primary-store reads (`resolve.rs`: a SCIM id names its origin urn, or, after a
+//! rename, the user the origin forwards to) and at most one atomic
+//! `ingestProposalBatch`, retried as a whole, bounded, when it loses a race. PUT and
+//! PATCH live in `update.rs`, renames in `rename.rs`, IdP roles in `roles.rs`; lists
+//! in `list/`.
 
 pub(in crate::provision) mod map;
+mod rename;
+mod resolve;
+mod roles;
+mod update;
 
 use serde_json::Value;
 
 use crate::datahub::aspects::{AuditStamp, CorpUserInfo, CorpUserStatus, UserStatus};
-use crate::datahub::{Proposal, Urn};
+use crate::datahub::{EntityAspects, Proposal, Urn};
 use crate::provision::errors::{from_datahub, Fail};
-use crate::provision::naming::{self, primary_email, user_name_of};
-use crate::provision::record::{user_writes, UserRecord, USER_ASPECTS};
+use crate::provision::naming;
+use crate::provision::record::{user_writes, Extent, UserRecord, USER_ASPECTS};
 use crate::provision::version::{self, version_of};
-use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner, UsernameSource};
+use crate::provision::{cache::Kind, ids, Ctx, DeletePolicy, Provisioner};
 use crate::scim::{self, ListQuery, ResourceKind};
-use map::{effective_active, KEY_EXTERNAL_ID};
+use map::KEY_EXTERNAL_ID;
+use resolve::{Found, Need, Step};
+
+/// What a user write leaves, for the caches.
+struct Written {
+    /// The user as written.
+    after: UserRecord,
+    /// The user a rename moved away from, with the groups that moved.
+    moved_from: Option<(Urn, Vec<Urn>)>,
+}
 
 impl Provisioner {
     /// `POST /Users`: create, adopt (an existing user that SCIM does not manage yet,
@@ -26,7 +42,9 @@ impl Provisioner {
     /// (`DUP@EXAMPLE.COM` next to `dup@example.com`, `ÄNNE` next to `änne`), the
     /// create is `409 uniqueness` too. That costs one search first (three GMS calls),
     /// see [`Self::case_variant_exists`]. A username DataHub reserves for itself is
-    /// `400 invalidValue`, a user DataHub flags as a system user `409`.
+    /// `400 invalidValue`, a user DataHub flags as a system user `409`. A user that a
+    /// rename moved away from while its id lives on (`rename.rs`) is `409` too: its
+    /// id belongs to the renamed user.
     pub async fn create_user(&self, ctx: &Ctx, body: Value) -> Result<Value, scim::Error> {
         require_object(&body)?;
         let username = naming::username_for(&self.cfg, &body)?;
@@ -46,20 +64,52 @@ impl Provisioner {
                 ));
             }
         }
-        self.write_user(ctx, &urn, true, |rec| {
-            if rec.visible() {
-                return Err(scim::Error::uniqueness(
-                    "a user with this userName already exists",
-                ));
-            }
-            if rec.is_system() {
-                return Err(scim::Error::uniqueness(
-                    "this userName belongs to a DataHub system user, which SCIM never takes over",
-                ));
-            }
-            map::info_from_scim(&body, rec.info.as_ref(), true)
+        let actor = actor_urn(ctx);
+        let after = self
+            .user_round(ctx, std::slice::from_ref(&urn), |round| {
+                let (rec, ent) = round.user_entity(&urn).ok_or_else(scim::Error::internal)?;
+                if rec.visible() {
+                    return Err(scim::Error::uniqueness(
+                        "a user with this userName already exists",
+                    ));
+                }
+                if rec.is_system() {
+                    return Err(scim::Error::uniqueness(
+                        "this userName belongs to a DataHub system user, which SCIM never takes over",
+                    ));
+                }
+                if let Some(next) = rec.moved_to() {
+                    match round.user(&next) {
+                        None => return Ok(Step::Read(Need::Users(vec![next]))),
+                        Some(r) if r.visible() && r.scim_id() == ids::user_id(&username) => {
+                            return Err(scim::Error::uniqueness(format!(
+                                "this userName's DataHub user is the former account of a user renamed \
+                                 since, who keeps its SCIM id ({}); the IdP should update that user \
+                                 instead of creating one",
+                                ids::user_id(&username)
+                            )));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let info = map::info_from_scim(&body, rec.info.as_ref(), true)?;
+                let (mut done, after) =
+                    user_writes(rec, ent, info, &actor, &self.cfg.idp_name, Extent::Create)?;
+                let early = self.role_writes(ctx, rec, ent, None, after.info.as_ref())?;
+                done.extend(early);
+                Ok(Step::Write {
+                    early: Vec::new(),
+                    done,
+                    answer: after,
+                })
+            })
+            .await?;
+        self.after_user_write(Written {
+            after: after.clone(),
+            moved_from: None,
         })
-        .await
+        .await;
+        Ok(self.render_user(ctx, &after))
     }
 
     /// Whether a SCIM-managed user other than `urn` has a `userName` equal to
@@ -74,7 +124,6 @@ impl Provisioner {
         urn: &Urn,
         user_name: &str,
     ) -> Result<bool, scim::Error> {
-        let folded = naming::fold_case(user_name);
         let urns: Vec<Urn> = self
             .user_name_hits(ctx, user_name)
             .await?
@@ -85,17 +134,11 @@ impl Provisioner {
             return Ok(false);
         }
         let recs = self.hydrate_users(ctx, &urns).await?;
-        Ok(recs.iter().any(|r| {
-            r.visible()
-                && r.info
-                    .as_ref()
-                    .and_then(|i| i.custom_properties.get(map::KEY_USER_NAME))
-                    .is_some_and(|n| naming::fold_case(n) == folded)
-        }))
+        Ok(recs.iter().any(|r| same_user_name(r, user_name)))
     }
 
-    /// `GET /Users/{id}`: one primary-store read. Inactive users are returned;
-    /// soft-deleted ones are 404.
+    /// `GET /Users/{id}`: one primary-store read (two for a renamed user). Inactive
+    /// users are returned; soft-deleted ones are 404.
     pub async fn get_user(&self, ctx: &Ctx, id: &str, q: &ListQuery) -> Result<Value, scim::Error> {
         Ok(self.get_user_tagged(ctx, id, q).await?.0)
     }
@@ -108,7 +151,7 @@ impl Provisioner {
         id: &str,
         q: &ListQuery,
     ) -> Result<(Value, String), scim::Error> {
-        let rec = self.read_user(ctx, &user_urn(id)?).await?;
+        let rec = self.resolve_user(ctx, id).await?;
         let full = self.render_user(ctx, &rec);
         let tag = version_of(&full);
         Ok((
@@ -117,228 +160,105 @@ impl Provisioner {
         ))
     }
 
-    /// `PUT /Users/{id}`: full replace of what we own. `id`, `meta`, `password`,
-    /// `groups` in the body are ignored. A body without `active` keeps the current
-    /// state. A `userName` that maps to another urn is `400 mutability`.
-    pub async fn replace_user(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        body: Value,
-    ) -> Result<Value, scim::Error> {
-        require_object(&body)?;
-        let urn = user_urn(id)?;
-        self.update_user(ctx, &urn, |_| Ok(body.clone())).await
-    }
-
-    /// `PATCH /Users/{id}`: the operations are applied to the current SCIM view
-    /// (atomically, all or nothing), then only the aspects that changed are written
-    /// (nothing at all when nothing changed). Answers 200 with the user.
-    pub async fn patch_user(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        body: Value,
-    ) -> Result<Option<Value>, scim::Error> {
-        let req = scim::PatchRequest::from_json(&body)?;
-        let urn = user_urn(id)?;
-        let out = self
-            .update_user(ctx, &urn, |current| {
-                let mut doc = current.clone();
-                scim::apply(&mut doc, &req, ResourceKind::User)?;
-                Ok(doc)
-            })
-            .await?;
-        Ok(Some(out))
-    }
-
     /// `DELETE /Users/{id}` per `user_delete`. Soft: `status.removed`, `SUSPENDED`,
-    /// and the user leaves every group (one batch); hard: Rest.li delete.
+    /// and the user leaves every group (one batch); hard: Rest.li delete. A renamed
+    /// user is deleted where it is now; its former account stays as the rename left
+    /// it (suspended).
     pub async fn delete_user(&self, ctx: &Ctx, id: &str) -> Result<(), scim::Error> {
-        let urn = user_urn(id)?;
-        let actor = actor_urn(ctx);
-        let mut before = None;
-        match self.cfg.user_delete {
+        let before = match self.cfg.user_delete {
             DeletePolicy::Soft => {
-                self.client
-                    .read_modify_write(
-                        &ctx.token,
-                        std::slice::from_ref(&urn),
-                        USER_ASPECTS,
-                        self.cfg.max_write_retries,
-                        |ents| {
-                            let ent = ents.first().ok_or_else(|| Fail(scim::Error::internal()))?;
-                            let rec = UserRecord::from_entity(ent)?;
-                            if !rec.visible() {
-                                return Err(Fail(not_found()));
-                            }
-                            self.check_preconditions(ctx, &rec)?;
-                            let mut soft = rec.soft.clone().unwrap_or_default();
-                            soft.removed = true;
-                            let mut writes =
-                                vec![Proposal::upsert(&urn, &soft)?.conditional_on(ent)];
-                            if rec.status.as_ref().map(|s| s.status) != Some(UserStatus::Suspended)
-                            {
-                                let st = CorpUserStatus {
-                                    status: UserStatus::Suspended,
-                                    last_modified: AuditStamp::now(actor.clone()),
-                                    extra: Default::default(),
-                                };
-                                writes.push(Proposal::upsert(&urn, &st)?.conditional_on(ent));
-                            }
-                            if !rec.groups().is_empty() {
-                                let mut m = rec.membership.clone().unwrap_or_default();
-                                m.groups.clear();
-                                writes.push(Proposal::upsert(&urn, &m)?.conditional_on(ent));
-                            }
-                            if !ctx.preconditions.is_empty() && !writes.is_empty() {
-                                let g = version::guards(ent, USER_ASPECTS, &writes)?;
-                                writes.extend(g);
-                            }
-                            before = Some(rec);
-                            Ok(writes)
-                        },
-                    )
-                    .await?;
+                let origin = user_urn(id)?;
+                let actor = actor_urn(ctx);
+                self.user_round(ctx, std::slice::from_ref(&origin), |round| {
+                    let cur = match round.find(id, &origin) {
+                        Found::User(u) => u,
+                        Found::Need(u) => return Ok(Step::Read(Need::Users(vec![u]))),
+                        Found::Missing => return Err(not_found()),
+                    };
+                    let (rec, ent) = round.user_entity(&cur).ok_or_else(scim::Error::internal)?;
+                    self.check_preconditions(ctx, rec)?;
+                    let mut done = soft_delete_writes(rec, ent, &actor)?;
+                    if !ctx.preconditions.is_empty() && !done.is_empty() {
+                        let g = version::guards(ent, USER_ASPECTS, &done)?;
+                        done.extend(g);
+                    }
+                    Ok(Step::Write {
+                        early: Vec::new(),
+                        done,
+                        answer: rec.clone(),
+                    })
+                })
+                .await?
             }
             DeletePolicy::Hard => {
                 // `entities?action=delete` takes no condition: the precondition is
                 // judged on this read (docs/scim-design.md, "ETags").
-                let rec = self.read_user(ctx, &urn).await?;
+                let rec = self.resolve_user(ctx, id).await?;
                 self.check_preconditions(ctx, &rec)?;
                 self.client
-                    .hard_delete(&ctx.token, &urn)
+                    .hard_delete(&ctx.token, &rec.urn)
                     .await
                     .map_err(from_datahub)?;
-                before = Some(rec);
+                rec
             }
+        };
+        if let Some(ext) = before
+            .info
+            .as_ref()
+            .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
+        {
+            self.cache.forget_external_id(Kind::User, ext).await;
         }
-        if let Some(rec) = before {
-            if let Some(ext) = rec
-                .info
-                .as_ref()
-                .and_then(|i| i.custom_properties.get(KEY_EXTERNAL_ID))
-            {
-                self.cache.forget_external_id(Kind::User, ext).await;
-            }
-            for g in rec.groups() {
+        for g in before.groups() {
+            self.cache
+                .record_members(g.as_str(), &[], &[before.urn.to_string()])
+                .await;
+        }
+        Ok(())
+    }
+
+    /// The `roleMembership` write an IdP role change asks for (`roles.rs`), `before`
+    /// and `after` being the user's `corpUserInfo` as stored and as it will be. None
+    /// without `--idp-roles`. Assigning roles is what DataHub's own role assignment
+    /// guards with the Manage Policies privilege, so a caller without it is `403`.
+    fn role_writes(
+        &self,
+        ctx: &Ctx,
+        rec: &UserRecord,
+        ent: &EntityAspects,
+        before: Option<&CorpUserInfo>,
+        after: Option<&CorpUserInfo>,
+    ) -> Result<Vec<Proposal>, scim::Error> {
+        if !self.cfg.idp_roles {
+            return Ok(Vec::new());
+        }
+        let before = before.and_then(|i| roles::idp_role(i).ok().flatten());
+        let after = match after {
+            Some(i) => roles::idp_role(i)?,
+            None => None,
+        };
+        let Some((p, _)) = roles::role_write(rec, ent, before.as_ref(), after.as_ref())? else {
+            return Ok(Vec::new());
+        };
+        if !ctx.manage_policies {
+            return Err(scim::Error::forbidden(
+                "assigning DataHub roles needs the Manage Policies privilege (as in DataHub's UI), \
+                 which the token's user lacks",
+            ));
+        }
+        Ok(vec![p])
+    }
+
+    /// Keeps the ID-mapping cache in step with a user write.
+    async fn after_user_write(&self, w: Written) {
+        self.remember_external_id(&w.after).await;
+        if let Some((from, groups)) = w.moved_from {
+            for g in groups {
                 self.cache
-                    .record_members(g.as_str(), &[], &[urn.to_string()])
+                    .record_members(g.as_str(), &[w.after.urn.to_string()], &[from.to_string()])
                     .await;
             }
         }
-        Ok(())
-    }
-
-    /// Shared PUT/PATCH: read, let `desired` turn the current SCIM view into the new
-    /// one, refuse a change of urn, write what changed. Retried as a whole.
-    async fn update_user<F>(
-        &self,
-        ctx: &Ctx,
-        urn: &Urn,
-        mut desired: F,
-    ) -> Result<Value, scim::Error>
-    where
-        F: FnMut(&Value) -> Result<Value, scim::Error>,
-    {
-        self.write_user(ctx, urn, false, |rec| {
-            if !rec.visible() {
-                return Err(not_found());
-            }
-            self.check_preconditions(ctx, rec)?;
-            let current = self.render_user(ctx, rec);
-            let doc = desired(&current)?;
-            self.check_same_urn(&current, &doc, rec.username())?;
-            let active = effective_active(rec.info.as_ref(), rec.status.as_ref());
-            map::info_from_scim(&doc, rec.info.as_ref(), active)
-        })
-        .await
-    }
-
-    /// One conditional read-modify-write of one user: `build` turns what is stored
-    /// into the wanted `corpUserInfo` (or refuses), [`user_writes`] turns that into
-    /// writes (`full` on create/adopt/revive). Returns the user as written, rendered.
-    async fn write_user<F>(
-        &self,
-        ctx: &Ctx,
-        urn: &Urn,
-        full: bool,
-        mut build: F,
-    ) -> Result<Value, scim::Error>
-    where
-        F: FnMut(&UserRecord) -> Result<CorpUserInfo, scim::Error>,
-    {
-        let actor = actor_urn(ctx);
-        let mut after = None;
-        self.client
-            .read_modify_write(
-                &ctx.token,
-                std::slice::from_ref(urn),
-                USER_ASPECTS,
-                self.cfg.max_write_retries,
-                |ents| {
-                    let ent = ents.first().ok_or_else(|| Fail(scim::Error::internal()))?;
-                    let rec = UserRecord::from_entity(ent)?;
-                    let info = build(&rec)?;
-                    let (mut writes, a) =
-                        user_writes(&rec, ent, info, &actor, &self.cfg.idp_name, full)?;
-                    if !full && !ctx.preconditions.is_empty() && !writes.is_empty() {
-                        let g = version::guards(ent, USER_ASPECTS, &writes)?;
-                        writes.extend(g);
-                    }
-                    after = Some(a);
-                    Ok::<_, Fail>(writes)
-                },
-            )
-            .await?;
-        let after = after.ok_or_else(scim::Error::internal)?;
-        self.remember_external_id(&after).await;
-        Ok(self.render_user(ctx, &after))
-    }
-
-    /// A change of the attribute the username comes from must keep the urn:
-    /// DataHub urns are immutable, and SSO would log the person in as the old one.
-    fn check_same_urn(
-        &self,
-        before: &Value,
-        after: &Value,
-        username: &str,
-    ) -> Result<(), scim::Error> {
-        let source = |v: &Value| match self.cfg.username_source {
-            UsernameSource::UserName => user_name_of(v),
-            UsernameSource::PrimaryEmail => primary_email(v),
-        };
-        if source(before) == source(after) {
-            return Ok(());
-        }
-        let derived = naming::username_for(&self.cfg, after)?;
-        if derived != username {
-            return Err(scim::Error::mutability(format!(
-                "this change would move the user to another DataHub username; DataHub user urns are immutable \
-                 (the user keeps the username derived at creation). Delete and re-create the user instead \
-                 (id {})",
-                ids::user_id(username)
-            )));
-        }
-        Ok(())
-    }
-
-    /// One primary-store read of a live user, else 404.
-    pub(in crate::provision) async fn read_user(
-        &self,
-        ctx: &Ctx,
-        urn: &Urn,
-    ) -> Result<UserRecord, scim::Error> {
-        let ents = self
-            .client
-            .batch_get(&ctx.token, std::slice::from_ref(urn), USER_ASPECTS)
-            .await
-            .map_err(from_datahub)?;
-        let rec = UserRecord::from_entity(ents.first().ok_or_else(scim::Error::internal)?)?;
-        if !rec.visible() {
-            return Err(not_found());
-        }
-        Ok(rec)
     }
 
     /// The SCIM JSON of a user record, with its version (`meta.version`: a digest of
@@ -362,7 +282,43 @@ impl Provisioner {
     }
 }
 
-/// The user urn for a SCIM id; 404 when the id cannot be one of ours.
+/// A soft delete: `status.removed`, `SUSPENDED`, and out of every group.
+fn soft_delete_writes(
+    rec: &UserRecord,
+    ent: &EntityAspects,
+    actor: &Urn,
+) -> Result<Vec<Proposal>, Fail> {
+    let urn = &rec.urn;
+    let mut soft = rec.soft.clone().unwrap_or_default();
+    soft.removed = true;
+    let mut writes = vec![Proposal::upsert(urn, &soft)?.conditional_on(ent)];
+    if rec.status.as_ref().map(|s| s.status) != Some(UserStatus::Suspended) {
+        let st = CorpUserStatus {
+            status: UserStatus::Suspended,
+            last_modified: AuditStamp::now(actor.clone()),
+            extra: Default::default(),
+        };
+        writes.push(Proposal::upsert(urn, &st)?.conditional_on(ent));
+    }
+    if !rec.groups().is_empty() {
+        let mut m = rec.membership.clone().unwrap_or_default();
+        m.groups.clear();
+        writes.push(Proposal::upsert(urn, &m)?.conditional_on(ent));
+    }
+    Ok(writes)
+}
+
+/// A visible SCIM user whose `userName` equals `user_name` ignoring case.
+fn same_user_name(r: &UserRecord, user_name: &str) -> bool {
+    let folded = naming::fold_case(user_name);
+    r.visible()
+        && r.info
+            .as_ref()
+            .and_then(|i| i.custom_properties.get(map::KEY_USER_NAME))
+            .is_some_and(|n| naming::fold_case(n) == folded)
+}
+
+/// The urn a SCIM user id names (its origin); 404 when the id cannot be one of ours.
 pub(in crate::provision) fn user_urn(id: &str) -> Result<Urn, scim::Error> {
     ids::decode(id)
         .filter(|k| naming::valid_key(k))

@@ -246,7 +246,28 @@ fn compare(v: &Value, op: CompareOp, lit: &CompValue, exact: bool, date: bool) -
             _ => false,
         },
         (Value::Bool(a), CompValue::Bool(b)) => op == CompareOp::Eq && a == b,
+        // Entra writes booleans as strings in PATCH paths (`roles[primary eq "True"]`),
+        // and lists stored as sent may hold `"primary": "True"`: compare them as the
+        // booleans they stand for. (List filters never get here: `validate` refuses a
+        // string compared with a boolean attribute.)
+        (Value::Bool(a), CompValue::Str(b)) => {
+            op == CompareOp::Eq && bool_text(b).is_some_and(|b| *a == b)
+        }
+        (Value::String(a), CompValue::Bool(b)) => {
+            op == CompareOp::Eq && bool_text(a).is_some_and(|a| a == *b)
+        }
         _ => false,
+    }
+}
+
+/// `"true"` / `"false"` in any case, as a boolean.
+pub(crate) fn bool_text(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
     }
 }
 

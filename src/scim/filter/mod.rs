@@ -2,7 +2,7 @@
 //! that let the DataHub side recognise filters it can answer with key lookups.
 //! Lexing, parsing, printing and evaluation live in the submodules.
 
-mod eval;
+pub(crate) mod eval;
 mod lexer;
 mod parser;
 mod print;

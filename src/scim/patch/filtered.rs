@@ -62,8 +62,15 @@ pub(super) fn filtered(
     let hits: Vec<usize> = (0..arr.len())
         .filter(|i| filter.matches_element(&arr[*i], kind, def))
         .collect();
+    // Removing the `value` of matched elements (Entra clearing a work phone:
+    // `phoneNumbers[type eq "work"].value`) removes the elements: an entry of a
+    // multi-valued attribute without its value is no entry at all.
+    let whole = op.op == OpKind::Remove
+        && sub_name
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case("value"));
     match (op.op, &sub_name, value) {
-        (OpKind::Remove, None, _) => {
+        (OpKind::Remove, _, _) if whole => {
             let mut i = 0;
             arr.retain(|_| {
                 i += 1;
@@ -129,11 +136,15 @@ fn seed(filter: &Filter, t: &Target) -> Result<Map<String, Value>, Error> {
         .ok_or_else(|| Error::no_target(format!("no '{}' value matches the filter", t.name)))?;
     let mut el = Map::new();
     for (p, v) in eqs {
-        let name = t
-            .def
-            .and_then(|d| d.sub_attr(&p.attr))
-            .map_or(p.attr.clone(), |d| d.name.to_owned());
-        el.insert(name, Value::String(v.to_owned()));
+        let sub = t.def.and_then(|d| d.sub_attr(&p.attr));
+        let name = sub.map_or(p.attr.clone(), |d| d.name.to_owned());
+        // `roles[primary eq "True"]` (Entra) seeds a boolean `primary`.
+        let boolean = sub.is_some_and(|d| d.ty == crate::scim::schema::AttrType::Boolean);
+        let value = match crate::scim::filter::eval::bool_text(v) {
+            Some(b) if boolean => Value::Bool(b),
+            _ => Value::String(v.to_owned()),
+        };
+        el.insert(name, value);
     }
     Ok(el)
 }

@@ -147,35 +147,6 @@ async fn okta_spec_test_sequence() {
     app.shutdown().await;
 }
 
-/// Okta's "update application username" with the default naming rule would move the
-/// user to another DataHub urn; urns are immutable, so the PUT is refused (400
-/// mutability) and nothing changes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn okta_username_change_that_moves_the_urn_is_refused() {
-    let app = TestApp::spawn().await;
-    let old = format!("{}@example.com", app.uniq("old.name"));
-    let new = format!("{}@example.com", app.uniq("new.name"));
-    let id = create_user(&app, &old).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let mut u = app.get(&user_path(&id)).expect(200).await;
-    u["userName"] = json!(new);
-    u["name"]["familyName"] = json!("Changed");
-    let e = app.put(&user_path(&id), u).expect(400).await;
-    assert_error(&e, 400, Some("mutability"));
-    let got = app.get(&user_path(&id)).expect(200).await;
-    assert_eq!(got["userName"], json!(old));
-    assert_eq!(
-        got["name"]["familyName"],
-        json!("Family"),
-        "a refused PUT changes nothing"
-    );
-    assert!(lookup_user(&app, &new).await.is_empty());
-    assert!(!app.exists(&user_urn(&new)).await);
-    app.shutdown().await;
-}
-
 /// Names with `+`, `&`, `/` and non-ASCII: userName lookups with Okta's encoding, and
 /// group urns with `URLEncoder` encoding (as DataHub's OIDC group extraction makes them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

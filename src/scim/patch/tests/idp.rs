@@ -235,3 +235,49 @@ fn entra_group_members() {
     apply(&mut g, &plan.other, ResourceKind::Group).unwrap();
     assert_eq!(g["displayName"], "New name");
 }
+
+// === Entra: roles, cleared sub-attributes (issue 10) ===
+
+#[test]
+fn entra_role_path_with_a_string_boolean_keeps_one_primary_role() {
+    // `SingleAppRoleAssignment` → `roles[primary eq "True"].value` (DataHub Cloud's
+    // Entra guide): the first Add creates the entry with a boolean `primary`, later
+    // ones replace its value instead of adding a second primary role.
+    let mut u = json!({"schemas": [crate::scim::schema::USER_URN], "userName": "r"});
+    let set = |op: &str, role: &str| {
+        format!(
+            r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{{"op":"{op}","path":"roles[primary eq \"True\"].value","value":"{role}"}}]}}"#
+        )
+    };
+    user_patch(&mut u, &set("Add", "Admin")).unwrap();
+    assert_eq!(u["roles"], json!([{"primary": true, "value": "Admin"}]));
+    user_patch(&mut u, &set("Replace", "Reader")).unwrap();
+    user_patch(&mut u, &set("Add", "Editor")).unwrap();
+    assert_eq!(u["roles"], json!([{"primary": true, "value": "Editor"}]));
+    // A list stored as sent may hold the string form; it matches too.
+    let mut u = json!({"userName": "r", "roles": [{"primary": "True", "value": "Admin"}]});
+    user_patch(&mut u, &set("Replace", "Reader")).unwrap();
+    assert_eq!(u["roles"], json!([{"primary": "True", "value": "Reader"}]));
+}
+
+#[test]
+fn removing_the_value_of_filtered_entries_removes_the_entries() {
+    // Entra clears a work phone with `Remove phoneNumbers[type eq "work"].value`: no
+    // `{"type": "work"}` shell is left behind (RFC 7644 §3.5.2.2: unassigned).
+    let mut u = json!({"userName": "p", "phoneNumbers": [
+        {"value": "+1 555 0100", "type": "work"}, {"value": "+1 555 0199", "type": "mobile"}]});
+    let rm = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"phoneNumbers[type eq \"work\"].value"}]}"#;
+    user_patch(&mut u, rm).unwrap();
+    assert_eq!(
+        u["phoneNumbers"],
+        json!([{"value": "+1 555 0199", "type": "mobile"}])
+    );
+    user_patch(&mut u, &rm.replace("work", "mobile")).unwrap();
+    assert!(u.get("phoneNumbers").is_none(), "{u}");
+    // Removing another sub-attribute keeps the entry.
+    let mut u =
+        json!({"userName": "p", "emails": [{"value": "a@x", "type": "work", "display": "A"}]});
+    let rm = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"emails[type eq \"work\"].display"}]}"#;
+    user_patch(&mut u, rm).unwrap();
+    assert_eq!(u["emails"], json!([{"value": "a@x", "type": "work"}]));
+}
