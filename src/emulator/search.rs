@@ -244,7 +244,11 @@ pub fn run<'i>(
     let mut m = Matched::default();
     let mut per_type = vec![0usize; q.types.len()];
     let all_text = matches!(q.text.trim(), "" | "*");
-    for (urn, doc) in index.docs() {
+    let docs: Box<dyn Iterator<Item = (&'i String, &'i Doc)>> = match candidates(index, q) {
+        Some(urns) => Box::new(urns.into_iter().filter_map(|u| index.entry(u))),
+        None => Box::new(index.docs()),
+    };
+    for (urn, doc) in docs {
         let Some(ti) = q.types.iter().position(|t| *t == doc.entity_type) else {
             continue;
         };
@@ -290,6 +294,43 @@ pub fn run<'i>(
         });
     }
     m
+}
+
+/// The documents a query can match, in urn order, when every OR branch holds a term
+/// query (a non-negated `EQUAL` or `IEQUAL`): the inverted index's candidates, each
+/// still checked by the matcher. `None`: the query needs a scan.
+fn candidates<'i>(index: &'i Index, q: &Query<'_>) -> Option<Vec<&'i str>> {
+    if q.or_filters.is_empty() {
+        return None;
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for branch in &q.or_filters {
+        let term = branch["and"].as_array()?.iter().find(|c| {
+            matches!(c["condition"].as_str().unwrap_or("EQUAL"), "EQUAL" | "IEQUAL")
+                && !c["negated"].as_bool().unwrap_or(false)
+                && c["values"].as_array().is_some_and(|v| !v.is_empty())
+        })?;
+        let field = term["field"].as_str().unwrap_or_default();
+        let field = field.strip_suffix(".keyword").unwrap_or(field);
+        let ieq = term["condition"].as_str() == Some("IEQUAL");
+        for v in term["values"].as_array().into_iter().flatten() {
+            let Some(v) = v.as_str() else { continue };
+            let want = if ieq {
+                v.trim_matches(|ch: char| ch <= ' ')
+            } else {
+                v
+            };
+            if field == "urn" {
+                if ieq {
+                    return None;
+                }
+                out.extend(index.entry(want).map(|(u, _)| u.as_str()));
+            } else {
+                out.extend(index.term_candidates(field, want));
+            }
+        }
+    }
+    Some(out.into_iter().collect())
 }
 
 /// `ConfigUtils.applyLimit` from 1.2.0 (#13726): above 10,000 or negative → 5,000.
