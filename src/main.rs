@@ -11,6 +11,12 @@ use datahub_scim::config::args::{CertsArgs, CheckArgs, DemoArgs, EmulatorArgs};
 use datahub_scim::config::{self, Command, Config, Env, LogFormat, Parsed, ServeArgs, EXIT_CONFIG};
 use datahub_scim::{emulator, http};
 
+/// mimalloc instead of the system allocator: a request allocates and frees hundreds of
+/// small buffers (headers, JSON, strings), and glibc's malloc took a sixth of the
+/// gateway's CPU under load (docs/benchmarks.md, "Profiles").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args(), Env::Process) {
         Parsed::Run(c) => c,

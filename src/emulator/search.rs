@@ -306,8 +306,10 @@ fn candidates<'i>(index: &'i Index, q: &Query<'_>) -> Option<Vec<&'i str>> {
     let mut out = std::collections::BTreeSet::new();
     for branch in &q.or_filters {
         let term = branch["and"].as_array()?.iter().find(|c| {
-            matches!(c["condition"].as_str().unwrap_or("EQUAL"), "EQUAL" | "IEQUAL")
-                && !c["negated"].as_bool().unwrap_or(false)
+            matches!(
+                c["condition"].as_str().unwrap_or("EQUAL"),
+                "EQUAL" | "IEQUAL"
+            ) && !c["negated"].as_bool().unwrap_or(false)
                 && c["values"].as_array().is_some_and(|v| !v.is_empty())
         })?;
         let field = term["field"].as_str().unwrap_or_default();
