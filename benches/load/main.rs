@@ -23,6 +23,11 @@ mod report;
 mod scenarios;
 mod stack;
 
+/// The gateway's allocator (src/main.rs), so the bare proxy, the load generator and
+/// the cache-memory child run on it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {

@@ -24,6 +24,9 @@ pub struct CacheMemory {
     /// Bytes of key + value payload per mapping (the strings themselves).
     pub id_payload_bytes: f64,
     pub anchor_payload_bytes: f64,
+    /// RSS growth per entry of a bare moka cache built the same way (`u64` → `u64`):
+    /// the part of an entry that is moka's own bookkeeping.
+    pub moka_bytes_per_entry: f64,
 }
 
 impl CacheMemory {
@@ -44,6 +47,11 @@ impl CacheMemory {
             s,
             "| list position (query, offset) → scroll id | {:.0} | {:.0} |",
             self.anchor_bytes_per_entry, self.anchor_payload_bytes
+        );
+        let _ = writeln!(
+            s,
+            "| moka alone, same settings (`u64` → `u64`) | {:.0} | 16 |",
+            self.moka_bytes_per_entry
         );
         s
     }
@@ -115,12 +123,23 @@ pub fn cache_child(args: &[String]) {
             cache.stats().entries as usize >= 2 * n,
             "every entry is held"
         );
+        let bare: moka::future::Cache<u64, u64> = moka::future::Cache::builder()
+            .max_capacity(n as u64 + 1)
+            .time_to_live(Duration::from_secs(3600))
+            .build();
+        for i in 0..n as u64 {
+            bare.insert(i, i).await;
+        }
+        bare.run_pending_tasks().await;
+        let moka_only = procs::rss_kib(me);
+        assert_eq!(bare.entry_count() as usize, n, "every entry is held");
         CacheMemory {
             entries: n,
             id_bytes_per_entry: (ids.saturating_sub(base) * 1024) as f64 / n as f64,
             anchor_bytes_per_entry: (anchors.saturating_sub(ids) * 1024) as f64 / n as f64,
             id_payload_bytes: payload as f64 / n as f64,
             anchor_payload_bytes: anchor_payload as f64 / n as f64,
+            moka_bytes_per_entry: (moka_only.saturating_sub(anchors) * 1024) as f64 / n as f64,
         }
     });
     println!("{}", serde_json::to_string(&out).expect("JSON"));

@@ -130,28 +130,28 @@ impl Matched<'_> {
 fn criterion_matches(fields: &Fields, urn: &str, c: &Value) -> bool {
     let field = c["field"].as_str().unwrap_or_default();
     let field = field.strip_suffix(".keyword").unwrap_or(field);
-    let values: Vec<&str> = c["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let urn_field = [urn.to_string()];
+    let values = || {
+        c["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    };
+    let urn_field;
     let have: &[String] = if field == "urn" {
+        urn_field = [urn.to_string()];
         &urn_field
     } else {
         fields.get(field).map(Vec::as_slice).unwrap_or_default()
     };
     let cond = c["condition"].as_str().unwrap_or("EQUAL");
-    // Java `String.trim`: strips code points up to U+0020.
-    let jtrim = |s: &str| s.trim_matches(|ch: char| ch <= ' ').to_string();
     let hit = match cond {
         "EXISTS" => !have.is_empty(),
-        _ => values.iter().any(|want| {
+        _ => values().any(|want| {
             have.iter().any(|h| match cond {
                 // A `term` query with `case_insensitive: true` on the keyword field:
                 // Lucene/ES `AutomatonQueries.toCaseInsensitiveChar` folds ASCII only.
-                "IEQUAL" => h.eq_ignore_ascii_case(&jtrim(want)),
+                "IEQUAL" => h.eq_ignore_ascii_case(jtrim(want)),
                 "CONTAIN" => h.to_lowercase().contains(&want.to_lowercase()),
                 "START_WITH" => h.to_lowercase().starts_with(&want.to_lowercase()),
                 "END_WITH" => h.to_lowercase().ends_with(&want.to_lowercase()),
@@ -160,6 +160,11 @@ fn criterion_matches(fields: &Fields, urn: &str, c: &Value) -> bool {
         }),
     };
     hit != c["negated"].as_bool().unwrap_or(false)
+}
+
+/// Java `String.trim`: strips code points up to U+0020.
+fn jtrim(s: &str) -> &str {
+    s.trim_matches(|ch: char| ch <= ' ')
 }
 
 fn text_matches(fields: &Fields, q: &str) -> bool {
