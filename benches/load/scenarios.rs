@@ -711,7 +711,7 @@ fn gms_reads_writes(before: &str, after: &str) -> (f64, f64) {
     let sum = |t: &str, write: bool| -> f64 {
         t.lines()
             .filter(|l| l.starts_with(GMS_CALLS))
-            .filter(|l| l.contains("endpoint=\"gms.") == false)
+            .filter(|l| !l.contains("endpoint=\"gms."))
             .filter(|l| l.contains("ingestProposal") == write)
             .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.parse::<f64>().ok()))
             .sum()
