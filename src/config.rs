@@ -142,6 +142,10 @@ pub struct GmsConfig {
     pub connect_timeout: Duration,
     /// Timeout of one GMS call.
     pub request_timeout: Duration,
+    /// Most calls in flight to GMS at once (and idle connections kept).
+    pub max_concurrency: usize,
+    /// How long a call waits for a free slot before the request answers 503.
+    pub queue_timeout: Duration,
 }
 
 /// Every problem found in the configuration, in the order found.

@@ -11,6 +11,12 @@ use datahub_scim::config::args::{CertsArgs, CheckArgs, DemoArgs, EmulatorArgs};
 use datahub_scim::config::{self, Command, Config, Env, LogFormat, Parsed, ServeArgs, EXIT_CONFIG};
 use datahub_scim::{emulator, http};
 
+/// mimalloc instead of the system allocator: a request allocates and frees hundreds of
+/// small buffers (headers, JSON, strings), and glibc's malloc took a sixth of the
+/// gateway's CPU under load (docs/benchmarks.md, "Profiles").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args(), Env::Process) {
         Parsed::Run(c) => c,
@@ -49,8 +55,12 @@ fn validated(args: &ServeArgs) -> Result<Config, ExitCode> {
 
 fn init_tracing(format: LogFormat, filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    // Colour only for a person at a terminal: escape codes in a log file or a
+    // container log are noise, and writing them costs on every line.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => b.json().flatten_event(true).try_init(),

@@ -116,6 +116,14 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAHUB_SCIM_GMS_REQUEST_TIMEOUT", default_value = "10s")]
     pub gms_request_timeout: String,
 
+    /// Most calls in flight to GMS at once (also the keep-alive connections kept open); further calls wait in line for --gms-queue-timeout.
+    #[arg(long, env = "DATAHUB_SCIM_GMS_MAX_CONCURRENCY", default_value_t = crate::datahub::DEFAULT_MAX_CONCURRENCY)]
+    pub gms_max_concurrency: usize,
+
+    /// How long a GMS call waits in line for a free slot; past it the SCIM request answers 503 with Retry-After.
+    #[arg(long, env = "DATAHUB_SCIM_GMS_QUEUE_TIMEOUT", default_value = "5s")]
+    pub gms_queue_timeout: String,
+
     /// Largest accepted request body in bytes (413 beyond).
     #[arg(long, env = "DATAHUB_SCIM_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,

@@ -81,6 +81,9 @@ impl Problems {
     }
 }
 
+/// Largest `--gms-max-concurrency` accepted (each slot may hold a connection).
+pub const MAX_GMS_CONCURRENCY: usize = 4096;
+
 /// Parses `500ms`, `5s`, `2m`, `1h`; a bare number is seconds.
 pub fn parse_duration(v: &str) -> Result<Duration, String> {
     let v = v.trim();
@@ -171,7 +174,20 @@ impl ServeArgs {
                 "DATAHUB_SCIM_GMS_REQUEST_TIMEOUT",
                 &self.gms_request_timeout,
             ),
+            max_concurrency: self.gms_max_concurrency,
+            queue_timeout: p.duration(
+                "gms-queue-timeout",
+                "DATAHUB_SCIM_GMS_QUEUE_TIMEOUT",
+                &self.gms_queue_timeout,
+            ),
         };
+        if !(1..=MAX_GMS_CONCURRENCY).contains(&self.gms_max_concurrency) {
+            p.push(
+                "gms-max-concurrency",
+                "DATAHUB_SCIM_GMS_MAX_CONCURRENCY",
+                format!("must be between 1 and {MAX_GMS_CONCURRENCY}"),
+            );
+        }
 
         let token_signing_key =
             self.token_signing_key_file

@@ -18,6 +18,8 @@
 use std::collections::BTreeMap;
 
 use http::Method;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::aspects::Aspect;
@@ -33,12 +35,19 @@ pub const BATCH_CHUNK: usize = 100;
 const MAX_IDS_LEN: usize = 6000;
 
 /// One stored aspect as `entitiesV2` returns it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RawAspect {
-    /// The raw aspect JSON (no FQCN wrapper).
-    pub value: Value,
+    /// The aspect JSON (no FQCN wrapper), as GMS sent it: parsed into the typed
+    /// aspect when asked for, never into a `Value` tree.
+    pub value: Box<RawValue>,
     /// `systemMetadata.version`, if reported.
     pub version: Option<String>,
+}
+
+impl PartialEq for RawAspect {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && self.value.get() == other.value.get()
+    }
 }
 
 /// What a batch read found for one urn (key aspect excluded, see module doc).
@@ -83,7 +92,7 @@ impl EntityAspects {
         let Some(raw) = self.aspects.get(A::NAME) else {
             return Ok(None);
         };
-        let value = serde_json::from_value(raw.value.clone())
+        let value = serde_json::from_str(raw.value.get())
             .map_err(|e| Error::InvalidResponse(format!("{}: {e}", A::NAME)))?;
         Ok(Some(Versioned {
             value,
@@ -103,8 +112,10 @@ impl EntityAspects {
         }
     }
 
-    /// Insert an aspect (used by the parser and by tests of callers).
+    /// Insert an aspect (used by tests of callers).
     pub fn insert(&mut self, name: impl Into<String>, value: Value, version: Option<String>) {
+        let value = serde_json::value::to_raw_value(&value)
+            .unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"));
         self.aspects
             .insert(name.into(), RawAspect { value, version });
     }
@@ -142,38 +153,65 @@ fn chunks(urns: &[Urn]) -> Vec<&[Urn]> {
     out
 }
 
+/// A batch `entitiesV2` answer, as far as we read it.
+#[derive(Deserialize)]
+struct BatchBody {
+    results: Option<BTreeMap<String, EntityBody>>,
+    #[serde(default)]
+    errors: Option<BTreeMap<String, EntityError>>,
+}
+
+#[derive(Deserialize)]
+struct EntityBody {
+    urn: Option<String>,
+    #[serde(default)]
+    aspects: Option<BTreeMap<String, AspectBody>>,
+}
+
+#[derive(Deserialize)]
+struct AspectBody {
+    value: Option<Box<RawValue>>,
+    #[serde(rename = "systemMetadata")]
+    system_metadata: Option<SystemMetadata>,
+}
+
+#[derive(Deserialize)]
+struct SystemMetadata {
+    version: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct EntityError {
+    status: Option<Value>,
+}
+
 /// Parse a batch `entitiesV2` body into per-urn aspects. Urns missing from
 /// `results` are absent. Per-key errors with status 401/403/5xx fail the call;
 /// other per-key errors (e.g. 404) mean absent.
 pub fn parse_batch(body: &[u8]) -> Result<BTreeMap<Urn, EntityAspects>> {
-    let v: Value = parse_json("entitiesV2", body)?;
-    if let Some(errors) = v.get("errors").and_then(Value::as_object) {
-        for e in errors.values() {
-            let status = e.get("status").and_then(Value::as_u64).unwrap_or(0);
-            match status {
-                401 => return Err(Error::Unauthorized),
-                403 => return Err(Error::Forbidden("entitiesV2 per-entity error".into())),
-                500..=599 => {
-                    return Err(Error::unavailable(format!(
-                        "entitiesV2 entity error {status}"
-                    )))
-                }
-                _ => {}
+    let v: BatchBody = parse_json("entitiesV2", body)?;
+    for e in v.errors.iter().flat_map(|e| e.values()) {
+        let status = e.status.as_ref().and_then(Value::as_u64).unwrap_or(0);
+        match status {
+            401 => return Err(Error::Unauthorized),
+            403 => return Err(Error::Forbidden("entitiesV2 per-entity error".into())),
+            500..=599 => {
+                return Err(Error::unavailable(format!(
+                    "entitiesV2 entity error {status}"
+                )))
             }
+            _ => {}
         }
     }
     let results = v
-        .get("results")
-        .and_then(Value::as_object)
+        .results
         .ok_or_else(|| Error::InvalidResponse("entitiesV2: no `results` object".into()))?;
     let mut out = BTreeMap::new();
     for (key, resp) in results {
         let urn = resp
-            .get("urn")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+            .urn
             .or_else(|| {
-                percent_encoding::percent_decode_str(key)
+                percent_encoding::percent_decode_str(&key)
                     .decode_utf8()
                     .ok()
                     .map(|c| c.into_owned())
@@ -182,24 +220,22 @@ pub fn parse_batch(body: &[u8]) -> Result<BTreeMap<Urn, EntityAspects>> {
             .ok_or_else(|| Error::InvalidResponse("entitiesV2: result without a urn".into()))?;
         let key_name = super::restli::key_aspect_name(&urn).ok();
         let mut entity = EntityAspects::empty(urn.clone());
-        if let Some(aspects) = resp.get("aspects").and_then(Value::as_object) {
-            for (name, a) in aspects {
-                if Some(name.as_str()) == key_name || name.ends_with("Key") {
-                    continue;
-                }
-                let Some(value) = a.get("value") else {
-                    continue;
-                };
-                let version = a
-                    .get("systemMetadata")
-                    .and_then(|m| m.get("version"))
-                    .and_then(|v| match v {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    });
-                entity.insert(name.clone(), value.clone(), version);
+        for (name, a) in resp.aspects.into_iter().flatten() {
+            if Some(name.as_str()) == key_name || name.ends_with("Key") {
+                continue;
             }
+            let Some(value) = a.value else {
+                continue;
+            };
+            let version = a
+                .system_metadata
+                .and_then(|m| m.version)
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+            entity.aspects.insert(name, RawAspect { value, version });
         }
         out.insert(urn, entity);
     }
@@ -239,15 +275,20 @@ impl Client {
                 .await?;
             found.extend(part);
         }
-        Ok(urns
-            .iter()
-            .map(|u| {
-                found
-                    .get(u)
+        // Moved out, not cloned; a urn asked for twice gets a copy.
+        let mut out: Vec<EntityAspects> = Vec::with_capacity(urns.len());
+        for u in urns {
+            let e = match found.remove(u) {
+                Some(e) => e,
+                None => out
+                    .iter()
+                    .find(|e| &e.urn == u)
                     .cloned()
-                    .unwrap_or_else(|| EntityAspects::empty(u.clone()))
-            })
-            .collect())
+                    .unwrap_or_else(|| EntityAspects::empty(u.clone())),
+            };
+            out.push(e);
+        }
+        Ok(out)
     }
 }
 

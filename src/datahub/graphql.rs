@@ -104,6 +104,24 @@ fn fits_graphql_int(start: u32, count: u32) -> bool {
 
 /// Turn a GraphQL response body into `data`, or the first error.
 pub fn parse_response<T: DeserializeOwned>(op: &str, body: &[u8]) -> Result<T> {
+    // The common case, `data` without `errors`, straight from the bytes into `T`;
+    // anything else (errors, partial data that does not fit `T`, no JSON) takes the
+    // generic path below, which names the first error.
+    #[derive(Deserialize)]
+    struct Typed<T> {
+        data: Option<T>,
+        #[serde(default)]
+        errors: Vec<serde::de::IgnoredAny>,
+    }
+    if let Ok(Typed {
+        data: Some(data),
+        errors,
+    }) = serde_json::from_slice::<Typed<T>>(body)
+    {
+        if errors.is_empty() {
+            return Ok(data);
+        }
+    }
     #[derive(Deserialize)]
     struct Envelope {
         data: Option<Value>,

@@ -45,7 +45,10 @@ pub use restli::{
 };
 pub use rmw::RmwReport;
 pub use search::{Condition, EntityKind, FacetFilter, ScrollRequest, SearchRequest, SCROLL_MAX};
-pub use transport::{Client, ClientConfig, Observer, Outcome};
+pub use transport::{
+    Client, ClientConfig, Observer, Outcome, PoolStats, DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_QUEUE_TIMEOUT,
+};
 pub use urn::{Urn, UrnParseError, CORP_GROUP, CORP_USER};
 
 /// The shared reference folder `reference/<name>` (schemas used by tests),

@@ -59,26 +59,43 @@ pub struct RelatedPage {
     pub related: Vec<Related>,
 }
 
+/// The entity of a relationships query: `{ relationships { start count total
+/// relationships { type entity { … } } } }`, read straight from the response bytes.
+#[derive(Deserialize, Default)]
+pub(super) struct RelatedEntity {
+    relationships: Option<RawRelationships>,
+}
+
+#[derive(Deserialize)]
+struct RawRelationships {
+    start: Option<u32>,
+    count: Option<u32>,
+    total: Option<u32>,
+    relationships: Vec<RawEdge>,
+}
+
+#[derive(Deserialize)]
+struct RawEdge {
+    #[serde(rename = "type")]
+    kind: String,
+    entity: Option<EdgeEntity>,
+}
+
 /// Parse the `relationships` object of a group/user query (`None` entity: empty).
+#[cfg(test)]
 pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
-    let Some(rel) = entity.and_then(|e| e.get("relationships").cloned()) else {
-        return Ok(RelatedPage::default());
+    let entity: Option<RelatedEntity> = entity
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| Error::InvalidResponse(format!("{op}: {e}")))?;
+    Ok(page_of(entity))
+}
+
+/// The page an entity's `relationships` hold (none: an empty page).
+pub(super) fn page_of(entity: Option<RelatedEntity>) -> RelatedPage {
+    let Some(r) = entity.and_then(|e| e.relationships) else {
+        return RelatedPage::default();
     };
-    #[derive(Deserialize)]
-    struct Edge {
-        #[serde(rename = "type")]
-        kind: String,
-        entity: Option<EdgeEntity>,
-    }
-    #[derive(Deserialize)]
-    struct Rel {
-        start: Option<u32>,
-        count: Option<u32>,
-        total: Option<u32>,
-        relationships: Vec<Edge>,
-    }
-    let r: Rel =
-        serde_json::from_value(rel).map_err(|e| Error::InvalidResponse(format!("{op}: {e}")))?;
     let related: Vec<Related> = r
         .relationships
         .into_iter()
@@ -93,12 +110,12 @@ pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
             })
         })
         .collect();
-    Ok(RelatedPage {
+    RelatedPage {
         start: r.start.unwrap_or(0),
         count: r.count.unwrap_or(related.len() as u32),
         total: r.total.unwrap_or(related.len() as u32),
         related,
-    })
+    }
 }
 
 /// The `entity` of an edge: its urn, and for a user what [`documents::MEMBER_ENTITY`]
@@ -216,7 +233,7 @@ impl Client {
             vars.insert(format!("u{i}"), json!(g.as_str()));
         }
         let doc = documents::group_members_many(groups.len());
-        let mut d: serde_json::Map<String, Value> = self
+        let mut d: std::collections::HashMap<String, Option<RelatedEntity>> = self
             .graphql(
                 "graphql.groupMembersMany",
                 token,
@@ -225,12 +242,9 @@ impl Client {
                 Value::Object(vars),
             )
             .await?;
-        (0..groups.len())
-            .map(|i| {
-                let entity = d.remove(&format!("g{i}")).filter(|v| !v.is_null());
-                parse_related("groupMembersMany", entity)
-            })
-            .collect()
+        Ok((0..groups.len())
+            .map(|i| page_of(d.remove(&format!("g{i}")).flatten()))
+            .collect())
     }
 
     /// Groups of `user` (OUTGOING `IsMemberOfGroup` + `IsMemberOfNativeGroup`).
@@ -255,9 +269,9 @@ impl Client {
         entity_field: &str,
         vars: Value,
     ) -> Result<RelatedPage> {
-        let mut d: serde_json::Map<String, Value> =
+        let mut d: std::collections::HashMap<String, Option<RelatedEntity>> =
             self.graphql(endpoint, token, op, document, vars).await?;
-        parse_related(op, d.remove(entity_field).filter(|v| !v.is_null()))
+        Ok(page_of(d.remove(entity_field).flatten()))
     }
 }
 

@@ -90,7 +90,7 @@ impl Proposal {
     pub fn guard(
         urn: &Urn,
         aspect_name: &'static str,
-        value: &Value,
+        value: &(impl Serialize + ?Sized),
         if_version_match: impl Into<String>,
     ) -> Result<Proposal> {
         let mut p = Proposal {
@@ -207,7 +207,7 @@ pub fn ingest_body(proposals: &[Proposal], last_observed: i64, sync: SyncIndex) 
 
 /// Serialize to JSON with every non-ASCII character escaped as `\uXXXX`
 /// (UTF-16 surrogate pairs above U+FFFF), as Python's `json.dumps` does.
-pub fn ascii_json<T: Serialize>(value: &T) -> Result<String> {
+pub fn ascii_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     let raw = serde_json::to_string(value)
         .map_err(|e| Error::Invalid(format!("aspect does not serialize: {e}")))?;
     let mut out = String::with_capacity(raw.len());

@@ -3,9 +3,19 @@
 //! span per call and the [`Observer`] hook. Endpoint modules (`restli`,
 //! `graphql`, `entities`) build requests and interpret replies; this file
 //! moves bytes and maps HTTP statuses to [`Error`].
+//!
+//! Calls pass a gate first: at most `max_concurrency` are in flight towards GMS;
+//! more wait in line at most `queue_timeout`, then fail with a retryable 503, so a
+//! slow GMS cannot pile up unbounded work here. The pool keeps as many idle
+//! connections as calls may be in flight, so a steady load reuses its connections
+//! instead of opening and closing them ([`PoolStats`]).
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -33,20 +43,117 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Extra PEM CA bundle trusted in addition to the system roots.
     pub ca_bundle: Option<PathBuf>,
-    /// Idle keep-alive connections kept per host.
-    pub max_idle_per_host: usize,
+    /// Most calls in flight towards GMS at once; also the idle keep-alive connections
+    /// kept, so that every call of a steady load finds one.
+    pub max_concurrency: usize,
+    /// How long a call waits for a free slot when `max_concurrency` are in flight
+    /// before it fails with [`Error::Unavailable`] (a 503 with `Retry-After`).
+    pub queue_timeout: Duration,
 }
 
+/// Default of [`ClientConfig::max_concurrency`].
+pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+/// Default of [`ClientConfig::queue_timeout`].
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+/// `Retry-After` of a call refused after waiting `queue_timeout` for a slot.
+pub const QUEUE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 impl ClientConfig {
-    /// Defaults: 5 s connect, 30 s request, no extra CA, 16 idle connections.
+    /// Defaults: 5 s connect, 30 s request, no extra CA, 64 calls in flight (and idle
+    /// connections), 5 s in line.
     pub fn new(base_url: impl Into<String>) -> Self {
         ClientConfig {
             base_url: base_url.into(),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             ca_bundle: None,
-            max_idle_per_host: 16,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
         }
+    }
+}
+
+/// The gate's and the pool's counters, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Calls allowed in flight at once.
+    pub max_concurrency: u64,
+    /// Calls in flight now.
+    pub in_flight: u64,
+    /// Calls waiting for a slot now.
+    pub waiting: u64,
+    /// Calls refused after waiting `queue_timeout` (since start).
+    pub queue_timeouts: u64,
+    /// TCP connections opened to GMS (since start).
+    pub connections_opened: u64,
+}
+
+/// Bounds the calls in flight and counts what the gate and the pool do.
+struct Gate {
+    slots: tokio::sync::Semaphore,
+    max: usize,
+    queue_timeout: Duration,
+    waiting: AtomicU64,
+    queue_timeouts: AtomicU64,
+    opened: Arc<AtomicU64>,
+}
+
+impl Gate {
+    /// A slot, at once or after waiting in line; `None` when none freed up in time.
+    async fn enter(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if let Ok(p) = self.slots.try_acquire() {
+            return Some(p);
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = tokio::time::timeout(self.queue_timeout, self.slots.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        match got {
+            Ok(Ok(p)) => Some(p),
+            _ => {
+                self.queue_timeouts.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+/// The TCP connector, counting the connections it opens.
+#[derive(Clone)]
+struct Counted {
+    inner: HttpConnector,
+    opened: Arc<AtomicU64>,
+}
+
+type ConnectFuture = Pin<
+    Box<
+        dyn Future<
+                Output = std::result::Result<
+                    <HttpConnector as tower_service::Service<Uri>>::Response,
+                    <HttpConnector as tower_service::Service<Uri>>::Error,
+                >,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<Uri> for Counted {
+    type Response = <HttpConnector as tower_service::Service<Uri>>::Response;
+    type Error = <HttpConnector as tower_service::Service<Uri>>::Error;
+    type Future = ConnectFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let opened = self.opened.clone();
+        Box::pin(async move {
+            let c = connecting.await;
+            if c.is_ok() {
+                opened.fetch_add(1, Ordering::Relaxed);
+            }
+            c
+        })
     }
 }
 
@@ -73,6 +180,8 @@ pub enum Outcome {
     Timeout,
     /// Could not connect, or the connection broke.
     ConnectError,
+    /// Never sent: `max_concurrency` calls stayed in flight for `queue_timeout`.
+    QueueTimeout,
 }
 
 impl Outcome {
@@ -89,6 +198,7 @@ impl Outcome {
             Outcome::Throttled => "throttled",
             Outcome::Timeout => "timeout",
             Outcome::ConnectError => "connect_error",
+            Outcome::QueueTimeout => "queue_timeout",
         }
     }
 
@@ -118,7 +228,7 @@ pub trait Observer: Send + Sync {
     fn conflict_exhausted(&self, endpoint: &'static str);
 }
 
-type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<Counted>, Full<Bytes>>;
 
 /// The DataHub GMS client. Cheap to clone (an `Arc` inside); share one.
 #[derive(Clone)]
@@ -137,6 +247,8 @@ pub(super) struct Inner {
     pub(super) audit: Option<Arc<dyn super::audit::WriteAudit>>,
     /// The DataHub release GMS last reported (`/config`), shared by every clone.
     release: Arc<std::sync::RwLock<Option<super::release::Release>>>,
+    /// Bounds the calls in flight (shared by every clone).
+    gate: Arc<Gate>,
     /// A write found the release unknown and asked `/config` (once per client).
     release_asked: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -186,15 +298,20 @@ impl Client {
         tcp.set_connect_timeout(Some(cfg.connect_timeout));
         tcp.set_nodelay(true);
         tcp.set_keepalive(Some(Duration::from_secs(60)));
+        let opened = Arc::new(AtomicU64::new(0));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(tcp);
+            .wrap_connector(Counted {
+                inner: tcp,
+                opened: opened.clone(),
+            });
+        let max = cfg.max_concurrency.max(1);
         let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(50))
-            .pool_max_idle_per_host(cfg.max_idle_per_host)
+            .pool_max_idle_per_host(max)
             .build(connector);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -204,9 +321,29 @@ impl Client {
                 observer: None,
                 audit: None,
                 release: Arc::default(),
+                gate: Arc::new(Gate {
+                    slots: tokio::sync::Semaphore::new(max),
+                    max,
+                    queue_timeout: cfg.queue_timeout,
+                    waiting: AtomicU64::new(0),
+                    queue_timeouts: AtomicU64::new(0),
+                    opened,
+                }),
                 release_asked: Arc::default(),
             }),
         })
+    }
+
+    /// What the gate and the connection pool did so far.
+    pub fn pool_stats(&self) -> PoolStats {
+        let g = &self.inner.gate;
+        PoolStats {
+            max_concurrency: g.max as u64,
+            in_flight: (g.max - g.slots.available_permits()) as u64,
+            waiting: g.waiting.load(Ordering::Relaxed),
+            queue_timeouts: g.queue_timeouts.load(Ordering::Relaxed),
+            connections_opened: g.opened.load(Ordering::Relaxed),
+        }
     }
 
     /// The same client, reporting every call to `observer`.
@@ -296,7 +433,9 @@ impl Client {
         interpret: impl FnOnce(Reply) -> Result<T>,
     ) -> (Outcome, Result<T>) {
         let endpoint = call.endpoint;
-        let span = tracing::info_span!(
+        // Debug level: at `info` it would only be formatted and thrown away (nothing
+        // inside an upstream call logs at info or above), on every call.
+        let span = tracing::debug_span!(
             "datahub.upstream",
             endpoint,
             status = tracing::field::Empty,
@@ -335,6 +474,18 @@ impl Client {
 
     async fn send(&self, call: Call<'_>) -> std::result::Result<Reply, (Outcome, Error)> {
         let request = self.build(&call).map_err(|e| (Outcome::ClientError, e))?;
+        // Held until the whole answer is read: the connection is busy until then.
+        let Some(_slot) = self.inner.gate.enter().await else {
+            return Err((
+                Outcome::QueueTimeout,
+                Error::Unavailable {
+                    reason: "too many calls to GMS in flight; waited too long for a free slot"
+                        .into(),
+                    retry_after: Some(QUEUE_RETRY_AFTER),
+                    timeout: false,
+                },
+            ));
+        };
         let work = async {
             let resp = self.inner.http.request(request).await.map_err(|e| {
                 let what = if e.is_connect() {

@@ -1,7 +1,8 @@
 //! Fault switches, flipped at run time by tests (through [`Faults`]) or over
 //! `POST /__emulator/faults`: fail the next N calls (or the k-th next call) with a
-//! status (optionally only one endpoint), add latency, drop the connection without a
-//! response, or never answer (the next N calls, or the k-th next call to an endpoint).
+//! status (optionally only one endpoint), add latency (to every call, or one latency
+//! for reads and another for writes), drop the connection without a response, or never
+//! answer (the next N calls, or the k-th next call to an endpoint).
 
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
@@ -32,9 +33,38 @@ impl Rule {
 #[derive(Debug, Default)]
 struct FaultState {
     rules: Vec<Rule>,
+    /// Added to every call …
     latency: Duration,
+    /// … plus this to reads (every call that is not a write) …
+    read_latency: Duration,
+    /// … or this to writes ([`is_write`]).
+    write_latency: Duration,
     drop: u32,
     stall: u32,
+}
+
+/// GraphQL root fields that change DataHub (the `Mutation` type of `schema.graphql`).
+const GRAPHQL_MUTATIONS: [&str; 8] = [
+    "removeUser",
+    "updateUserStatus",
+    "removeGroup",
+    "addGroupMembers",
+    "removeGroupMembers",
+    "createGroup",
+    "createAccessToken",
+    "revokeAccessToken",
+];
+
+/// Whether a call (by its call-log endpoint name) writes: Rest.li ingestion and
+/// deletes, GraphQL mutations. Everything else (aspect and entity reads, searches,
+/// scrolls, relationships, `me`, `/config`, `/health`) is a read.
+pub(crate) fn is_write(endpoint: &str) -> bool {
+    match endpoint {
+        "restli.ingestProposal" | "restli.ingestProposalBatch" | "restli.delete" => true,
+        e => e
+            .strip_prefix("graphql.")
+            .is_some_and(|f| GRAPHQL_MUTATIONS.contains(&f)),
+    }
 }
 
 /// What to do with one request.
@@ -109,6 +139,15 @@ impl Faults {
         self.lock().latency = latency;
     }
 
+    /// Delay reads by `read` and writes by `write` (on top of [`Faults::set_latency`]):
+    /// GMS answers a primary-key read in milliseconds but a synchronously indexed write
+    /// in tens of them (docs/emulator.md, "Faults").
+    pub fn set_read_write_latency(&self, read: Duration, write: Duration) {
+        let mut s = self.lock();
+        s.read_latency = read;
+        s.write_latency = write;
+    }
+
     /// Close the connection of the next `n` calls without answering.
     pub fn drop_next(&self, n: u32) {
         self.lock().drop += n;
@@ -129,7 +168,12 @@ impl Faults {
     /// it, the first one due hits it.
     pub(crate) fn take(&self, endpoint: &str) -> (Duration, Action) {
         let mut s = self.lock();
-        let latency = s.latency;
+        let latency = s.latency
+            + if is_write(endpoint) {
+                s.write_latency
+            } else {
+                s.read_latency
+            };
         if s.stall > 0 {
             s.stall -= 1;
             return (latency, Action::Stall);
@@ -183,6 +227,15 @@ impl Faults {
         if let Some(ms) = req.latency_ms {
             self.set_latency(Duration::from_millis(ms));
         }
+        if req.read_latency_ms.is_some() || req.write_latency_ms.is_some() {
+            let mut s = self.lock();
+            if let Some(ms) = req.read_latency_ms {
+                s.read_latency = Duration::from_millis(ms);
+            }
+            if let Some(ms) = req.write_latency_ms {
+                s.write_latency = Duration::from_millis(ms);
+            }
+        }
         if let Some(n) = req.drop_next {
             self.drop_next(n);
         }
@@ -193,7 +246,8 @@ impl Faults {
 }
 
 /// Body of `POST /__emulator/faults`, e.g.
-/// `{"clear":true,"fail_next":{"n":2,"status":503,"endpoint":"graphql.me","after":1},"latency_ms":50}`.
+/// `{"clear":true,"fail_next":{"n":2,"status":503,"endpoint":"graphql.me","after":1},"latency_ms":50}`
+/// or `{"read_latency_ms":20,"write_latency_ms":50}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FaultRequest {
@@ -202,6 +256,8 @@ pub(crate) struct FaultRequest {
     fail_next: Option<FailRequest>,
     stall_nth: Option<StallRequest>,
     latency_ms: Option<u64>,
+    read_latency_ms: Option<u64>,
+    write_latency_ms: Option<u64>,
     drop_next: Option<u32>,
     stall_next: Option<u32>,
 }
@@ -265,6 +321,30 @@ mod tests {
         f.fail_nth(1, 429);
         assert_eq!(f.take("x").1, Action::Fail(429));
         assert_eq!(f.take("x").1, Action::Pass);
+    }
+
+    #[test]
+    fn reads_and_writes_get_their_own_latency() {
+        let f = Faults::default();
+        let req: FaultRequest =
+            serde_json::from_str(r#"{"read_latency_ms":20,"write_latency_ms":50}"#)
+                .expect("parses");
+        f.apply(&req);
+        let ms = |e: &str| f.take(e).0.as_millis();
+        assert_eq!(ms("restli.entitiesV2.batchGet"), 20);
+        assert_eq!(ms("graphql.searchAcrossEntities"), 20);
+        assert_eq!(ms("graphql.me"), 20);
+        assert_eq!(ms("restli.ingestProposalBatch"), 50);
+        assert_eq!(ms("restli.delete"), 50);
+        assert_eq!(ms("graphql.createGroup"), 50);
+        // The latency for every call adds to both.
+        f.set_latency(Duration::from_millis(5));
+        assert_eq!(ms("restli.getAspect"), 25);
+        assert_eq!(ms("restli.ingestProposal"), 55);
+        f.clear();
+        assert_eq!(ms("restli.ingestProposal"), 0);
+        f.set_read_write_latency(Duration::from_millis(1), Duration::from_millis(2));
+        assert_eq!((ms("restli.getAspect"), ms("graphql.removeGroup")), (1, 2));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::fields::{self, Fields};
 use super::store;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 /// One change waiting to reach the index.
@@ -96,6 +96,10 @@ pub struct Index {
     docs: BTreeMap<String, Doc>,
     /// destination → (source, type): the graph index's reverse edges.
     incoming: BTreeMap<String, BTreeSet<(String, &'static str)>>,
+    /// field → ASCII-folded value → urns: the inverted index that lets a term query
+    /// (`EQUAL`, `IEQUAL`) find its documents without a scan, as Lucene's does. Holds
+    /// candidates only: the matcher still checks each hit exactly.
+    terms: HashMap<&'static str, HashMap<String, BTreeSet<String>>>,
     /// urn → sequence number of its last applied entity deletion.
     deleted_at: BTreeMap<String, u64>,
     pending: Vec<Pending>,
@@ -135,6 +139,19 @@ impl Index {
         let Some(doc) = self.docs.get(urn) else {
             return;
         };
+        for (field, values) in &doc.fields {
+            if let Some(by_value) = self.terms.get_mut(field) {
+                for v in values {
+                    let key = v.to_ascii_lowercase();
+                    if let Some(set) = by_value.get_mut(&key) {
+                        set.remove(urn);
+                        if set.is_empty() {
+                            by_value.remove(&key);
+                        }
+                    }
+                }
+            }
+        }
         for (ty, dst) in &doc.edges {
             if let Some(set) = self.incoming.get_mut(dst) {
                 set.remove(&(urn.to_string(), *ty));
@@ -149,6 +166,15 @@ impl Index {
         let Some(doc) = self.docs.get(urn) else {
             return;
         };
+        for (field, values) in &doc.fields {
+            let by_value = self.terms.entry(field).or_default();
+            for v in values {
+                by_value
+                    .entry(v.to_ascii_lowercase())
+                    .or_default()
+                    .insert(urn.to_string());
+            }
+        }
         for (ty, dst) in &doc.edges {
             self.incoming
                 .entry(dst.clone())
@@ -216,9 +242,24 @@ impl Index {
         self.docs.iter()
     }
 
+    /// Visible documents with `value` in `field`, compared with ASCII case folded, in
+    /// urn order: the candidates of a term query (a superset of an `EQUAL`'s hits).
+    pub fn term_candidates(&self, field: &str, value: &str) -> Vec<&str> {
+        self.terms
+            .get(field)
+            .and_then(|m| m.get(&value.to_ascii_lowercase()))
+            .map(|s| s.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
     /// One visible document.
     pub fn doc(&self, urn: &str) -> Option<&Doc> {
         self.docs.get(urn)
+    }
+
+    /// One visible document with its urn as the index holds it.
+    pub fn entry(&self, urn: &str) -> Option<(&String, &Doc)> {
+        self.docs.get_key_value(urn)
     }
 
     /// Outgoing relationship edges of `urn`: (type, destination).
@@ -309,11 +350,21 @@ mod tests {
         );
         let d = ix.doc(u).expect("doc");
         assert_eq!(d.fields["email"], ["A@x"]);
+        assert_eq!(ix.term_candidates("email", "a@X"), [u]);
+        ix.aspect(
+            u,
+            "corpUserInfo",
+            Some(json!({"active": true, "email": "b@x"})),
+            true,
+        );
+        assert!(ix.term_candidates("email", "a@x").is_empty());
+        assert_eq!(ix.term_candidates("email", "B@X"), [u]);
         assert_eq!(ix.edges_to(g), [(u.to_string(), "IsMemberOfGroup")]);
         ix.aspect(u, "groupMembership", Some(json!({"groups": []})), true);
         assert!(ix.edges_to(g).is_empty());
         ix.aspect(u, "groupMembership", Some(json!({"groups": [g]})), true);
         ix.delete_entity(u, true);
         assert!(ix.doc(u).is_none() && ix.edges_to(g).is_empty());
+        assert!(ix.term_candidates("email", "b@x").is_empty());
     }
 }

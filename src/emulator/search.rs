@@ -130,28 +130,28 @@ impl Matched<'_> {
 fn criterion_matches(fields: &Fields, urn: &str, c: &Value) -> bool {
     let field = c["field"].as_str().unwrap_or_default();
     let field = field.strip_suffix(".keyword").unwrap_or(field);
-    let values: Vec<&str> = c["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let urn_field = [urn.to_string()];
+    let values = || {
+        c["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    };
+    let urn_field;
     let have: &[String] = if field == "urn" {
+        urn_field = [urn.to_string()];
         &urn_field
     } else {
         fields.get(field).map(Vec::as_slice).unwrap_or_default()
     };
     let cond = c["condition"].as_str().unwrap_or("EQUAL");
-    // Java `String.trim`: strips code points up to U+0020.
-    let jtrim = |s: &str| s.trim_matches(|ch: char| ch <= ' ').to_string();
     let hit = match cond {
         "EXISTS" => !have.is_empty(),
-        _ => values.iter().any(|want| {
+        _ => values().any(|want| {
             have.iter().any(|h| match cond {
                 // A `term` query with `case_insensitive: true` on the keyword field:
                 // Lucene/ES `AutomatonQueries.toCaseInsensitiveChar` folds ASCII only.
-                "IEQUAL" => h.eq_ignore_ascii_case(&jtrim(want)),
+                "IEQUAL" => h.eq_ignore_ascii_case(jtrim(want)),
                 "CONTAIN" => h.to_lowercase().contains(&want.to_lowercase()),
                 "START_WITH" => h.to_lowercase().starts_with(&want.to_lowercase()),
                 "END_WITH" => h.to_lowercase().ends_with(&want.to_lowercase()),
@@ -160,6 +160,11 @@ fn criterion_matches(fields: &Fields, urn: &str, c: &Value) -> bool {
         }),
     };
     hit != c["negated"].as_bool().unwrap_or(false)
+}
+
+/// Java `String.trim`: strips code points up to U+0020.
+fn jtrim(s: &str) -> &str {
+    s.trim_matches(|ch: char| ch <= ' ')
 }
 
 fn text_matches(fields: &Fields, q: &str) -> bool {
@@ -244,7 +249,11 @@ pub fn run<'i>(
     let mut m = Matched::default();
     let mut per_type = vec![0usize; q.types.len()];
     let all_text = matches!(q.text.trim(), "" | "*");
-    for (urn, doc) in index.docs() {
+    let docs: Box<dyn Iterator<Item = (&'i String, &'i Doc)>> = match candidates(index, q) {
+        Some(urns) => Box::new(urns.into_iter().filter_map(|u| index.entry(u))),
+        None => Box::new(index.docs()),
+    };
+    for (urn, doc) in docs {
         let Some(ti) = q.types.iter().position(|t| *t == doc.entity_type) else {
             continue;
         };
@@ -290,6 +299,45 @@ pub fn run<'i>(
         });
     }
     m
+}
+
+/// The documents a query can match, in urn order, when every OR branch holds a term
+/// query (a non-negated `EQUAL` or `IEQUAL`): the inverted index's candidates, each
+/// still checked by the matcher. `None`: the query needs a scan.
+fn candidates<'i>(index: &'i Index, q: &Query<'_>) -> Option<Vec<&'i str>> {
+    if q.or_filters.is_empty() {
+        return None;
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for branch in &q.or_filters {
+        let term = branch["and"].as_array()?.iter().find(|c| {
+            matches!(
+                c["condition"].as_str().unwrap_or("EQUAL"),
+                "EQUAL" | "IEQUAL"
+            ) && !c["negated"].as_bool().unwrap_or(false)
+                && c["values"].as_array().is_some_and(|v| !v.is_empty())
+        })?;
+        let field = term["field"].as_str().unwrap_or_default();
+        let field = field.strip_suffix(".keyword").unwrap_or(field);
+        let ieq = term["condition"].as_str() == Some("IEQUAL");
+        for v in term["values"].as_array().into_iter().flatten() {
+            let Some(v) = v.as_str() else { continue };
+            let want = if ieq {
+                v.trim_matches(|ch: char| ch <= ' ')
+            } else {
+                v
+            };
+            if field == "urn" {
+                if ieq {
+                    return None;
+                }
+                out.extend(index.entry(want).map(|(u, _)| u.as_str()));
+            } else {
+                out.extend(index.term_candidates(field, want));
+            }
+        }
+    }
+    Some(out.into_iter().collect())
 }
 
 /// `ConfigUtils.applyLimit` from 1.2.0 (#13726): above 10,000 or negative → 5,000.

@@ -178,6 +178,7 @@ pub async fn handle(
                 .set(entries);
             let id = state.provisioner.cache_stats();
             m.set_cache_totals("id", id.entries, id.hits, id.misses);
+            m.set_gms_pool(&state.client.pool_stats());
             let wants_openmetrics = req
                 .headers()
                 .get(http::header::ACCEPT)

@@ -117,7 +117,11 @@ async fn actor_is_active(
 /// A cached decision about one token.
 #[derive(Debug, Clone)]
 enum Decision {
-    Accepted(Arc<Identity>),
+    /// Passed the local checks and DataHub; valid until `exp` (the token's own expiry,
+    /// seconds since the epoch), which a cache hit checks instead of decoding the
+    /// token again (its signature and claims cannot have changed: the key is the
+    /// token's hash).
+    Accepted(Arc<Identity>, Option<u64>),
     Rejected(AuthError),
 }
 
@@ -135,7 +139,7 @@ impl moka::Expiry<[u8; 32], Decision> for DecisionExpiry {
         _now: Instant,
     ) -> Option<Duration> {
         Some(match value {
-            Decision::Accepted(_) => self.ok,
+            Decision::Accepted(..) => self.ok,
             Decision::Rejected(_) => self.failed,
         })
     }
@@ -163,10 +167,17 @@ struct Claims {
     actor_id: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// Expiry, seconds since the epoch (absent for DataHub's NO_EXPIRY tokens).
+    exp: Option<u64>,
 }
 
 /// Checks what can be checked without DataHub.
 pub fn check_locally(token: &str, signing_key: Option<&[u8]>) -> Result<(), AuthError> {
+    checked_locally(token, signing_key).map(|_| ())
+}
+
+/// [`check_locally`], returning the token's `exp` (seconds since the epoch), if any.
+fn checked_locally(token: &str, signing_key: Option<&[u8]>) -> Result<Option<u64>, AuthError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| AuthError::Invalid("malformed bearer token"))?;
     if header.alg != Algorithm::HS256 {
@@ -192,9 +203,16 @@ pub fn check_locally(token: &str, signing_key: Option<&[u8]>) -> Result<(), Auth
         }
     })?;
     match (data.claims.actor_id, data.claims.kind) {
-        (Some(a), Some(_)) if !a.is_empty() => Ok(()),
+        (Some(a), Some(_)) if !a.is_empty() => Ok(data.claims.exp),
         _ => Err(AuthError::Invalid("token lacks DataHub claims")),
     }
+}
+
+/// Seconds since the epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The token in an `Authorization` header.
@@ -263,7 +281,7 @@ impl Authenticator {
             let known = match &key {
                 Some(k) => {
                     self.known_good.contains_key(k)
-                        || matches!(self.cache.get(k).await, Some(Decision::Accepted(_)))
+                        || matches!(self.cache.get(k).await, Some(Decision::Accepted(..)))
                 }
                 None => false,
             };
@@ -272,14 +290,17 @@ impl Authenticator {
                 return Err(AuthError::RateLimited(wait));
             }
         }
-        let result = self.decide(header).await;
+        let result = self.decide(header, key).await;
         match (&result, client) {
             (Err(AuthError::Invalid(_) | AuthError::Forbidden), Some(c)) => {
                 self.limit.record_failure(c)
             }
             (Ok(_), _) => {
                 if let Some(k) = key {
-                    self.known_good.insert(k, ()).await;
+                    // A write only the first time: the steady state only reads.
+                    if !self.known_good.contains_key(&k) {
+                        self.known_good.insert(k, ()).await;
+                    }
                 }
             }
             _ => {}
@@ -287,18 +308,35 @@ impl Authenticator {
         result
     }
 
-    async fn decide(&self, header: Option<&HeaderValue>) -> Result<(String, Identity), AuthError> {
-        let token = match bearer(header)
-            .and_then(|t| check_locally(t, self.signing_key.as_deref()).map(|()| t))
-        {
-            Ok(t) => t,
-            Err(e) => {
-                self.metrics.observe_auth("invalid", false);
-                return Err(e);
-            }
+    /// `key` is the SHA-256 of the bearer token (`None` without one).
+    async fn decide(
+        &self,
+        header: Option<&HeaderValue>,
+        key: Option<[u8; 32]>,
+    ) -> Result<(String, Identity), AuthError> {
+        let invalid = |e: AuthError| {
+            self.metrics.observe_auth("invalid", false);
+            Err(e)
         };
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let token = match bearer(header) {
+            Ok(t) => t,
+            Err(e) => return invalid(e),
+        };
+        let key = key.unwrap_or_else(|| Sha256::digest(token.as_bytes()).into());
         let cached = self.cache.get(&key).await;
+        // A token accepted lately passed the local checks then; only its expiry can
+        // have changed since. Anything else is checked locally before the cache
+        // answers (and before GMS is asked on a miss).
+        let (cached, exp) = match cached {
+            Some(Decision::Accepted(_, Some(exp))) if unix_now() >= exp => {
+                return invalid(AuthError::Invalid("token expired"));
+            }
+            Some(d @ Decision::Accepted(..)) => (Some(d), None),
+            other => match checked_locally(token, self.signing_key.as_deref()) {
+                Ok(exp) => (other, exp),
+                Err(e) => return invalid(e),
+            },
+        };
         self.metrics.observe_cache("token", cached.is_some());
         let was_cached = cached.is_some();
         let decision = match cached {
@@ -310,10 +348,13 @@ impl Authenticator {
                     .cache
                     .try_get_with(key, async move {
                         let accepted = |me: datahub::Me| {
-                            Decision::Accepted(Arc::new(Identity {
-                                manage_policies: me.manage_policies,
-                                actor: me.urn.to_string(),
-                            }))
+                            Decision::Accepted(
+                                Arc::new(Identity {
+                                    manage_policies: me.manage_policies,
+                                    actor: me.urn.to_string(),
+                                }),
+                                exp,
+                            )
                         };
                         let me = match client.me(&owned).await {
                             Ok(me) => match actor_is_active(&client, &owned, &me).await {
@@ -355,7 +396,7 @@ impl Authenticator {
             }
         };
         match decision {
-            Decision::Accepted(id) => {
+            Decision::Accepted(id, _) => {
                 self.metrics.observe_auth("ok", was_cached);
                 Ok((token.to_owned(), (*id).clone()))
             }

@@ -40,7 +40,7 @@ pub struct UpstreamLabels {
     /// Logical GMS endpoint, e.g. `graphql.me`, `restli.ingestProposalBatch`, `gms.health`.
     pub endpoint: &'static str,
     /// `ok`, `client_error`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `server_error`, `throttled`, `timeout`, `connect_error`.
+    /// `server_error`, `throttled`, `timeout`, `connect_error`, `queue_timeout`.
     pub outcome: &'static str,
 }
 
@@ -162,6 +162,19 @@ pub struct Metrics {
     /// `datahub_scim_datahub_release_info`: 1 for the DataHub release GMS reported last
     /// (set at scrape time; one series).
     pub datahub_release: Family<ReleaseLabels, Gauge>,
+    /// `datahub_scim_gms_calls_in_flight`: calls to GMS in flight (set at scrape time).
+    pub gms_in_flight: Gauge,
+    /// `datahub_scim_gms_calls_waiting`: calls to GMS waiting for a free slot because
+    /// `--gms-max-concurrency` are in flight (set at scrape time).
+    pub gms_waiting: Gauge,
+    /// `datahub_scim_gms_max_concurrency`: the configured `--gms-max-concurrency`.
+    pub gms_max_concurrency: Gauge,
+    /// `datahub_scim_gms_queue_timeouts_total`: calls to GMS never sent because no slot
+    /// freed up within `--gms-queue-timeout` (their requests answered 503).
+    pub gms_queue_timeouts: Counter,
+    /// `datahub_scim_gms_connections_opened_total`: TCP connections opened to GMS; flat
+    /// under a steady load, when the pool reuses its connections.
+    pub gms_connections_opened: Counter,
     /// The series `datahub_release` holds.
     release_shown: std::sync::Mutex<Option<ReleaseLabels>>,
 }
@@ -197,6 +210,11 @@ impl Metrics {
             connections_refused: Family::default(),
             connections_shed: Family::default(),
             datahub_release: Family::default(),
+            gms_in_flight: Gauge::default(),
+            gms_waiting: Gauge::default(),
+            gms_max_concurrency: Gauge::default(),
+            gms_queue_timeouts: Counter::default(),
+            gms_connections_opened: Counter::default(),
             release_shown: std::sync::Mutex::new(None),
             registry: Registry::default(),
         };
@@ -281,6 +299,31 @@ impl Metrics {
             "The DataHub release GMS reports (GET /config) and whether datahub-scim supports it",
             m.datahub_release.clone(),
         );
+        r.register(
+            "gms_calls_in_flight",
+            "Calls to DataHub GMS in flight",
+            m.gms_in_flight.clone(),
+        );
+        r.register(
+            "gms_calls_waiting",
+            "Calls to DataHub GMS waiting for a free slot (--gms-max-concurrency in flight)",
+            m.gms_waiting.clone(),
+        );
+        r.register(
+            "gms_max_concurrency",
+            "Calls to DataHub GMS allowed in flight at once (--gms-max-concurrency)",
+            m.gms_max_concurrency.clone(),
+        );
+        r.register(
+            "gms_queue_timeouts",
+            "Calls to DataHub GMS never sent: no slot freed up within --gms-queue-timeout",
+            m.gms_queue_timeouts.clone(),
+        );
+        r.register(
+            "gms_connections_opened",
+            "TCP connections opened to DataHub GMS",
+            m.gms_connections_opened.clone(),
+        );
         m.build_info
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
@@ -315,6 +358,25 @@ impl Metrics {
             }
             self.datahub_release.get_or_create(&labels).set(1);
             *shown = Some(labels);
+        }
+    }
+
+    /// Brings the GMS gate and pool series up to the client's counters (scrape time).
+    pub fn set_gms_pool(&self, p: &datahub::PoolStats) {
+        let gauge = |g: &Gauge, v: u64| {
+            g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        };
+        gauge(&self.gms_in_flight, p.in_flight);
+        gauge(&self.gms_waiting, p.waiting);
+        gauge(&self.gms_max_concurrency, p.max_concurrency);
+        for (c, total) in [
+            (&self.gms_queue_timeouts, p.queue_timeouts),
+            (&self.gms_connections_opened, p.connections_opened),
+        ] {
+            let seen = c.get();
+            if total > seen {
+                c.inc_by(total - seen);
+            }
         }
     }
 

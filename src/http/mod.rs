@@ -107,6 +107,8 @@ pub fn client_config(config: &Config) -> datahub::ClientConfig {
     c.connect_timeout = config.gms.connect_timeout;
     c.request_timeout = config.gms.request_timeout;
     c.ca_bundle = config.gms.ca_file.clone();
+    c.max_concurrency = config.gms.max_concurrency;
+    c.queue_timeout = config.gms.queue_timeout;
     c
 }
 

@@ -53,7 +53,36 @@ fn request_id(req: &Request<Incoming>) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(fresh_request_id)
+}
+
+/// A random (v4) UUID for a request without an id of its own, from a per-thread
+/// generator seeded once from the OS: a request id needs to be unique, not secret, and
+/// asking the OS for randomness on every request costs a system call.
+fn fresh_request_id() -> String {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(uuid::Uuid::new_v4().as_u64_pair().0);
+    }
+    // splitmix64
+    let next = || {
+        STATE.with(|s| {
+            let mut z = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            s.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+    };
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&next().to_le_bytes());
+    bytes[8..].copy_from_slice(&next().to_le_bytes());
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 /// Serves one request on the SCIM listener; `peer` is the client's address (for the
@@ -212,38 +241,43 @@ async fn serve(
         },
         deadline,
     };
-    // The handler runs in its own task so that a bug (a panic) becomes a 500 for this
-    // request instead of a dropped connection.
-    let task_state = state.clone();
-    let handled = tokio::spawn(
-        audit::in_request(audit_scope, async move {
-            handlers::dispatch(&task_state, &route, req).await
-        })
-        .instrument(tracing::Span::current()),
-    );
-    let abort = handled.abort_handle();
-    // If the deadline drops this future, the handler task is aborted with it.
-    let _guard = AbortOnDrop(abort);
+    // A bug (a panic) in the handler becomes a 500 for this request instead of a
+    // dropped connection. If the deadline drops this future, the handler goes with it.
+    let handled = CatchPanic(Box::pin(audit::in_request(audit_scope, async move {
+        handlers::dispatch(state, &route, req).await
+    })));
     match handled.await {
         Ok(r) => r,
-        Err(e) => {
-            tracing::error!(panic = e.is_panic(), "handler failed");
+        Err(()) => {
+            tracing::error!(panic = true, "handler failed");
             Err(scim::Error::internal())
+        }
+    }
+}
+
+/// Polls the handler, turning a panic into `Err(())` (a 500 for its request) instead
+/// of unwinding through the connection: what a task per request gave, without the
+/// task (its allocation, scheduling and wake-ups on every request).
+struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.get_mut().0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
         }
     }
 }
 
 /// `Retry-After` of the 503 answered while GMS runs an unsupported DataHub release.
 const RELEASE_RETRY_AFTER_SECS: u64 = 300;
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 /// Reads the body: at most `limit` bytes (413 beyond), and only while the bytes fit
 /// in the in-flight body budget (`budget`, held until the request ends; 503 +

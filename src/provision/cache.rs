@@ -115,6 +115,15 @@ impl IdCache {
         }
     }
 
+    /// Lets moka finish its pending housekeeping (admissions, evictions), so entry
+    /// counts and memory reflect every insert so far (benchmarks, tests).
+    pub async fn run_pending_tasks(&self) {
+        self.external.run_pending_tasks().await;
+        self.group_names.run_pending_tasks().await;
+        self.recent.run_pending_tasks().await;
+        self.anchors.run_pending_tasks().await;
+    }
+
     /// DataHub's `scrollId` where offset `pos` of the list `list` starts, if this
     /// replica has seen it.
     pub async fn anchor(&self, list: &Arc<str>, pos: u64) -> Option<Arc<str>> {

@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 use crate::datahub;
 
-pub use cache::CacheStats;
+pub use cache::{CacheStats, IdCache, Kind};
 pub use errors::{from_datahub, UNAVAILABLE_RETRY_AFTER_SECS};
 
 /// How DELETE of a user or group is carried out in DataHub.

@@ -118,7 +118,6 @@ impl UserRecord {
                 .and_then(|i| i.custom_properties.get(KEY_CREATED))
                 .and_then(|v| v.parse().ok()),
             modified_ms: self.status.as_ref().map(|s| s.last_modified.time),
-            version: None,
         }
     }
 

@@ -36,22 +36,81 @@ use crate::scim;
 use crate::scim::etag::weak;
 
 /// The weak version of a rendered resource (its `meta.version`, if any, left out):
-/// `W/"<16 hex digits of SHA-256>"` over its JSON text.
+/// `W/"<16 hex digits of SHA-256>"` over its JSON text (streamed into the digest, not
+/// built as a string first).
 pub fn tag_of(resource: &Value) -> String {
+    struct Feed<'a>(&'a mut Sha256);
+    impl std::io::Write for Feed<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let mut hasher = Sha256::new();
-    match resource.pointer("/meta/version") {
+    // Writing a `Value` into an infallible writer cannot fail.
+    let _ = match resource.pointer("/meta/version") {
         Some(_) => {
             let mut r = resource.clone();
             if let Some(m) = r.get_mut("meta").and_then(Value::as_object_mut) {
                 m.remove("version");
             }
-            hasher.update(r.to_string().as_bytes());
+            serde_json::to_writer(Feed(&mut hasher), &r)
         }
-        None => hasher.update(resource.to_string().as_bytes()),
-    }
+        None => serde_json::to_writer(Feed(&mut hasher), resource),
+    };
     let digest = hasher.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut hex = String::with_capacity(16);
+    for b in &digest[..8] {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+    }
     weak(&hex)
+}
+
+/// Sets the version of a representation rendered without a base URL, then makes it
+/// absolute: `meta.location`, the `$ref` of each of `groups` and `members`, and of
+/// an extension's `manager` get `base` in front. One render serves both the digest
+/// and the answer.
+pub fn finish(mut doc: Value, base: &str) -> Value {
+    let tag = tag_of(&doc);
+    if let Some(meta) = doc.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.insert("version".into(), Value::String(tag));
+    }
+    rebase(&mut doc, base);
+    doc
+}
+
+fn rebase(doc: &mut Value, base: &str) {
+    if base.is_empty() {
+        return;
+    }
+    let fix = |v: Option<&mut Value>| {
+        if let Some(Value::String(s)) = v {
+            if s.starts_with('/') {
+                s.insert_str(0, base);
+            }
+        }
+    };
+    let Some(obj) = doc.as_object_mut() else {
+        return;
+    };
+    for (key, v) in obj.iter_mut() {
+        match (key.as_str(), v) {
+            ("meta", Value::Object(m)) => fix(m.get_mut("location")),
+            ("groups" | "members", Value::Array(items)) => {
+                for item in items {
+                    fix(item.get_mut("$ref"));
+                }
+            }
+            (k, Value::Object(ext)) if k.starts_with("urn:") => {
+                fix(ext.get_mut("manager").and_then(|m| m.get_mut("$ref")));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Guards for every aspect of `aspects` that `writes` does not write: each restated as
@@ -72,19 +131,14 @@ pub fn guards(
         if written {
             continue;
         }
-        let value = match ent.raw(name) {
-            Some(raw) => raw.value.clone(),
+        let guard = match ent.raw(name) {
+            Some(raw) => Proposal::guard(&ent.urn, name, &*raw.value, ent.write_precondition(name)),
             None => match neutral(name) {
-                Some(v) => v,
+                Some(v) => Proposal::guard(&ent.urn, name, &v, ent.write_precondition(name)),
                 None => continue,
             },
         };
-        out.push(Proposal::guard(
-            &ent.urn,
-            name,
-            &value,
-            ent.write_precondition(name),
-        )?);
+        out.push(guard?);
     }
     Ok(out)
 }

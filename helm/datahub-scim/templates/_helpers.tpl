@@ -73,6 +73,8 @@ DATAHUB_SCIM_TOKEN_SIGNING_KEY_FILE: {{ printf "/etc/datahub-scim/signing/%s" .V
 {{- end }}
 DATAHUB_SCIM_GMS_CONNECT_TIMEOUT: {{ $c.gmsConnectTimeout | quote }}
 DATAHUB_SCIM_GMS_REQUEST_TIMEOUT: {{ $c.gmsRequestTimeout | quote }}
+DATAHUB_SCIM_GMS_MAX_CONCURRENCY: {{ $c.gmsMaxConcurrency | int64 | toString | quote }}
+DATAHUB_SCIM_GMS_QUEUE_TIMEOUT: {{ $c.gmsQueueTimeout | quote }}
 DATAHUB_SCIM_MAX_BODY_BYTES: {{ $c.maxBodyBytes | int64 | toString | quote }}
 DATAHUB_SCIM_MAX_INFLIGHT_BODY_BYTES: {{ $c.maxInflightBodyBytes | int64 | toString | quote }}
 DATAHUB_SCIM_BULK_MAX_OPERATIONS: {{ $c.bulkMaxOperations | int64 | toString | quote }}

@@ -11,8 +11,8 @@ use crate::scim::{self, ListQuery};
 
 /// The provisioner of the running server (its ID-mapping cache and read-your-writes
 /// overlay live across requests).
-pub fn provisioner(state: &AppState) -> Provisioner {
-    state.provisioner.clone()
+pub fn provisioner(state: &AppState) -> &Provisioner {
+    &state.provisioner
 }
 
 /// The query of a list, or `attributes`/`excludedAttributes` of a read.

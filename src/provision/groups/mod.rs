@@ -379,13 +379,10 @@ impl Provisioner {
         rec: &GroupRecord,
         members: Option<Members>,
     ) -> Value {
-        let view = view(rec, members);
-        let tag = version::tag_of(&map::render(&view, ""));
-        let mut out = map::render(&view, ctx.base_url.trim_end_matches('/'));
-        if let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut) {
-            meta.insert("version".into(), Value::String(tag));
-        }
-        out
+        version::finish(
+            map::render(&view(rec, members), ""),
+            ctx.base_url.trim_end_matches('/'),
+        )
     }
 }
 

@@ -388,7 +388,7 @@ impl Provisioner {
                         regrouped.push(Proposal::guard(
                             group,
                             p.aspect_name(),
-                            &raw.value,
+                            &*raw.value,
                             gent.write_precondition(p.aspect_name()),
                         )?);
                     }

@@ -132,8 +132,6 @@ pub struct UserView<'a> {
     pub created_ms: Option<i64>,
     /// Last modification time (ms) of any aspect we render, when known.
     pub modified_ms: Option<i64>,
-    /// A weak version tag built from aspect versions, when known.
-    pub version: Option<String>,
 }
 
 /// Whether the user is active as SCIM sees it: `corpUserInfo.active` and not
@@ -374,7 +372,7 @@ pub fn render(view: &UserView<'_>, base_url: &str) -> Value {
             .or(view.created_ms)
             .and_then(rfc3339_millis),
         location: Some(format!("{base_url}/Users/{id}")),
-        version: view.version.clone(),
+        version: None,
     };
     let mut out = u.to_json(&id, &meta);
     if let Some(o) = out.as_object_mut() {

@@ -287,3 +287,38 @@ fn meta_times_are_rfc3339() {
         Some("2025-10-09T08:53:20.123Z")
     );
 }
+
+#[test]
+fn one_render_made_absolute_equals_the_render_with_the_base() {
+    let mut info = info_from_scim(&okta_body(), None, true).expect("maps");
+    info.manager_urn = Some(Urn::corp_user("boss"));
+    let membership = crate::datahub::aspects::GroupMembership {
+        groups: vec![Urn::corp_group("eng"), Urn::corp_group("ops")],
+        ..Default::default()
+    };
+    let v = UserView {
+        membership: Some(&membership),
+        ..view("Jane.Doe", &info, None)
+    };
+    let expected = render(&v, BASE);
+    let mut got = crate::provision::version::finish(render(&v, ""), BASE);
+    let tag = got["meta"]
+        .as_object_mut()
+        .and_then(|m| m.remove("version"))
+        .expect("a version");
+    assert_eq!(got, expected);
+    assert_eq!(
+        tag,
+        json!(crate::provision::version::tag_of(&render(&v, ""))),
+        "the digest is over the render without the base URL"
+    );
+    let refs = [
+        &expected["groups"][0]["$ref"],
+        &expected["groups"][1]["$ref"],
+        &expected[ENTERPRISE_SCHEMA]["manager"]["$ref"],
+        &expected["meta"]["location"],
+    ];
+    for r in refs {
+        assert!(r.as_str().is_some_and(|r| r.starts_with(BASE)), "{r}");
+    }
+}

@@ -264,9 +264,10 @@ impl Provisioner {
     /// The SCIM JSON of a user record, with its version (`meta.version`: a digest of
     /// the representation without the base URL, see `provision::version`).
     pub(in crate::provision) fn render_user(&self, ctx: &Ctx, rec: &UserRecord) -> Value {
-        let mut view = rec.view();
-        view.version = Some(version::tag_of(&map::render(&view, "")));
-        map::render(&view, ctx.base_url.trim_end_matches('/'))
+        version::finish(
+            map::render(&rec.view(), ""),
+            ctx.base_url.trim_end_matches('/'),
+        )
     }
 
     async fn remember_external_id(&self, rec: &UserRecord) {

@@ -9,6 +9,7 @@ mod check;
 mod connections;
 mod dashboard;
 mod demo;
+mod gms_gate;
 mod logs;
 mod tls;
 
