@@ -322,11 +322,7 @@ fn candidates<'i>(index: &'i Index, q: &Query<'_>) -> Option<Vec<&'i str>> {
         let ieq = term["condition"].as_str() == Some("IEQUAL");
         for v in term["values"].as_array().into_iter().flatten() {
             let Some(v) = v.as_str() else { continue };
-            let want = if ieq {
-                v.trim_matches(|ch: char| ch <= ' ')
-            } else {
-                v
-            };
+            let want = if ieq { jtrim(v) } else { v };
             if field == "urn" {
                 if ieq {
                     return None;
