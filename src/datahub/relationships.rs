@@ -81,16 +81,6 @@ struct RawEdge {
     entity: Option<EdgeEntity>,
 }
 
-/// Parse the `relationships` object of a group/user query (`None` entity: empty).
-#[cfg(test)]
-pub fn parse_related(op: &str, entity: Option<Value>) -> Result<RelatedPage> {
-    let entity: Option<RelatedEntity> = entity
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| Error::InvalidResponse(format!("{op}: {e}")))?;
-    Ok(page_of(entity))
-}
-
 /// The page an entity's `relationships` hold (none: an empty page).
 pub(super) fn page_of(entity: Option<RelatedEntity>) -> RelatedPage {
     let Some(r) = entity.and_then(|e| e.relationships) else {
