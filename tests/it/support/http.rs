@@ -76,28 +76,19 @@ impl TestClient {
         }
     }
 
-    /// Sends one request; `None` when the connection fails or times out.
+    /// Sends one request; `None` when the connection fails or times out (2 s).
     pub async fn try_send(&self, req: Request<Full<Bytes>>) -> Option<Resp> {
-        let what = format!("{} {}", req.method(), req.uri());
-        let fut = async {
-            let res = self.inner.request(req).await.ok()?;
-            let (parts, body) = res.into_parts();
-            let body = body.collect().await.ok()?;
-            Some(Resp {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                body: body.to_bytes(),
-                what,
-            })
-        };
-        tokio::time::timeout(Duration::from_secs(2), fut)
-            .await
-            .ok()
-            .flatten()
+        self.send_within(req, Duration::from_secs(2)).await
     }
 
     /// Sends one request; `None` when the connection fails (or after 30 s).
     pub async fn send_or_none(&self, req: Request<Full<Bytes>>) -> Option<Resp> {
+        self.send_within(req, REQUEST_TIMEOUT).await
+    }
+
+    /// Sends one request and reads the whole response within `limit`; `None` when
+    /// the connection fails or the time runs out.
+    async fn send_within(&self, req: Request<Full<Bytes>>, limit: Duration) -> Option<Resp> {
         let what = format!("{} {}", req.method(), req.uri());
         let fut = async {
             let res = self.inner.request(req).await.ok()?;
@@ -110,10 +101,7 @@ impl TestClient {
                 what,
             })
         };
-        tokio::time::timeout(REQUEST_TIMEOUT, fut)
-            .await
-            .ok()
-            .flatten()
+        tokio::time::timeout(limit, fut).await.ok().flatten()
     }
 
     /// Sends one request and reads the whole response.
